@@ -1,0 +1,114 @@
+/**
+ * Result codes shared by the wire protocol and the IPC contract.
+ * Every operation resolves to `{ code, msg?, data? }`; `code 0` is success.
+ * The table in docs/CODES.md is generated from (and tested against) this object.
+ */
+export const Code = {
+  OK: 0,
+
+  // 1xxx: the request itself is wrong
+  INVALID_ARGUMENT: 1001,
+  BAD_FRAME: 1002,
+  UNKNOWN_OPERATION: 1003,
+  FRAME_TOO_LARGE: 1004,
+  RATE_LIMITED: 1005,
+
+  // 2xxx: identity and session
+  NOT_LOGGED_IN: 2001,
+  AUTH_FAILED: 2002,
+  USER_EXISTS: 2003,
+  USER_NOT_FOUND: 2004,
+  TOKEN_INVALID: 2005,
+  SERVER_UNREACHABLE: 2006,
+
+  // 3xxx: conversations and groups
+  NOT_A_MEMBER: 3001,
+  GROUP_NOT_FOUND: 3002,
+  PERMISSION_DENIED: 3003,
+  CANNOT_CHAT_WITH_SELF: 3004,
+  OWNER_CANNOT_LEAVE: 3005,
+
+  // 4xxx: messages and receipts
+  MESSAGE_NOT_FOUND: 4001,
+  NOT_MESSAGE_RECEIVER: 4002,
+  NOT_MESSAGE_SENDER: 4003,
+  RECEIPT_NOT_APPLICABLE: 4004,
+  GROUP_ACK_DISABLED: 4101,
+  GROUP_ACK_NOT_ALLOWED: 4102,
+  GROUP_ACK_EXPIRED: 4103,
+  GROUP_TOO_LARGE: 4104,
+  GROUP_ACK_COUNT_HIDDEN: 4105,
+  RECEIPT_REQUEST_EXPIRED: 4106,
+
+  // 5xxx: this side failed
+  INTERNAL: 5000,
+  TIMEOUT: 5001,
+} as const
+
+export type CodeName = keyof typeof Code
+export type CodeValue = (typeof Code)[CodeName]
+
+/** What each code means, in words a user (or a developer reading a log) can act on. */
+export const codeDescriptions: Record<CodeName, string> = {
+  OK: 'Success.',
+  INVALID_ARGUMENT: 'An argument is missing or has the wrong type or size; msg names it.',
+  BAD_FRAME: 'A frame could not be parsed as a protocol envelope.',
+  UNKNOWN_OPERATION: 'The operation name is not part of the protocol.',
+  FRAME_TOO_LARGE: 'The frame exceeds the server maxPayload; the connection is closed.',
+  RATE_LIMITED: 'Too many requests in a short time; retry later.',
+  NOT_LOGGED_IN: 'No session: log in first.',
+  AUTH_FAILED: 'Wrong user id or password.',
+  USER_EXISTS: 'That user id is already registered.',
+  USER_NOT_FOUND: 'No user with that id.',
+  TOKEN_INVALID: 'The session token is unknown, expired or revoked: log in again.',
+  SERVER_UNREACHABLE: 'The IM server did not answer.',
+  NOT_A_MEMBER: 'The caller is not a member of that conversation.',
+  GROUP_NOT_FOUND: 'No group with that id.',
+  PERMISSION_DENIED: 'The caller’s role does not allow this (owner or admin needed).',
+  CANNOT_CHAT_WITH_SELF: 'A single chat needs another user.',
+  OWNER_CANNOT_LEAVE: 'The group owner cannot leave the group.',
+  MESSAGE_NOT_FOUND: 'No message with that id (or it is no longer kept).',
+  NOT_MESSAGE_RECEIVER: 'Only a receiver of the message may acknowledge it.',
+  NOT_MESSAGE_SENDER: 'Only the sender of the message may do this.',
+  RECEIPT_NOT_APPLICABLE: 'This receipt does not apply to that message (wrong conversation type or not requested).',
+  GROUP_ACK_DISABLED: 'Group read acks are switched off on this server or group.',
+  GROUP_ACK_NOT_ALLOWED: 'Only the group owner and admins may ask for read acks in this group.',
+  GROUP_ACK_EXPIRED: 'The message is older than the read-ack validity period.',
+  GROUP_TOO_LARGE: 'The group has more members than the read-ack size limit.',
+  GROUP_ACK_COUNT_HIDDEN: 'Only the sender may see read acks of this message.',
+  RECEIPT_REQUEST_EXPIRED: 'Read receipts can be requested only shortly after sending.',
+  INTERNAL: 'Unexpected failure; the details are in the log.',
+  TIMEOUT: 'The server did not answer in time.',
+}
+
+const nameByValue = new Map<number, CodeName>(
+  (Object.keys(Code) as CodeName[]).map((name) => [Code[name], name]),
+)
+
+export function codeName(code: number): CodeName | undefined {
+  return nameByValue.get(code)
+}
+
+/** The result shape of every operation, on the wire and over IPC. */
+export type Result<T> =
+  | { code: 0; msg?: undefined; data: T }
+  | { code: Exclude<CodeValue, 0>; msg: string; data?: undefined }
+
+export function ok<T>(data: T): Result<T> {
+  return { code: 0, data }
+}
+
+export function fail<T = never>(code: Exclude<CodeValue, 0>, msg?: string): Result<T> {
+  return { code, msg: msg ?? codeDescriptions[codeName(code) ?? 'INTERNAL'] }
+}
+
+/** An error carrying a protocol code, for code paths that must unwind (inside a transaction, say). */
+export class CodedError extends Error {
+  constructor(
+    readonly code: Exclude<CodeValue, 0>,
+    message?: string,
+  ) {
+    super(message ?? codeDescriptions[codeName(code) ?? 'INTERNAL'])
+    this.name = 'CodedError'
+  }
+}

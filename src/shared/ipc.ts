@@ -1,0 +1,206 @@
+/**
+ * The IPC contract between the renderer and the client engine: one object listing every call and
+ * every event. Main (handler table), preload (window.im) and renderer types all derive from it.
+ *
+ * - Calls: `window.im.<operation>(...args)` resolves to `{ code, msg?, data? }` (see codes.ts);
+ *   arguments are validated with the zod tuple below before any handler runs.
+ * - Events: `window.im.on(event, handler)` returns the function that removes that very handler.
+ */
+import { z } from 'zod'
+import type { Result } from './codes'
+import {
+  Conversation,
+  DisplayName,
+  GroupId,
+  LIMITS,
+  MessageContent,
+  MessageUId,
+  Password,
+  UserId,
+  type ConversationSummary,
+  type GroupInfo,
+  type GroupMember,
+  type GroupReadAck,
+  type Message,
+  type UserProfile,
+} from './model'
+import { AccountSettings } from './protocol'
+
+/** A call: the zod schemas of its positional arguments, and (type only) what `data` holds on success. */
+interface OperationSpec<A extends z.ZodTuple, R> {
+  args: A
+  /** Phantom: never read at run time, it only carries the result type. */
+  result?: R
+}
+
+function op<R>() {
+  return <const T extends [z.ZodType, ...z.ZodType[]] | []>(...args: T) =>
+    // zod's overloads cannot see that T is one of its two accepted tuple shapes
+    ({ args: z.tuple(args as unknown as [z.ZodType]) }) as unknown as OperationSpec<z.ZodTuple<T, null>, R>
+}
+
+export const ServerUrl = z
+  .string()
+  .trim()
+  .max(200)
+  .regex(/^wss?:\/\/[^\s/]+(\/.*)?$/, 'a server URL looks like ws://127.0.0.1:7700/ws')
+
+export const SessionInfo = z.object({
+  user: z.object({ userId: UserId, displayName: z.string() }),
+  serverUrl: z.string(),
+  deviceId: z.string(),
+})
+export type SessionInfo = z.infer<typeof SessionInfo>
+
+export const ConnectionStateName = z.enum([
+  'signedOut',
+  'connecting',
+  'syncing',
+  'connected',
+  'disconnected',
+  'unauthorized',
+])
+export type ConnectionStateName = z.infer<typeof ConnectionStateName>
+
+export interface ConnectionState {
+  state: ConnectionStateName
+  /** While disconnected: when the next attempt starts (ms since epoch). */
+  retryAt?: number
+  /** Why the last attempt failed, in words. */
+  detail?: string
+}
+
+export interface SyncProgress {
+  /** Messages stored so far in this sync, and how many the server reported missing. */
+  done: number
+  total: number
+}
+
+export interface HistoryPage {
+  list: Message[]
+  hasMore: boolean
+}
+
+const HistoryOptions = z
+  .object({
+    /** Return messages older than this sequence number (exclusive); omitted: the newest. */
+    beforeSeq: z.number().int().positive().optional(),
+    count: z.number().int().min(1).max(LIMITS.historyPageMax).default(30),
+  })
+  .default({ count: 30 })
+
+const SendOptions = z
+  .object({
+    isNeedGroupAck: z.boolean().default(false),
+    channelId: z.string().max(LIMITS.channelIdMax).default(''),
+  })
+  .default({ isNeedGroupAck: false, channelId: '' })
+
+export interface AppInfo {
+  version: string
+  host: 'electron' | 'headless'
+  /** The profile folder name (each profile is one account's own SQLite file). */
+  profile: string
+  /** Server URL to prefill on the sign-in form. */
+  defaultServerUrl: string
+}
+
+export const ipcOperations = {
+  getAppInfo: op<AppInfo>()(),
+  register: op<UserProfile>()(
+    z.object({
+      serverUrl: ServerUrl,
+      userId: UserId,
+      password: Password,
+      displayName: DisplayName.optional(),
+    }),
+  ),
+  login: op<SessionInfo>()(
+    z.object({ serverUrl: ServerUrl, userId: UserId, password: z.string().min(1).max(LIMITS.passwordMax) }),
+  ),
+  logout: op<null>()(),
+  getCurrentUser: op<SessionInfo | null>()(),
+  getConnectionState: op<ConnectionState>()(),
+  getSettings: op<AccountSettings>()(),
+  updateSettings: op<AccountSettings>()(AccountSettings.partial()),
+  getConversationList: op<ConversationSummary[]>()(),
+  /** Opens (creates locally if new) a single chat with an existing user. */
+  startPrivateChat: op<ConversationSummary>()(UserId),
+  getHistoryMessages: op<HistoryPage>()(Conversation, HistoryOptions),
+  sendMessage: op<Message>()(Conversation, MessageContent, SendOptions),
+  getUsers: op<UserProfile[]>()(z.array(UserId).min(1).max(LIMITS.groupMembersPerCall)),
+  createGroup: op<GroupInfo>()(
+    z.string().trim().min(1).max(LIMITS.groupNameMax),
+    z.array(UserId).max(LIMITS.groupMembersPerCall),
+  ),
+  addGroupMembers: op<GroupInfo>()(GroupId, z.array(UserId).min(1).max(LIMITS.groupMembersPerCall)),
+  removeGroupMembers: op<GroupInfo>()(GroupId, z.array(UserId).min(1).max(LIMITS.groupMembersPerCall)),
+  leaveGroup: op<null>()(GroupId),
+  setGroupMemberRole: op<GroupInfo>()(GroupId, UserId, z.enum(['admin', 'member'])),
+  getGroupMembers: op<GroupMember[]>()(GroupId),
+
+  // Receipts: single chat (SPEC E1–E5)
+  /** Easemob ackMessageRead(messageId): messageId is the server messageUId of a received message. */
+  ackMessageRead: op<null>()(MessageUId),
+  ackConversationRead: op<null>()(Conversation),
+} as const
+
+export type OperationName = keyof typeof ipcOperations
+export type OperationArgs<K extends OperationName> = z.input<(typeof ipcOperations)[K]['args']>
+export type ParsedOperationArgs<K extends OperationName> = z.output<(typeof ipcOperations)[K]['args']>
+export type OperationResult<K extends OperationName> = Exclude<(typeof ipcOperations)[K]['result'], undefined>
+
+export const operationNames = Object.keys(ipcOperations) as OperationName[]
+
+/** Events pushed from the engine to the renderer, with their payload types. */
+export interface IpcEvents {
+  connectionState: ConnectionState
+  syncProgress: SyncProgress
+  /** Easemob onMessageReceived(messages): new messages from others (or my other devices). */
+  messageReceived: Message[]
+  /** A message of mine changed state: sending → sent / failed, or its receipt fields changed. */
+  messageStatusChanged: Message[]
+  conversationChanged: ConversationSummary[]
+  groupChanged: { groupId: string; group: GroupInfo | null }
+  settingsChanged: AccountSettings
+  /** The session ended (logout here, or revoked on the server). */
+  sessionEnded: { reason: 'logout' | 'revoked' }
+
+  // Receipts (SPEC E1–E4)
+  messageDelivered: Message[]
+  messageRead: Message[]
+  conversationRead: { conversation: Conversation; from: string; to: string; seq: number }
+  groupMessageRead: GroupReadAck[]
+}
+export type EventName = keyof IpcEvents
+
+export const eventNames = [
+  'connectionState',
+  'syncProgress',
+  'messageReceived',
+  'messageStatusChanged',
+  'conversationChanged',
+  'groupChanged',
+  'settingsChanged',
+  'sessionEnded',
+  'messageDelivered',
+  'messageRead',
+  'conversationRead',
+  'groupMessageRead',
+] as const satisfies readonly EventName[]
+
+// Every event name is listed exactly once (compile-time check).
+type Missing = Exclude<EventName, (typeof eventNames)[number]>
+const everyEventListed: Missing extends never ? true : Missing = true
+void everyEventListed
+
+/** What the renderer sees as `window.im`. */
+export type ImApi = {
+  [K in OperationName]: (...args: OperationArgs<K>) => Promise<Result<OperationResult<K>>>
+} & {
+  on<E extends EventName>(event: E, handler: (payload: IpcEvents[E]) => void): () => void
+}
+
+/** Electron channel names: one per operation, one for all events. */
+export const IPC_CALL_PREFIX = 'im:'
+export const IPC_EVENT_CHANNEL = 'im:event'

@@ -1,0 +1,163 @@
+/**
+ * Domain schemas shared by the wire protocol and the IPC contract.
+ * Names follow the two seed SDKs (RongCloud: messageUId, messageDirection, readReceiptInfo;
+ * Easemob: isNeedGroupAck, groupAckCount, isDelivered, isReceiverRead, isUnread).
+ */
+import { z } from 'zod'
+
+export const LIMITS = {
+  userIdMax: 32,
+  passwordMin: 8,
+  passwordMax: 128,
+  displayNameMax: 64,
+  groupNameMax: 64,
+  textMax: 4000,
+  groupMembersPerCall: 500,
+  historyPageMax: 200,
+  pullPageMax: 1000,
+  ackBatchMax: 1000,
+  extMax: 256,
+  channelIdMax: 64,
+} as const
+
+export const UserId = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only')
+  .min(1)
+  .max(LIMITS.userIdMax)
+export const GroupId = z
+  .string()
+  .regex(/^g_[A-Za-z0-9]+$/, 'a group id starts with g_')
+  .max(40)
+export const MessageUId = z
+  .string()
+  .regex(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/, 'a messageUId looks like BS4S-U34I-T4G6-9GPP')
+export const ClientMsgId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{8,64}$/)
+export const ChannelId = z.string().max(LIMITS.channelIdMax).default('')
+export const Password = z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax)
+export const DisplayName = z.string().trim().min(1).max(LIMITS.displayNameMax)
+export const Seq = z.number().int().nonnegative()
+
+export const ConversationType = z.enum(['private', 'group'])
+export type ConversationType = z.infer<typeof ConversationType>
+
+/** A conversation as the seeds name it: the peer's user id, or the group id. */
+export const Conversation = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('private'), targetId: UserId }),
+  z.object({ type: z.literal('group'), targetId: GroupId }),
+])
+export type Conversation = z.infer<typeof Conversation>
+
+export function conversationKey(c: Conversation): string {
+  return `${c.type}:${c.targetId}`
+}
+
+export const TextContent = z.object({
+  type: z.literal('text'),
+  text: z.string().min(1).max(LIMITS.textMax),
+})
+export const MessageContent = z.discriminatedUnion('type', [TextContent])
+export type MessageContent = z.infer<typeof MessageContent>
+
+export const GroupRole = z.enum(['owner', 'admin', 'member'])
+export type GroupRole = z.infer<typeof GroupRole>
+
+export const GroupMember = z.object({
+  userId: UserId,
+  displayName: z.string(),
+  role: GroupRole,
+  joinedAt: z.number(),
+})
+export type GroupMember = z.infer<typeof GroupMember>
+
+export const GroupInfo = z.object({
+  groupId: GroupId,
+  name: z.string(),
+  ownerId: UserId,
+  memberCount: z.number().int(),
+  createdAt: z.number(),
+  /** The caller's own role; absent once the caller has left or was removed. */
+  myRole: GroupRole.optional(),
+})
+export type GroupInfo = z.infer<typeof GroupInfo>
+
+export const UserProfile = z.object({ userId: UserId, displayName: z.string() })
+export type UserProfile = z.infer<typeof UserProfile>
+
+/** RongCloud MessageDirection: SEND = 1, RECEIVE = 2. */
+export const MessageDirection = { SEND: 1, RECEIVE: 2 } as const
+export type MessageDirection = (typeof MessageDirection)[keyof typeof MessageDirection]
+
+/**
+ * Per-message receipt information as RongCloud 5.9.4+ carries it on history messages (R5),
+ * extended with the reader list on the sender's side.
+ */
+export const ReadReceiptInfo = z.object({
+  isReceiptRequestMessage: z.boolean(),
+  hasRespond: z.boolean(),
+  /** Sender side: who answered the request, with the time of their answer (ms). */
+  readerList: z.record(z.string(), z.number()).optional(),
+  readCount: z.number().int().optional(),
+  /** Members who could read the message when it was sent (the sender excluded). */
+  totalCount: z.number().int().optional(),
+})
+export type ReadReceiptInfo = z.infer<typeof ReadReceiptInfo>
+
+export const MessageStatus = z.enum(['sending', 'sent', 'failed'])
+export type MessageStatus = z.infer<typeof MessageStatus>
+
+/** A message as the renderer sees it (IPC): one row of the engine's SQLite history. */
+export const Message = z.object({
+  /** Stable local identity: the client message id chosen when the message was written. */
+  messageId: z.string(),
+  /** Server id, null until the server has accepted the message. */
+  messageUId: MessageUId.nullable(),
+  conversation: Conversation,
+  channelId: z.string(),
+  senderUserId: UserId,
+  messageDirection: z.union([z.literal(1), z.literal(2)]),
+  content: MessageContent,
+  /** Server timestamp (ms); the local write time until the server answers. */
+  sentTime: z.number(),
+  /** Per-conversation sequence number, null until sent. */
+  seq: z.number().int().nullable(),
+  status: MessageStatus,
+  isDelivered: z.boolean(),
+  deliveredTime: z.number().nullable(),
+  isReceiverRead: z.boolean(),
+  readTime: z.number().nullable(),
+  /** Received side: not yet read by me. */
+  isUnread: z.boolean(),
+  isNeedGroupAck: z.boolean(),
+  groupAckCount: z.number().int(),
+  /** Denominator for group counts: members who could read it at send time (sender excluded). */
+  groupMemberCount: z.number().int(),
+  readReceiptInfo: ReadReceiptInfo,
+})
+export type Message = z.infer<typeof Message>
+
+export const ConversationSummary = z.object({
+  conversation: Conversation,
+  /** Peer display name or group name. */
+  title: z.string(),
+  lastMessage: Message.nullable(),
+  unreadCount: z.number().int(),
+  /** Highest server sequence known for the conversation. */
+  lastSeq: z.number().int(),
+  updatedAt: z.number(),
+})
+export type ConversationSummary = z.infer<typeof ConversationSummary>
+
+export const GroupReadAck = z.object({
+  ackId: z.string(),
+  messageUId: MessageUId,
+  groupId: GroupId,
+  from: UserId,
+  timestamp: z.number(),
+  ext: z.string().optional(),
+  /** The message's ack count after this ack. */
+  count: z.number().int(),
+})
+export type GroupReadAck = z.infer<typeof GroupReadAck>

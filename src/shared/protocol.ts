@@ -1,0 +1,329 @@
+/**
+ * The wire protocol between the client engine and the IM server.
+ *
+ * One JSON envelope per WebSocket frame, one operation per envelope (tinode-style):
+ *   client → server  { id, op, data }                 a request; `id` is echoed in the reply
+ *   server → client  { type: 'reply', id, code, msg?, data? }
+ *   server → client  { type: 'push', event, data, eventSeq? }
+ *
+ * Authentication happens during the HTTP upgrade (Authorization: Bearer <token>), so there is no
+ * login frame. Every request and push is validated with the zod schemas below on both ends.
+ */
+import { z } from 'zod'
+import {
+  ChannelId,
+  ClientMsgId,
+  Conversation,
+  ConversationType,
+  GroupId,
+  GroupInfo,
+  GroupMember,
+  GroupReadAck,
+  GroupRole,
+  LIMITS,
+  MessageContent,
+  MessageUId,
+  Seq,
+  UserId,
+  UserProfile,
+} from './model'
+
+export const PROTOCOL_VERSION = 1
+
+/** A message as the server stores and sends it. Conversation identity is viewer-independent. */
+export const WireMessage = z.object({
+  messageUId: MessageUId,
+  clientMsgId: ClientMsgId,
+  convType: ConversationType,
+  senderId: UserId,
+  /** The receiving user (private) or the group id (group). */
+  to: z.string(),
+  channelId: z.string(),
+  seq: Seq,
+  content: MessageContent,
+  sentAt: z.number(),
+  needDeliveryAck: z.boolean(),
+  needReadAck: z.boolean(),
+  isNeedGroupAck: z.boolean(),
+  /** Members who could read it when it was sent, the sender excluded (1 in a single chat). */
+  memberCount: z.number().int().nonnegative(),
+})
+export type WireMessage = z.infer<typeof WireMessage>
+
+export const AccountSettings = z.object({
+  requireDeliveryAck: z.boolean(),
+  requireReadAck: z.boolean(),
+})
+export type AccountSettings = z.infer<typeof AccountSettings>
+
+/** One conversation of the caller, as syncState reports it. */
+export const ConversationState = z.object({
+  conversation: Conversation,
+  title: z.string(),
+  lastSeq: Seq,
+  /** The caller's own read watermark (max-merged across devices). */
+  readSeq: Seq,
+  /** Private chats: the peer's watermarks over the caller's messages. */
+  peerReadSeq: Seq,
+  peerDeliveredSeq: Seq,
+  /** Messages with seq ≤ joinedSeq were sent before the caller joined and are not visible. */
+  joinedSeq: Seq,
+  /** Set once the caller left or was removed: later messages are not visible. */
+  leftSeq: Seq.nullable(),
+  unreadCount: z.number().int().nonnegative(),
+})
+export type ConversationState = z.infer<typeof ConversationState>
+
+const AckRejection = z.object({ messageUId: z.string(), code: z.number().int(), msg: z.string() })
+
+/** Every request: its data schema and its reply data schema. */
+export const requests = {
+  sendMessage: {
+    data: z.object({
+      clientMsgId: ClientMsgId,
+      conversation: Conversation,
+      channelId: ChannelId,
+      content: MessageContent,
+      isNeedGroupAck: z.boolean().default(false),
+    }),
+    reply: z.object({ message: WireMessage, duplicate: z.boolean() }),
+  },
+  syncState: {
+    data: z.object({}),
+    reply: z.object({
+      user: UserProfile,
+      settings: AccountSettings,
+      conversations: z.array(ConversationState),
+      groups: z.array(GroupInfo),
+      /** Highest receipt-event sequence for the caller (see syncEvents). */
+      lastEventSeq: Seq,
+      serverTime: z.number(),
+    }),
+  },
+  pullMessages: {
+    data: z.object({
+      conversation: Conversation,
+      afterSeq: Seq,
+      limit: z.number().int().min(1).max(LIMITS.pullPageMax),
+    }),
+    reply: z.object({ messages: z.array(WireMessage), hasMore: z.boolean() }),
+  },
+  syncEvents: {
+    data: z.object({ afterEventSeq: Seq, limit: z.number().int().min(1).max(LIMITS.pullPageMax) }),
+    reply: z.object({
+      events: z.array(z.lazy(() => PushFrame)),
+      hasMore: z.boolean(),
+    }),
+  },
+  getUsers: {
+    data: z.object({ userIds: z.array(UserId).min(1).max(LIMITS.groupMembersPerCall) }),
+    reply: z.object({ users: z.array(UserProfile) }),
+  },
+  updateSettings: {
+    data: AccountSettings.partial(),
+    reply: z.object({ settings: AccountSettings }),
+  },
+  createGroup: {
+    data: z.object({
+      name: z.string().trim().min(1).max(LIMITS.groupNameMax),
+      memberIds: z.array(UserId).max(LIMITS.groupMembersPerCall),
+    }),
+    reply: z.object({ group: GroupInfo }),
+  },
+  addGroupMembers: {
+    data: z.object({ groupId: GroupId, userIds: z.array(UserId).min(1).max(LIMITS.groupMembersPerCall) }),
+    reply: z.object({ group: GroupInfo }),
+  },
+  removeGroupMembers: {
+    data: z.object({ groupId: GroupId, userIds: z.array(UserId).min(1).max(LIMITS.groupMembersPerCall) }),
+    reply: z.object({ group: GroupInfo }),
+  },
+  leaveGroup: {
+    data: z.object({ groupId: GroupId }),
+    reply: z.object({}),
+  },
+  setGroupMemberRole: {
+    data: z.object({ groupId: GroupId, userId: UserId, role: GroupRole.exclude(['owner']) }),
+    reply: z.object({ group: GroupInfo }),
+  },
+  getGroupMembers: {
+    data: z.object({ groupId: GroupId }),
+    reply: z.object({ members: z.array(GroupMember) }),
+  },
+
+  // Receipts (SPEC E1–E8, R1–R4). Batched: one frame carries many acks.
+  ackDelivered: {
+    data: z.object({ messageUIds: z.array(MessageUId).min(1).max(LIMITS.ackBatchMax) }),
+    reply: z.object({ accepted: z.array(MessageUId), rejected: z.array(AckRejection) }),
+  },
+  ackMessageRead: {
+    data: z.object({ messageUIds: z.array(MessageUId).min(1).max(LIMITS.ackBatchMax) }),
+    reply: z.object({ accepted: z.array(MessageUId), rejected: z.array(AckRejection) }),
+  },
+  ackConversationRead: {
+    data: z.object({ conversation: Conversation, seq: Seq }),
+    reply: z.object({ readSeq: Seq }),
+  },
+  ackGroupMessageRead: {
+    data: z.object({
+      groupId: GroupId,
+      acks: z
+        .array(z.object({ messageUId: MessageUId, ext: z.string().max(LIMITS.extMax).optional() }))
+        .min(1)
+        .max(LIMITS.ackBatchMax),
+    }),
+    reply: z.object({ accepted: z.array(GroupReadAck), rejected: z.array(AckRejection) }),
+  },
+  fetchGroupReadAcks: {
+    data: z.object({
+      messageUId: MessageUId,
+      pageSize: z.number().int().min(1).max(LIMITS.historyPageMax),
+      startAckId: z.string().max(40).optional(),
+    }),
+    reply: z.object({
+      acks: z.array(GroupReadAck),
+      /** Cursor for the next page; absent on the last page. */
+      nextAckId: z.string().optional(),
+      count: z.number().int(),
+      total: z.number().int(),
+    }),
+  },
+  fetchGroupUnreadMembers: {
+    data: z.object({
+      messageUId: MessageUId,
+      pageSize: z.number().int().min(1).max(LIMITS.historyPageMax),
+      startUserId: UserId.optional(),
+    }),
+    reply: z.object({ members: z.array(UserProfile), nextUserId: UserId.optional() }),
+  },
+  sendReadReceiptRequest: {
+    data: z.object({ groupId: GroupId, messageUId: MessageUId }),
+    reply: z.object({}),
+  },
+  sendReadReceiptResponse: {
+    data: z.object({
+      groupId: GroupId,
+      channelId: ChannelId,
+      messageList: z
+        .record(UserId, z.array(MessageUId).min(1).max(LIMITS.ackBatchMax))
+        .refine((m) => Object.keys(m).length > 0, 'messageList is empty'),
+    }),
+    reply: z.object({ accepted: z.array(MessageUId), rejected: z.array(AckRejection) }),
+  },
+} as const
+
+export type RequestOp = keyof typeof requests
+export type RequestData<Op extends RequestOp> = z.input<(typeof requests)[Op]['data']>
+export type ParsedRequestData<Op extends RequestOp> = z.output<(typeof requests)[Op]['data']>
+export type ReplyData<Op extends RequestOp> = z.output<(typeof requests)[Op]['reply']>
+
+export const requestOps = Object.keys(requests) as RequestOp[]
+
+/** The envelope only; `data` is validated against the operation's own schema afterwards. */
+export const RequestEnvelope = z.object({
+  id: z.number().int().nonnegative(),
+  op: z.string().max(64),
+  data: z.unknown(),
+})
+
+export const ReplyFrame = z.object({
+  type: z.literal('reply'),
+  id: z.number().int().nonnegative().nullable(),
+  code: z.number().int(),
+  msg: z.string().optional(),
+  data: z.unknown().optional(),
+})
+export type ReplyFrame = z.infer<typeof ReplyFrame>
+
+/** Server pushes. `eventSeq` is set on receipt events, which are also kept for syncEvents. */
+export const pushes = {
+  message: WireMessage,
+  messageDelivered: z.object({
+    conversation: Conversation,
+    messageUIds: z.array(MessageUId),
+    by: UserId,
+    at: z.number(),
+  }),
+  messageRead: z.object({
+    conversation: Conversation,
+    messageUIds: z.array(MessageUId),
+    by: UserId,
+    at: z.number(),
+  }),
+  /** Easemob onConversationRead(from, to): `from` read everything up to `seq`. */
+  conversationRead: z.object({
+    conversation: Conversation,
+    from: UserId,
+    to: z.string(),
+    seq: Seq,
+    at: z.number(),
+  }),
+  groupMessageRead: z.object({ acks: z.array(GroupReadAck) }),
+  receiptRequest: z.object({
+    groupId: GroupId,
+    channelId: z.string(),
+    messageUId: MessageUId,
+    senderUserId: UserId,
+    at: z.number(),
+  }),
+  receiptResponse: z.object({
+    groupId: GroupId,
+    channelId: z.string(),
+    receivedUserId: UserId,
+    messageUIdList: z.array(MessageUId),
+    at: z.number(),
+  }),
+  groupChanged: z.object({ groupId: GroupId, group: GroupInfo.nullable() }),
+  settingsChanged: z.object({ settings: AccountSettings }),
+  sessionRevoked: z.object({}),
+} as const
+
+export type PushEvent = keyof typeof pushes
+export type PushData<E extends PushEvent> = z.infer<(typeof pushes)[E]>
+
+function pushFrame<E extends PushEvent>(event: E) {
+  return z.object({
+    type: z.literal('push'),
+    event: z.literal(event),
+    data: pushes[event],
+    eventSeq: Seq.optional(),
+  })
+}
+
+export const PushFrame = z.discriminatedUnion('event', [
+  pushFrame('message'),
+  pushFrame('messageDelivered'),
+  pushFrame('messageRead'),
+  pushFrame('conversationRead'),
+  pushFrame('groupMessageRead'),
+  pushFrame('receiptRequest'),
+  pushFrame('receiptResponse'),
+  pushFrame('groupChanged'),
+  pushFrame('settingsChanged'),
+  pushFrame('sessionRevoked'),
+])
+export type PushFrame = z.infer<typeof PushFrame>
+
+export const ServerFrame = z.union([ReplyFrame, PushFrame])
+
+/** HTTP endpoints beside the WebSocket (register, login, logout happen before any socket). */
+export const http = {
+  register: {
+    path: '/api/register',
+    body: z.object({ userId: UserId, password: z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax), displayName: z.string().trim().max(LIMITS.displayNameMax).optional() }),
+    reply: z.object({ user: UserProfile }),
+  },
+  login: {
+    path: '/api/login',
+    body: z.object({
+      userId: UserId,
+      password: z.string().min(1).max(LIMITS.passwordMax),
+      deviceId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+    }),
+    reply: z.object({ token: z.string(), user: UserProfile, expiresAt: z.number() }),
+  },
+  logout: { path: '/api/logout', body: z.object({}), reply: z.object({}) },
+} as const
+
+export const WS_PATH = '/ws'
+export const DEVICE_HEADER = 'x-device-id'
