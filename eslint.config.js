@@ -5,7 +5,16 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'release/**', 'node_modules/**', 'test-results/**', 'playwright-report/**'] },
+  {
+    ignores: [
+      'out/**',
+      'dist/**',
+      'release/**',
+      'node_modules/**',
+      'test-results/**',
+      'playwright-report/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],
@@ -20,7 +29,18 @@ export default tseslint.config(
       // The renderer reaches the engine only through window.im.
       'no-restricted-imports': [
         'error',
-        { patterns: ['better-sqlite3', 'ws', 'electron', 'node:*', 'fs', 'path', '**/main/**', '**/server/**'] },
+        {
+          patterns: [
+            'better-sqlite3',
+            'ws',
+            'electron',
+            'node:*',
+            'fs',
+            'path',
+            '**/main/**',
+            '**/server/**',
+          ],
+        },
       ],
     },
   },
@@ -34,7 +54,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main/**/*.ts', 'src/server/**/*.ts', 'src/preload/**/*.ts', 'tests/**/*.ts', 'e2e/**/*.ts', 'scripts/**/*.{js,mjs}', 'bench/**/*.ts', '*.config.{ts,js}'],
+    files: [
+      'src/main/**/*.ts',
+      'src/server/**/*.ts',
+      'src/preload/**/*.ts',
+      'tests/**/*.ts',
+      'e2e/**/*.ts',
+      'scripts/**/*.{js,mjs}',
+      'bench/**/*.ts',
+      '*.config.{ts,js}',
+    ],
     languageOptions: { globals: { ...globals.node } },
   },
   {

@@ -70,7 +70,8 @@ export const codeDescriptions: Record<CodeName, string> = {
   MESSAGE_NOT_FOUND: 'No message with that id (or it is no longer kept).',
   NOT_MESSAGE_RECEIVER: 'Only a receiver of the message may acknowledge it.',
   NOT_MESSAGE_SENDER: 'Only the sender of the message may do this.',
-  RECEIPT_NOT_APPLICABLE: 'This receipt does not apply to that message (wrong conversation type or not requested).',
+  RECEIPT_NOT_APPLICABLE:
+    'This receipt does not apply to that message (wrong conversation type or not requested).',
   GROUP_ACK_DISABLED: 'Group read acks are switched off on this server or group.',
   GROUP_ACK_NOT_ALLOWED: 'Only the group owner and admins may ask for read acks in this group.',
   GROUP_ACK_EXPIRED: 'The message is older than the read-ack validity period.',
@@ -91,8 +92,7 @@ export function codeName(code: number): CodeName | undefined {
 
 /** The result shape of every operation, on the wire and over IPC. */
 export type Result<T> =
-  | { code: 0; msg?: undefined; data: T }
-  | { code: Exclude<CodeValue, 0>; msg: string; data?: undefined }
+  { code: 0; msg?: undefined; data: T } | { code: Exclude<CodeValue, 0>; msg: string; data?: undefined }
 
 export function ok<T>(data: T): Result<T> {
   return { code: 0, data }

@@ -32,9 +32,7 @@ export const GroupId = z
 export const MessageUId = z
   .string()
   .regex(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/, 'a messageUId looks like BS4S-U34I-T4G6-9GPP')
-export const ClientMsgId = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{8,64}$/)
+export const ClientMsgId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/)
 export const ChannelId = z.string().max(LIMITS.channelIdMax).default('')
 export const Password = z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax)
 export const DisplayName = z.string().trim().min(1).max(LIMITS.displayNameMax)

@@ -310,7 +310,11 @@ export const ServerFrame = z.union([ReplyFrame, PushFrame])
 export const http = {
   register: {
     path: '/api/register',
-    body: z.object({ userId: UserId, password: z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax), displayName: z.string().trim().max(LIMITS.displayNameMax).optional() }),
+    body: z.object({
+      userId: UserId,
+      password: z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax),
+      displayName: z.string().trim().max(LIMITS.displayNameMax).optional(),
+    }),
     reply: z.object({ user: UserProfile }),
   },
   login: {

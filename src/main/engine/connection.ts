@@ -1,0 +1,157 @@
+/**
+ * One authenticated WebSocket to the IM server: typed requests matched to replies by id, validated
+ * pushes, and a watchdog that notices a dead link (the server pings; silence means it is gone).
+ */
+import { EventEmitter } from 'node:events'
+import WebSocket from 'ws'
+import { Code, fail, ok, type Result } from '../../shared/codes'
+import {
+  DEVICE_HEADER,
+  PushFrame,
+  ReplyFrame,
+  requests,
+  type ReplyData,
+  type RequestData,
+  type RequestOp,
+} from '../../shared/protocol'
+
+export class UnauthorizedError extends Error {
+  constructor() {
+    super('the server refused the session token')
+    this.name = 'UnauthorizedError'
+  }
+}
+
+interface Pending {
+  op: RequestOp
+  resolve(result: Result<unknown>): void
+  timer: NodeJS.Timeout
+}
+
+export interface ConnectionOptions {
+  url: string
+  token: string
+  deviceId: string
+  requestTimeoutMs?: number
+  /** The server pings every 30 s by default; this much silence means the link is dead. */
+  silenceTimeoutMs?: number
+}
+
+export interface ConnectionEvents {
+  push: [PushFrame]
+  close: [{ code: number; reason: string }]
+}
+
+export class ServerConnection extends EventEmitter<ConnectionEvents> {
+  private ws: WebSocket | undefined
+  private nextId = 1
+  private readonly pending = new Map<number, Pending>()
+  private watchdog: NodeJS.Timeout | undefined
+  private closed = false
+
+  constructor(private readonly options: ConnectionOptions) {
+    super()
+  }
+
+  get isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN
+  }
+
+  /** Resolves once the socket is open; rejects with UnauthorizedError on HTTP 401. */
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.options.url, {
+        headers: { authorization: `Bearer ${this.options.token}`, [DEVICE_HEADER]: this.options.deviceId },
+        handshakeTimeout: 10_000,
+        maxPayload: 16 * 1024 * 1024,
+      })
+      this.ws = ws
+      let opened = false
+      ws.on('unexpected-response', (_req, res) => {
+        reject(
+          res.statusCode === 401
+            ? new UnauthorizedError()
+            : new Error(`server answered HTTP ${res.statusCode}`),
+        )
+        res.resume()
+        ws.terminate()
+      })
+      ws.on('open', () => {
+        opened = true
+        this.armWatchdog()
+        resolve()
+      })
+      ws.on('ping', () => this.armWatchdog())
+      ws.on('message', (raw) => {
+        this.armWatchdog()
+        this.onFrame(raw.toString())
+      })
+      ws.on('error', (err) => {
+        if (!opened) reject(err)
+      })
+      ws.on('close', (code, reason) => {
+        clearTimeout(this.watchdog)
+        for (const [id, p] of this.pending) {
+          clearTimeout(p.timer)
+          p.resolve(fail(Code.SERVER_UNREACHABLE, 'connection lost before the server answered'))
+          this.pending.delete(id)
+        }
+        if (opened) this.emit('close', { code, reason: reason.toString() })
+      })
+    })
+  }
+
+  close(): void {
+    this.closed = true
+    clearTimeout(this.watchdog)
+    this.ws?.close(1000, 'client closing')
+  }
+
+  request<Op extends RequestOp>(op: Op, data: RequestData<Op>): Promise<Result<ReplyData<Op>>> {
+    const ws = this.ws
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.closed) {
+      return Promise.resolve(fail(Code.SERVER_UNREACHABLE, 'not connected to the server'))
+    }
+    const id = this.nextId++
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        resolve(fail(Code.TIMEOUT, `the server did not answer ${op} in time`))
+      }, this.options.requestTimeoutMs ?? 15_000)
+      this.pending.set(id, { op, resolve: resolve as (r: Result<unknown>) => void, timer })
+      ws.send(JSON.stringify({ id, op, data }))
+    })
+  }
+
+  private armWatchdog(): void {
+    clearTimeout(this.watchdog)
+    this.watchdog = setTimeout(() => this.ws?.terminate(), this.options.silenceTimeoutMs ?? 75_000)
+    this.watchdog.unref()
+  }
+
+  private onFrame(text: string): void {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      return // a server that sends garbage is logged by nobody and ignored; requests time out
+    }
+    if ((json as { type?: unknown })?.type === 'push') {
+      const push = PushFrame.safeParse(json)
+      if (push.success) this.emit('push', push.data)
+      return
+    }
+    const reply = ReplyFrame.safeParse(json)
+    if (!reply.success || reply.data.id === null) return
+    const p = this.pending.get(reply.data.id)
+    if (!p) return
+    this.pending.delete(reply.data.id)
+    clearTimeout(p.timer)
+    if (reply.data.code !== 0) {
+      p.resolve({ code: reply.data.code, msg: reply.data.msg ?? 'request failed' } as Result<unknown>)
+      return
+    }
+    const data = requests[p.op].reply.safeParse(reply.data.data)
+    p.resolve(data.success ? ok(data.data) : fail(Code.INTERNAL, `malformed ${p.op} reply from the server`))
+  }
+}

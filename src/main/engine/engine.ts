@@ -1,0 +1,757 @@
+/**
+ * The client engine: plain Node, shared by the Electron host and the headless host.
+ * It owns the profile's SQLite store, the connection to the IM server (reconnect with backoff,
+ * resync from sequence numbers), the durable outbox, and the receipt logic of SPEC.md.
+ * Hosts call its operations through the handler table (handlers.ts) and forward its events.
+ */
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { existsSync } from 'node:fs'
+import { Code, CodedError, fail, ok, type Result } from '../../shared/codes'
+import type { AppInfo, ConnectionState, ConnectionStateName, IpcEvents, SessionInfo } from '../../shared/ipc'
+import {
+  conversationKey,
+  type Conversation,
+  type ConversationSummary,
+  type GroupInfo,
+  type GroupMember,
+  type Message,
+  type MessageContent,
+  type UserProfile,
+} from '../../shared/model'
+import {
+  AccountSettings,
+  http,
+  type PushFrame,
+  type ReplyData,
+  type RequestData,
+  type RequestOp,
+  type WireMessage,
+} from '../../shared/protocol'
+import { ServerConnection, UnauthorizedError } from './connection'
+import { Profile, type StoredSession } from './profile'
+import { LocalStore, conversationOf, rowToMessage, type MessageRow, type OutboxRow } from './store'
+
+export interface EngineOptions {
+  profileDir: string
+  host: AppInfo['host']
+  version: string
+  defaultServerUrl: string
+  /** Reconnect backoff bounds (ms). */
+  backoff?: { minMs: number; maxMs: number }
+  requestTimeoutMs?: number
+  /** Messages per pull request while syncing a backlog. */
+  pullPageSize?: number
+  /** Path of a better-sqlite3 addon built for this runtime (Electron), when not the default one. */
+  nativeBinding?: string
+}
+
+type EventArgs = { [E in keyof IpcEvents]: [IpcEvents[E]] }
+
+/** Codes after which resending the same message can never succeed. */
+const TRANSIENT = new Set<number>([Code.SERVER_UNREACHABLE, Code.TIMEOUT, Code.RATE_LIMITED, Code.INTERNAL])
+
+const DEFAULT_SETTINGS: AccountSettings = { requireDeliveryAck: false, requireReadAck: false }
+
+export function httpBase(serverUrl: string): string {
+  const u = new URL(serverUrl)
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:'
+  u.pathname = ''
+  u.search = ''
+  return u.toString().replace(/\/$/, '')
+}
+
+interface Session extends StoredSession {
+  store: LocalStore
+}
+
+export class Engine extends EventEmitter<EventArgs> {
+  readonly profile: Profile
+  private session: Session | undefined
+  private conn: ServerConnection | undefined
+  private state: ConnectionState = { state: 'signedOut' }
+  private supervisor: Promise<void> | undefined
+  private stopRequested = false
+  private wake: (() => void) | undefined
+  private flushing: Promise<void> | undefined
+  private flushAgain = false
+  private readonly pulling = new Map<string, Promise<void>>()
+  private eventCatchUp: Promise<void> | undefined
+
+  constructor(private readonly options: EngineOptions) {
+    super()
+    this.profile = new Profile(options.profileDir)
+  }
+
+  /** Resumes the stored session, if any, and starts connecting. */
+  start(): void {
+    const s = this.profile.session
+    if (s && s.expiresAt > Date.now()) this.openSession(s)
+  }
+
+  async shutdown(): Promise<void> {
+    await this.closeSession()
+  }
+
+  // ---- state ------------------------------------------------------------------------------
+
+  get connectionState(): ConnectionState {
+    return this.state
+  }
+
+  get userId(): string | undefined {
+    return this.session?.userId
+  }
+
+  /** The open store; tests and benchmarks read it directly. */
+  get store(): LocalStore | undefined {
+    return this.session?.store
+  }
+
+  private setState(state: ConnectionStateName, extra: Omit<ConnectionState, 'state'> = {}): void {
+    this.state = { state, ...extra }
+    this.emit('connectionState', this.state)
+  }
+
+  appInfo(): AppInfo {
+    return {
+      version: this.options.version,
+      host: this.options.host,
+      profile: this.profile.name,
+      defaultServerUrl: this.profile.session?.serverUrl ?? this.options.defaultServerUrl,
+    }
+  }
+
+  currentUser(): SessionInfo | null {
+    const s = this.session
+    if (!s) return null
+    return {
+      user: { userId: s.userId, displayName: s.store.displayName(s.userId) ?? s.displayName },
+      serverUrl: s.serverUrl,
+      deviceId: this.profile.deviceId,
+    }
+  }
+
+  // ---- accounts ---------------------------------------------------------------------------
+
+  async register(input: {
+    serverUrl: string
+    userId: string
+    password: string
+    displayName?: string | undefined
+  }): Promise<Result<UserProfile>> {
+    const res = await this.postJson(input.serverUrl, http.register.path, {
+      userId: input.userId,
+      password: input.password,
+      ...(input.displayName ? { displayName: input.displayName } : {}),
+    })
+    if (res.code !== 0) return res
+    const parsed = http.register.reply.safeParse(res.data)
+    return parsed.success ? ok(parsed.data.user) : fail(Code.INTERNAL, 'malformed register reply')
+  }
+
+  async login(input: { serverUrl: string; userId: string; password: string }): Promise<Result<SessionInfo>> {
+    const res = await this.postJson(input.serverUrl, http.login.path, {
+      userId: input.userId,
+      password: input.password,
+      deviceId: this.profile.deviceId,
+    })
+    if (res.code !== 0) return res
+    const parsed = http.login.reply.safeParse(res.data)
+    if (!parsed.success) return fail(Code.INTERNAL, 'malformed login reply')
+    await this.closeSession()
+    const stored: StoredSession = {
+      serverUrl: input.serverUrl,
+      userId: parsed.data.user.userId,
+      displayName: parsed.data.user.displayName,
+      token: parsed.data.token,
+      expiresAt: parsed.data.expiresAt,
+    }
+    this.profile.setSession(stored)
+    this.openSession(stored)
+    const info = this.currentUser()
+    return info ? ok(info) : fail(Code.INTERNAL)
+  }
+
+  async logout(): Promise<Result<null>> {
+    const s = this.session
+    if (!s) return ok(null)
+    // Best effort: the token dies on the server; locally it is forgotten whatever the answer.
+    await this.postJson(s.serverUrl, http.logout.path, {}, s.token).catch(() => undefined)
+    this.profile.setSession(null)
+    await this.closeSession()
+    this.emit('sessionEnded', { reason: 'logout' })
+    return ok(null)
+  }
+
+  private openSession(stored: StoredSession): void {
+    const binding = this.options.nativeBinding
+    const store = new LocalStore(this.profile.databaseFile(stored.serverUrl, stored.userId), {
+      ...(binding && existsSync(binding) ? { nativeBinding: binding } : {}),
+    })
+    store.upsertUsers([{ userId: stored.userId, displayName: stored.displayName }])
+    this.session = { ...stored, store }
+    this.stopRequested = false
+    this.supervisor = this.supervise(this.session)
+  }
+
+  private async closeSession(): Promise<void> {
+    const s = this.session
+    if (!s) return
+    this.stopRequested = true
+    this.wake?.()
+    this.conn?.close()
+    await this.supervisor
+    await this.flushing
+    await Promise.allSettled([...this.pulling.values()])
+    this.session = undefined
+    s.store.close()
+    this.setState('signedOut')
+  }
+
+  private async postJson(
+    serverUrl: string,
+    path: string,
+    body: unknown,
+    token?: string,
+  ): Promise<Result<unknown>> {
+    let response: Response
+    try {
+      response = await fetch(httpBase(serverUrl) + path, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 15_000),
+      })
+    } catch (err) {
+      return fail(Code.SERVER_UNREACHABLE, `cannot reach ${serverUrl}: ${(err as Error).message}`)
+    }
+    try {
+      const json = (await response.json()) as Result<unknown>
+      if (typeof json?.code !== 'number') return fail(Code.INTERNAL, `unexpected answer from ${serverUrl}`)
+      return json
+    } catch {
+      return fail(
+        Code.SERVER_UNREACHABLE,
+        `${serverUrl} did not answer like an IM server (HTTP ${response.status})`,
+      )
+    }
+  }
+
+  // ---- connection supervisor --------------------------------------------------------------
+
+  private async supervise(s: Session): Promise<void> {
+    const { minMs, maxMs } = this.options.backoff ?? { minMs: 500, maxMs: 30_000 }
+    let attempt = 0
+    while (!this.stopRequested && this.session === s) {
+      this.setState('connecting')
+      const conn = new ServerConnection({
+        url: s.serverUrl,
+        token: s.token,
+        deviceId: this.profile.deviceId,
+        ...(this.options.requestTimeoutMs ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
+      })
+      this.conn = conn
+      const closed = new Promise<void>((resolve) => conn.once('close', () => resolve()))
+      try {
+        await conn.connect()
+      } catch (err) {
+        if (err instanceof UnauthorizedError) {
+          this.setState('unauthorized', {
+            detail: 'The server no longer accepts this session: sign in again.',
+          })
+          this.profile.setSession(null)
+          this.emit('sessionEnded', { reason: 'revoked' })
+          return
+        }
+        if (this.stopRequested) return
+        const delay = Math.min(maxMs, minMs * 2 ** attempt) * (0.75 + Math.random() * 0.5)
+        attempt++
+        this.setState('disconnected', { retryAt: Date.now() + delay, detail: (err as Error).message })
+        await this.pause(delay)
+        continue
+      }
+      attempt = 0
+      conn.on('push', (frame) => this.onPush(s, frame))
+      try {
+        await this.sync(s)
+        if (conn.isOpen) {
+          this.setState('connected')
+          void this.flushOutbox()
+        }
+      } catch (err) {
+        // A failed sync is retried from the last synced sequence on the next connection.
+        conn.close()
+        if (!(err instanceof CodedError)) console.error('sync failed:', err)
+      }
+      await closed
+      if (this.stopRequested) return
+      this.setState('disconnected', { retryAt: Date.now() + minMs })
+      await this.pause(minMs)
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      this.wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+
+  private async request<Op extends RequestOp>(op: Op, data: RequestData<Op>): Promise<Result<ReplyData<Op>>> {
+    const conn = this.conn
+    if (!conn) return fail(Code.SERVER_UNREACHABLE, 'not connected to the server')
+    return conn.request(op, data)
+  }
+
+  private async requireOk<Op extends RequestOp>(op: Op, data: RequestData<Op>): Promise<ReplyData<Op>> {
+    const res = await this.request(op, data)
+    if (res.code !== 0) throw new CodedError(res.code, res.msg)
+    return res.data
+  }
+
+  // ---- sync -------------------------------------------------------------------------------
+
+  private async sync(s: Session): Promise<void> {
+    this.setState('syncing')
+    const st = await this.requireOk('syncState', {})
+    const now = Date.now()
+    s.store.upsertUsers([st.user])
+    s.store.setKv('settings', JSON.stringify(st.settings))
+    for (const g of st.groups) s.store.upsertGroup(g, now)
+    for (const c of st.conversations) s.store.applyConversationState(c, now)
+    await this.learnUsers(
+      s,
+      st.conversations.filter((c) => c.conversation.type === 'private').map((c) => c.conversation.targetId),
+    )
+    this.emit('settingsChanged', st.settings)
+    this.emit('conversationChanged', s.store.listConversations())
+
+    const behind = s.store.conversationsBehind()
+    const total = behind.reduce((n, b) => n + (b.upTo - b.afterSeq), 0)
+    const progress = { done: 0, total }
+    if (total > 0) this.emit('syncProgress', { ...progress })
+    for (const b of behind) await this.pullConversation(s, b.conversation, progress)
+    if (total > 0) this.emit('syncProgress', { done: total, total })
+
+    await this.catchUpEvents(s)
+  }
+
+  /** Pulls every missing message of a conversation, one in flight per conversation. */
+  private pullConversation(
+    s: Session,
+    c: Conversation,
+    progress?: { done: number; total: number },
+  ): Promise<void> {
+    const k = conversationKey(c)
+    const running = this.pulling.get(k)
+    if (running) return running
+    const run = (async () => {
+      const pageSize = this.options.pullPageSize ?? 500
+      for (;;) {
+        const row = s.store.conversationRow(c)
+        if (!row || this.session !== s) return
+        const upTo = row.left_seq === null ? row.last_seq : Math.min(row.last_seq, row.left_seq)
+        if (row.synced_seq >= upTo) return
+        const res = await this.requireOk('pullMessages', {
+          conversation: c,
+          afterSeq: row.synced_seq,
+          limit: pageSize,
+        })
+        if (res.messages.length === 0) return
+        this.ingest(s, res.messages, progress === undefined)
+        if (progress) {
+          progress.done = Math.min(progress.total, progress.done + res.messages.length)
+          this.emit('syncProgress', { ...progress })
+        }
+        if (!res.hasMore) return
+      }
+    })().finally(() => this.pulling.delete(k))
+    this.pulling.set(k, run)
+    return run
+  }
+
+  /** Stores server messages and tells the renderer; queues what the senders asked for. */
+  private ingest(s: Session, messages: readonly WireMessage[], live: boolean): void {
+    const batch = s.store.storeServerMessages(s.userId, messages, Date.now())
+    if (batch.inserted.length > 0 && live) this.emit('messageReceived', batch.inserted)
+    if (batch.receiptsApplied.length > 0) this.emit('messageStatusChanged', batch.receiptsApplied)
+    if (batch.conversations.size > 0) {
+      this.emit(
+        'conversationChanged',
+        [...batch.conversations].flatMap((k) => {
+          const [type, ...rest] = k.split(':')
+          const summary = s.store.summary({ type, targetId: rest.join(':') } as Conversation)
+          return summary ? [summary] : []
+        }),
+      )
+    }
+    if (s.store.outboxSize() > 0) void this.flushOutbox()
+  }
+
+  private async learnUsers(s: Session, userIds: readonly string[]): Promise<void> {
+    const unknown = [...new Set(userIds)].filter((id) => s.store.displayName(id) === undefined)
+    for (let i = 0; i < unknown.length; i += 500) {
+      const res = await this.request('getUsers', { userIds: unknown.slice(i, i + 500) })
+      if (res.code === 0) s.store.upsertUsers(res.data.users)
+    }
+  }
+
+  private catchUpEvents(s: Session): Promise<void> {
+    if (this.eventCatchUp) return this.eventCatchUp
+    this.eventCatchUp = (async () => {
+      for (;;) {
+        const res = await this.requireOk('syncEvents', { afterEventSeq: s.store.lastEventSeq, limit: 500 })
+        for (const frame of res.events) this.applyPush(s, frame)
+        const last = res.events.at(-1)?.eventSeq
+        if (last !== undefined) s.store.lastEventSeq = last
+        if (!res.hasMore || res.events.length === 0) return
+      }
+    })().finally(() => {
+      this.eventCatchUp = undefined
+    })
+    return this.eventCatchUp
+  }
+
+  // ---- pushes -----------------------------------------------------------------------------
+
+  private onPush(s: Session, frame: PushFrame): void {
+    if (this.session !== s) return
+    try {
+      this.applyPush(s, frame)
+    } catch (err) {
+      console.error(`applying ${frame.event} failed:`, err)
+      return
+    }
+    if (frame.eventSeq !== undefined) {
+      // Receipt events are idempotent, so a gap is closed by replaying from the log.
+      if (frame.eventSeq === s.store.lastEventSeq + 1) s.store.lastEventSeq = frame.eventSeq
+      else if (frame.eventSeq > s.store.lastEventSeq) void this.catchUpEvents(s).catch(() => undefined)
+    }
+  }
+
+  private applyPush(s: Session, frame: PushFrame): void {
+    const now = Date.now()
+    switch (frame.event) {
+      case 'message': {
+        const m = frame.data
+        const c = conversationOf(s.userId, m)
+        const before = s.store.conversationRow(c)
+        this.ingest(s, [m], true)
+        if (c.type === 'private' && s.store.displayName(c.targetId) === undefined) {
+          void this.learnUsers(s, [c.targetId]).then(() => this.emitConversation(s, c))
+        }
+        if (before && m.seq > before.synced_seq + 1) void this.pullConversation(s, c).catch(() => undefined)
+        return
+      }
+      case 'messageDelivered':
+      case 'messageRead': {
+        const kind = frame.event === 'messageDelivered' ? 'delivered' : 'read'
+        const changed = s.store.applyReceipts(kind, frame.data.messageUIds, frame.data.by, frame.data.at)
+        if (changed.length > 0) this.emit(frame.event, changed.map(rowToMessage))
+        return
+      }
+      case 'conversationRead': {
+        const { conversation, from, to, seq, at } = frame.data
+        s.store.ensureConversation(conversation, '', now)
+        if (from === s.userId) {
+          if (s.store.applyReadWatermark(conversation, seq)) this.emitConversation(s, conversation)
+        } else if (conversation.type === 'private') {
+          const changed = s.store.applyPeerConversationRead(conversation, seq, at)
+          if (changed.length > 0) this.emit('messageRead', changed.map(rowToMessage))
+        }
+        this.emit('conversationRead', { conversation, from, to, seq })
+        return
+      }
+      case 'groupChanged': {
+        const { groupId, group } = frame.data
+        if (group) s.store.upsertGroup(group, now)
+        this.emit('groupChanged', { groupId, group })
+        const c = { type: 'group', targetId: groupId } as Conversation
+        // Membership changes move joined/left marks: re-read them, then pull what became visible.
+        void this.refreshConversation(s, c)
+        return
+      }
+      case 'settingsChanged':
+        s.store.setKv('settings', JSON.stringify(frame.data.settings))
+        this.emit('settingsChanged', frame.data.settings)
+        return
+      case 'sessionRevoked':
+        this.profile.setSession(null)
+        void this.closeSession().then(() => this.emit('sessionEnded', { reason: 'revoked' }))
+        return
+      case 'groupMessageRead':
+      case 'receiptRequest':
+      case 'receiptResponse':
+        // Group receipts (SPEC E6–E8, R1–R4) are not produced by this server version yet.
+        return
+    }
+  }
+
+  private async refreshConversation(s: Session, c: Conversation): Promise<void> {
+    const res = await this.request('syncState', {})
+    if (res.code !== 0 || this.session !== s) return
+    const st = res.data.conversations.find((x) => conversationKey(x.conversation) === conversationKey(c))
+    if (st) s.store.applyConversationState(st, Date.now())
+    this.emitConversation(s, c)
+    await this.pullConversation(s, c).catch(() => undefined)
+  }
+
+  private emitConversation(s: Session, c: Conversation): void {
+    const summary = s.store.summary(c)
+    if (summary) this.emit('conversationChanged', [summary])
+  }
+
+  // ---- outbox -----------------------------------------------------------------------------
+
+  /** Sends what the outbox holds; safe to call any time, runs one flush at a time. */
+  flushOutbox(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true
+      return this.flushing
+    }
+    const s = this.session
+    if (!s || this.state.state !== 'connected') return Promise.resolve()
+    this.flushing = (async () => {
+      do {
+        this.flushAgain = false
+        const progressed = (await this.flushSends(s)) && (await this.flushAcks(s))
+        if (!progressed) return
+      } while (this.flushAgain && this.session === s && this.conn?.isOpen)
+    })()
+      .catch((err) => console.error('outbox flush failed:', err))
+      .finally(() => {
+        this.flushing = undefined
+      })
+    return this.flushing
+  }
+
+  /** Returns false when the connection failed mid-way (the rest waits for the next connection). */
+  private async flushSends(s: Session): Promise<boolean> {
+    for (;;) {
+      const rows = s.store.outbox('send', 50)
+      if (rows.length === 0) return true
+      // Pipelined: the server handles frames of one connection in order, so seqs follow send order.
+      const results = await Promise.all(rows.map((row) => this.sendOne(s, row)))
+      if (results.includes(false)) return false
+    }
+  }
+
+  private async sendOne(s: Session, row: OutboxRow): Promise<boolean> {
+    const localId = Number(row.ref)
+    const res = await this.request('sendMessage', JSON.parse(row.payload) as RequestData<'sendMessage'>)
+    if (this.session !== s) return false
+    if (res.code === 0) {
+      const updated = s.store.markSent(localId, res.data.message)
+      s.store.removeFromOutbox([row.id])
+      if (updated) this.emit('messageStatusChanged', [rowToMessage(updated)])
+      const summary = s.store.summary(conversationOf(s.userId, res.data.message))
+      if (summary) this.emit('conversationChanged', [summary])
+      return true
+    }
+    if (TRANSIENT.has(res.code)) {
+      s.store.countAttempt(row.id)
+      return false
+    }
+    const failed = s.store.markFailed(localId)
+    s.store.removeFromOutbox([row.id])
+    if (failed) this.emit('messageStatusChanged', [rowToMessage(failed)])
+    return true
+  }
+
+  /** Acks coalesce: one frame per kind per flush (and one per conversation for read marks). */
+  private async flushAcks(s: Session): Promise<boolean> {
+    for (const kind of ['ackDelivered', 'ackMessageRead'] as const) {
+      for (;;) {
+        const rows = s.store.outbox(kind, 1000)
+        if (rows.length === 0) break
+        const res = await this.request(kind, { messageUIds: [...new Set(rows.map((r) => r.ref))] })
+        if (res.code !== 0 && TRANSIENT.has(res.code)) return false
+        // Rejections are final (unknown message, not the receiver): retrying cannot help.
+        s.store.removeFromOutbox(rows.map((r) => r.id))
+      }
+    }
+    const reads = s.store.outbox('ackConversationRead', 1000)
+    const latest = new Map<string, { conversation: Conversation; seq: number }>()
+    for (const r of reads) {
+      const p = JSON.parse(r.payload) as { conversation: Conversation; seq: number }
+      const prev = latest.get(r.ref)
+      if (!prev || prev.seq < p.seq) latest.set(r.ref, p)
+    }
+    for (const p of latest.values()) {
+      const res = await this.request('ackConversationRead', p)
+      if (res.code !== 0 && TRANSIENT.has(res.code)) return false
+    }
+    s.store.removeFromOutbox(reads.map((r) => r.id))
+    return true
+  }
+
+  // ---- operations -------------------------------------------------------------------------
+
+  private requireSession(): Session {
+    const s = this.session
+    if (!s) throw new CodedError(Code.NOT_LOGGED_IN)
+    return s
+  }
+
+  settings(): AccountSettings {
+    const s = this.requireSession()
+    const stored = s.store.getKv('settings')
+    const parsed = stored ? AccountSettings.safeParse(JSON.parse(stored)) : undefined
+    return parsed?.success ? parsed.data : DEFAULT_SETTINGS
+  }
+
+  async updateSettings(patch: Partial<AccountSettings>): Promise<AccountSettings> {
+    const s = this.requireSession()
+    const res = await this.requireOk('updateSettings', patch)
+    s.store.setKv('settings', JSON.stringify(res.settings))
+    this.emit('settingsChanged', res.settings)
+    return res.settings
+  }
+
+  conversationList(): ConversationSummary[] {
+    return this.requireSession().store.listConversations()
+  }
+
+  async startPrivateChat(userId: string): Promise<ConversationSummary> {
+    const s = this.requireSession()
+    if (userId === s.userId) throw new CodedError(Code.CANNOT_CHAT_WITH_SELF)
+    const known = s.store.displayName(userId)
+    if (known === undefined) {
+      const res = await this.requireOk('getUsers', { userIds: [userId] })
+      const user = res.users.find((u) => u.userId === userId)
+      if (!user) throw new CodedError(Code.USER_NOT_FOUND, `No user with the id "${userId}".`)
+      s.store.upsertUsers([user])
+    }
+    const c = { type: 'private', targetId: userId } as Conversation
+    s.store.ensureConversation(c, s.store.displayName(userId) ?? userId, Date.now())
+    const summary = s.store.summary(c)
+    if (!summary) throw new CodedError(Code.INTERNAL)
+    this.emit('conversationChanged', [summary])
+    return summary
+  }
+
+  history(
+    c: Conversation,
+    beforeSeq: number | undefined,
+    count: number,
+  ): { list: Message[]; hasMore: boolean } {
+    const { rows, hasMore } = this.requireSession().store.getHistory(c, beforeSeq, count)
+    return { list: rows.map(rowToMessage), hasMore }
+  }
+
+  sendMessage(
+    c: Conversation,
+    content: MessageContent,
+    options: { isNeedGroupAck: boolean; channelId: string },
+  ): Message {
+    const s = this.requireSession()
+    if (c.type === 'private' && c.targetId === s.userId) throw new CodedError(Code.CANNOT_CHAT_WITH_SELF)
+    if (c.type === 'group') {
+      const g = s.store.group(c.targetId)
+      if (!g) throw new CodedError(Code.GROUP_NOT_FOUND)
+      if (!g.myRole) throw new CodedError(Code.NOT_A_MEMBER, 'You are no longer a member of this group.')
+    }
+    const now = Date.now()
+    const row: MessageRow = s.store.insertOutgoing({
+      me: s.userId,
+      clientMsgId: randomUUID(),
+      conversation: c,
+      channelId: options.channelId,
+      content,
+      isNeedGroupAck: c.type === 'group' && options.isNeedGroupAck,
+      now,
+      title: c.type === 'private' ? (s.store.displayName(c.targetId) ?? c.targetId) : '',
+    })
+    this.emitConversation(s, c)
+    void this.flushOutbox()
+    return rowToMessage(row)
+  }
+
+  async users(userIds: string[]): Promise<UserProfile[]> {
+    const s = this.requireSession()
+    const res = await this.requireOk('getUsers', { userIds })
+    s.store.upsertUsers(res.users)
+    return res.users
+  }
+
+  async groupOp<Op extends 'createGroup' | 'addGroupMembers' | 'removeGroupMembers' | 'setGroupMemberRole'>(
+    op: Op,
+    data: RequestData<Op>,
+  ): Promise<GroupInfo> {
+    const s = this.requireSession()
+    const res = (await this.requireOk(op, data)) as { group: GroupInfo }
+    s.store.upsertGroup(res.group, Date.now())
+    this.emit('groupChanged', { groupId: res.group.groupId, group: res.group })
+    this.emitConversation(s, { type: 'group', targetId: res.group.groupId } as Conversation)
+    return res.group
+  }
+
+  async leaveGroup(groupId: string): Promise<null> {
+    const s = this.requireSession()
+    await this.requireOk('leaveGroup', { groupId })
+    const g = s.store.group(groupId)
+    if (g) {
+      const { myRole: _left, ...rest } = g
+      s.store.upsertGroup(rest, Date.now())
+      this.emit('groupChanged', { groupId, group: rest })
+    }
+    return null
+  }
+
+  async groupMembers(groupId: string): Promise<GroupMember[]> {
+    const s = this.requireSession()
+    const res = await this.requireOk('getGroupMembers', { groupId })
+    s.store.upsertUsers(res.members.map((m) => ({ userId: m.userId, displayName: m.displayName })))
+    return res.members
+  }
+
+  /** Easemob ackMessageRead: marks a received message read and tells its sender, if it asked. */
+  ackMessageRead(messageUId: string): null {
+    const s = this.requireSession()
+    const found = s.store.messageByUid(messageUId)
+    if (!found) throw new CodedError(Code.MESSAGE_NOT_FOUND)
+    if (found.direction !== 2) throw new CodedError(Code.NOT_MESSAGE_RECEIVER)
+    const c = { type: found.conv_type, targetId: found.target_id } as Conversation
+    const now = Date.now()
+    s.store.db.transaction(() => {
+      const marked = s.store.markMessageReadLocally(messageUId)
+      if (!marked?.changed) return
+      if (found.conv_type === 'private' && found.need_read_ack === 1) {
+        s.store.enqueue('ackMessageRead', messageUId, {}, now)
+      }
+      // Once everything up to this message is read, move the read mark so my other devices agree.
+      if (found.seq !== null && s.store.allReadUpTo(c, found.seq)) {
+        s.store.applyReadWatermark(c, found.seq)
+        s.store.enqueue('ackConversationRead', conversationKey(c), { conversation: c, seq: found.seq }, now)
+      }
+    })()
+    const updated = s.store.messageByUid(messageUId)
+    if (updated) this.emit('messageStatusChanged', [rowToMessage(updated)])
+    this.emitConversation(s, c)
+    void this.flushOutbox()
+    return null
+  }
+
+  /** Easemob ackConversationRead: everything in the conversation is read, on every device. */
+  ackConversationRead(c: Conversation): null {
+    const s = this.requireSession()
+    const row = s.store.conversationRow(c)
+    if (!row) throw new CodedError(Code.NOT_A_MEMBER, 'No such conversation.')
+    const seq = row.left_seq === null ? row.last_seq : Math.min(row.last_seq, row.left_seq)
+    if (seq === 0 || (row.read_seq >= seq && row.unread_count === 0)) return null
+    s.store.db.transaction(() => {
+      s.store.applyReadWatermark(c, seq)
+      s.store.enqueue('ackConversationRead', conversationKey(c), { conversation: c, seq }, Date.now())
+    })()
+    this.emitConversation(s, c)
+    void this.flushOutbox()
+    return null
+  }
+}

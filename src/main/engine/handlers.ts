@@ -1,0 +1,85 @@
+/**
+ * The handler table: one entry per IPC operation of src/shared/ipc.ts. Both hosts (Electron's
+ * ipcMain and the headless WebSocket) call `dispatch`, which validates the arguments with the
+ * contract's zod tuple before any handler runs and turns every failure into a coded result.
+ */
+import { Code, CodedError, fail, ok, type Result } from '../../shared/codes'
+import {
+  ipcOperations,
+  type OperationName,
+  type OperationResult,
+  type ParsedOperationArgs,
+} from '../../shared/ipc'
+import type { Engine } from './engine'
+
+/** A handler returns its data or throws a CodedError; dispatch turns both into a Result. */
+type Handler<K extends OperationName> = (
+  ...args: ParsedOperationArgs<K>
+) => Promise<OperationResult<K>> | OperationResult<K>
+
+export type HandlerTable = { [K in OperationName]: Handler<K> }
+
+function unwrap<T>(r: Result<T>): T {
+  if (r.code !== 0) throw new CodedError(r.code, r.msg)
+  return r.data
+}
+
+export function createHandlerTable(engine: Engine): HandlerTable {
+  return {
+    getAppInfo: () => engine.appInfo(),
+    register: async (input) => unwrap(await engine.register(input)),
+    login: async (input) => unwrap(await engine.login(input)),
+    logout: async () => unwrap(await engine.logout()),
+    getCurrentUser: () => engine.currentUser(),
+    getConnectionState: () => engine.connectionState,
+    getSettings: () => engine.settings(),
+    updateSettings: (patch) => engine.updateSettings(patch),
+    getConversationList: () => engine.conversationList(),
+    startPrivateChat: (userId) => engine.startPrivateChat(userId),
+    getHistoryMessages: (conversation, options) =>
+      engine.history(conversation, options.beforeSeq, options.count),
+    sendMessage: (conversation, content, options) => engine.sendMessage(conversation, content, options),
+    getUsers: (userIds) => engine.users(userIds),
+    createGroup: (name, memberIds) => engine.groupOp('createGroup', { name, memberIds }),
+    addGroupMembers: (groupId, userIds) => engine.groupOp('addGroupMembers', { groupId, userIds }),
+    removeGroupMembers: (groupId, userIds) => engine.groupOp('removeGroupMembers', { groupId, userIds }),
+    leaveGroup: (groupId) => engine.leaveGroup(groupId),
+    setGroupMemberRole: (groupId, userId, role) =>
+      engine.groupOp('setGroupMemberRole', { groupId, userId, role }),
+    getGroupMembers: (groupId) => engine.groupMembers(groupId),
+    ackMessageRead: (messageUId) => engine.ackMessageRead(messageUId),
+    ackConversationRead: (conversation) => engine.ackConversationRead(conversation),
+  }
+}
+
+function describeIssue(issue: { path: PropertyKey[]; message: string }): string {
+  const [index, ...rest] = issue.path
+  const where = typeof index === 'number' ? `argument ${index + 1}` : 'arguments'
+  return `${where}${rest.length ? ` (${rest.map(String).join('.')})` : ''}: ${issue.message}`
+}
+
+export type Dispatch = (op: string, args: unknown) => Promise<Result<unknown>>
+
+export function createDispatcher(
+  table: HandlerTable,
+  log: (msg: string, err: unknown) => void = console.error,
+): Dispatch {
+  return async (op, args) => {
+    if (!Object.hasOwn(ipcOperations, op))
+      return fail(Code.UNKNOWN_OPERATION, `unknown operation "${String(op).slice(0, 64)}"`)
+    const name = op as OperationName
+    const parsed = ipcOperations[name].args.safeParse(Array.isArray(args) ? args : [])
+    if (!Array.isArray(args) || !parsed.success) {
+      const issue = parsed.success ? undefined : parsed.error.issues[0]
+      return fail(Code.INVALID_ARGUMENT, issue ? describeIssue(issue) : 'arguments must be an array')
+    }
+    try {
+      const handler = table[name] as (...a: unknown[]) => unknown
+      return ok(await handler(...(parsed.data as unknown[])))
+    } catch (err) {
+      if (err instanceof CodedError) return fail(err.code, err.message)
+      log(`operation ${name} failed:`, err)
+      return fail(Code.INTERNAL, 'Something went wrong inside the app; the details are in its log.')
+    }
+  }
+}

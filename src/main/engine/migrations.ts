@@ -1,0 +1,119 @@
+import type { Migration } from './migrate'
+
+/**
+ * The engine's local schema, one profile = one account = one SQLite file. Append-only.
+ *
+ * Receipt data follows the principle in ARCHITECTURE.md: conversation-level state is a watermark
+ * per conversation (read_seq, peer_read_seq, peer_delivered_seq); per-message receipt columns are
+ * set only on the messages that asked for them, and the RongCloud `messageList` query (R6) has a
+ * partial index of its own.
+ */
+export const engineMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'messages, conversations, groups, outbox, pending receipts',
+    up(db) {
+      db.exec(`
+        CREATE TABLE kv (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE conversations (
+          conv_type TEXT NOT NULL CHECK (conv_type IN ('private', 'group')),
+          target_id TEXT NOT NULL,
+          title TEXT NOT NULL DEFAULT '',
+          last_seq INTEGER NOT NULL DEFAULT 0,
+          -- every visible message with seq <= synced_seq is stored locally
+          synced_seq INTEGER NOT NULL DEFAULT 0,
+          joined_seq INTEGER NOT NULL DEFAULT 0,
+          left_seq INTEGER,
+          read_seq INTEGER NOT NULL DEFAULT 0,
+          peer_read_seq INTEGER NOT NULL DEFAULT 0,
+          peer_delivered_seq INTEGER NOT NULL DEFAULT 0,
+          unread_count INTEGER NOT NULL DEFAULT 0,
+          last_local_id INTEGER,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (conv_type, target_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX conversations_updated ON conversations (updated_at DESC);
+
+        CREATE TABLE messages (
+          local_id INTEGER PRIMARY KEY,
+          client_msg_id TEXT NOT NULL,
+          message_uid TEXT UNIQUE,
+          conv_type TEXT NOT NULL,
+          target_id TEXT NOT NULL,
+          channel_id TEXT NOT NULL DEFAULT '',
+          seq INTEGER,
+          sender_id TEXT NOT NULL,
+          direction INTEGER NOT NULL CHECK (direction IN (1, 2)),
+          content TEXT NOT NULL,
+          sent_at INTEGER NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
+          is_unread INTEGER NOT NULL DEFAULT 0,
+          need_delivery_ack INTEGER NOT NULL DEFAULT 0,
+          need_read_ack INTEGER NOT NULL DEFAULT 0,
+          is_need_group_ack INTEGER NOT NULL DEFAULT 0,
+          member_count INTEGER NOT NULL DEFAULT 0,
+          delivered_at INTEGER,
+          read_at INTEGER,
+          group_ack_count INTEGER NOT NULL DEFAULT 0,
+          is_receipt_request INTEGER NOT NULL DEFAULT 0,
+          has_respond INTEGER NOT NULL DEFAULT 0,
+          receipt_request_at INTEGER,
+          -- client ids are chosen by each sender, so they are unique per sender only
+          UNIQUE (sender_id, client_msg_id)
+        ) STRICT;
+        CREATE UNIQUE INDEX messages_conv_seq ON messages (conv_type, target_id, seq) WHERE seq IS NOT NULL;
+        CREATE INDEX messages_conv_unsent ON messages (conv_type, target_id, local_id) WHERE seq IS NULL;
+        -- R6: RECEIVE messages that carry a receipt request not yet answered, per conversation.
+        CREATE INDEX messages_unresponded ON messages (conv_type, target_id, sender_id, message_uid)
+          WHERE direction = 2 AND is_receipt_request = 1 AND has_respond = 0;
+
+        -- Sender side of both group models: one row per reader of a message that asked for receipts.
+        CREATE TABLE message_readers (
+          message_uid TEXT NOT NULL,
+          reader_id TEXT NOT NULL,
+          read_at INTEGER NOT NULL,
+          PRIMARY KEY (message_uid, reader_id)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE groups (
+          group_id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          owner_id TEXT NOT NULL,
+          member_count INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          my_role TEXT
+        ) STRICT;
+
+        CREATE TABLE users (
+          user_id TEXT PRIMARY KEY,
+          display_name TEXT NOT NULL
+        ) STRICT;
+
+        -- Durable outbox: messages and receipts written while offline (or before a crash) go out
+        -- after reconnect or restart, exactly once (server dedup by client_msg_id; acks idempotent).
+        CREATE TABLE outbox (
+          id INTEGER PRIMARY KEY,
+          kind TEXT NOT NULL,
+          ref TEXT NOT NULL,
+          payload TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+        CREATE INDEX outbox_kind ON outbox (kind, id);
+
+        -- Receipts that arrived before their message: applied when the message is stored.
+        CREATE TABLE pending_receipts (
+          message_uid TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          by_user TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          PRIMARY KEY (message_uid, kind, by_user)
+        ) STRICT, WITHOUT ROWID;
+      `)
+    },
+  },
+]

@@ -1,0 +1,725 @@
+/**
+ * The engine's local store: every read and write of the profile's SQLite file, as prepared
+ * statements in one place. Hot queries (history page, conversation list, unresponded receipt
+ * requests) are index lookups; tests/unit/engineStore.test.ts asserts their query plans.
+ */
+import Database from 'better-sqlite3'
+import type { Conversation, GroupInfo, Message, MessageContent, UserProfile } from '../../shared/model'
+import type { ConversationState, WireMessage } from '../../shared/protocol'
+import { applyReceipt, advanceWatermark, type ReceiptKind } from '../../shared/receiptState'
+import type { ConversationSummary } from '../../shared/model'
+import { migrate } from './migrate'
+import { engineMigrations } from './migrations'
+
+export interface MessageRow {
+  local_id: number
+  client_msg_id: string
+  message_uid: string | null
+  conv_type: 'private' | 'group'
+  target_id: string
+  channel_id: string
+  seq: number | null
+  sender_id: string
+  direction: 1 | 2
+  content: string
+  sent_at: number
+  status: 'sending' | 'sent' | 'failed'
+  is_unread: number
+  need_delivery_ack: number
+  need_read_ack: number
+  is_need_group_ack: number
+  member_count: number
+  delivered_at: number | null
+  read_at: number | null
+  group_ack_count: number
+  is_receipt_request: number
+  has_respond: number
+  receipt_request_at: number | null
+}
+
+interface ConversationRow {
+  conv_type: 'private' | 'group'
+  target_id: string
+  title: string
+  last_seq: number
+  synced_seq: number
+  joined_seq: number
+  left_seq: number | null
+  read_seq: number
+  peer_read_seq: number
+  peer_delivered_seq: number
+  unread_count: number
+  last_local_id: number | null
+  updated_at: number
+}
+
+export interface OutboxRow {
+  id: number
+  kind: OutboxKind
+  ref: string
+  payload: string
+  created_at: number
+  attempts: number
+}
+
+export type OutboxKind = 'send' | 'ackDelivered' | 'ackMessageRead' | 'ackConversationRead'
+
+export interface StoredBatch {
+  /** Messages that were new to this store (received ones and my own from other devices). */
+  inserted: Message[]
+  /** Messages of mine whose receipt state changed because a pending receipt was applied. */
+  receiptsApplied: Message[]
+  conversations: Set<string>
+}
+
+export function rowToMessage(row: MessageRow): Message {
+  const conversation = { type: row.conv_type, targetId: row.target_id } as Conversation
+  const sendSide = row.direction === 1
+  return {
+    messageId: String(row.local_id),
+    messageUId: row.message_uid,
+    conversation,
+    channelId: row.channel_id,
+    senderUserId: row.sender_id,
+    messageDirection: row.direction,
+    content: JSON.parse(row.content) as MessageContent,
+    sentTime: row.sent_at,
+    seq: row.seq,
+    status: row.status,
+    isDelivered: row.delivered_at !== null,
+    deliveredTime: row.delivered_at,
+    isReceiverRead: row.read_at !== null,
+    readTime: row.read_at,
+    isUnread: row.is_unread === 1,
+    isNeedGroupAck: row.is_need_group_ack === 1,
+    groupAckCount: row.group_ack_count,
+    groupMemberCount: row.member_count,
+    readReceiptInfo: {
+      isReceiptRequestMessage: row.is_receipt_request === 1,
+      hasRespond: row.has_respond === 1,
+      ...(sendSide && row.conv_type === 'group'
+        ? { readCount: row.group_ack_count, totalCount: row.member_count }
+        : {}),
+    },
+  }
+}
+
+export function conversationOf(me: string, m: WireMessage): Conversation {
+  if (m.convType === 'group') return { type: 'group', targetId: m.to } as Conversation
+  return { type: 'private', targetId: m.senderId === me ? m.to : m.senderId } as Conversation
+}
+
+const key = (type: string, targetId: string): string => `${type}:${targetId}`
+
+export class LocalStore {
+  readonly db: Database.Database
+  private readonly s
+
+  /** `nativeBinding`: the better-sqlite3 addon built for Electron's ABI (the default one is Node's). */
+  constructor(file: string, options: { nativeBinding?: string } = {}) {
+    this.db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {})
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma('synchronous = NORMAL')
+    this.db.pragma('foreign_keys = ON')
+    migrate(this.db, engineMigrations)
+    const db = this.db
+    this.s = {
+      kvGet: db.prepare<[string], { value: string }>('SELECT value FROM kv WHERE key = ?'),
+      kvSet: db.prepare<[string, string]>(
+        'INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+      convGet: db.prepare<[string, string], ConversationRow>(
+        'SELECT * FROM conversations WHERE conv_type = ? AND target_id = ?',
+      ),
+      convInsert: db.prepare<[string, string, string, number]>(
+        `INSERT INTO conversations (conv_type, target_id, title, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (conv_type, target_id) DO NOTHING`,
+      ),
+      convAll: db.prepare<[], ConversationRow>('SELECT * FROM conversations ORDER BY updated_at DESC'),
+      convUpdateFromServer: db.prepare(
+        `UPDATE conversations SET
+           title = CASE WHEN :title = '' THEN title ELSE :title END,
+           last_seq = max(last_seq, :lastSeq),
+           joined_seq = :joinedSeq,
+           left_seq = :leftSeq,
+           synced_seq = max(synced_seq, :joinedSeq),
+           read_seq = max(read_seq, :readSeq),
+           peer_read_seq = max(peer_read_seq, :peerReadSeq),
+           peer_delivered_seq = max(peer_delivered_seq, :peerDeliveredSeq, :peerReadSeq)
+         WHERE conv_type = :type AND target_id = :targetId`,
+      ),
+      convAfterInsert: db.prepare(
+        `UPDATE conversations SET
+           last_seq = max(last_seq, coalesce(:seq, 0)),
+           unread_count = unread_count + :unread,
+           last_local_id = CASE
+             WHEN last_local_id IS NULL THEN :localId
+             WHEN :seq IS NULL THEN :localId
+             WHEN (SELECT seq FROM messages WHERE local_id = last_local_id) IS NULL THEN last_local_id
+             WHEN (SELECT seq FROM messages WHERE local_id = last_local_id) < :seq THEN :localId
+             ELSE last_local_id END,
+           updated_at = max(updated_at, :at)
+         WHERE conv_type = :type AND target_id = :targetId`,
+      ),
+      convSetSynced: db.prepare<[number, string, string]>(
+        'UPDATE conversations SET synced_seq = ? WHERE conv_type = ? AND target_id = ?',
+      ),
+      convSetRead: db.prepare<[number, number, string, string]>(
+        'UPDATE conversations SET read_seq = ?, unread_count = ? WHERE conv_type = ? AND target_id = ?',
+      ),
+      convSetUnread: db.prepare<[number, string, string]>(
+        'UPDATE conversations SET unread_count = ? WHERE conv_type = ? AND target_id = ?',
+      ),
+      convSetPeerRead: db.prepare<{ seq: number; type: string; targetId: string }>(
+        `UPDATE conversations SET peer_read_seq = max(peer_read_seq, :seq),
+           peer_delivered_seq = max(peer_delivered_seq, :seq)
+         WHERE conv_type = :type AND target_id = :targetId`,
+      ),
+      seqsAfter: db.prepare<[string, string, number, number], { seq: number }>(
+        `SELECT seq FROM messages WHERE conv_type = ? AND target_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      ),
+      countUnread: db.prepare<[string, string, number], { n: number }>(
+        `SELECT count(*) AS n FROM messages
+         WHERE conv_type = ? AND target_id = ? AND seq > ? AND direction = 2 AND is_unread = 1`,
+      ),
+      countUnreadBetween: db.prepare<[string, string, number, number], { n: number }>(
+        `SELECT count(*) AS n FROM messages WHERE conv_type = ? AND target_id = ? AND seq > ? AND seq <= ?
+           AND direction = 2 AND is_unread = 1`,
+      ),
+      markReadUpTo: db.prepare<[string, string, number]>(
+        `UPDATE messages SET is_unread = 0
+         WHERE conv_type = ? AND target_id = ? AND seq <= ? AND direction = 2 AND is_unread = 1`,
+      ),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (client_msg_id, message_uid, conv_type, target_id, channel_id, seq, sender_id,
+           direction, content, sent_at, status, is_unread, need_delivery_ack, need_read_ack, is_need_group_ack,
+           member_count)
+         VALUES (:clientMsgId, :messageUId, :type, :targetId, :channelId, :seq, :senderId, :direction, :content,
+           :sentAt, :status, :isUnread, :needDeliveryAck, :needReadAck, :isNeedGroupAck, :memberCount)
+         ON CONFLICT DO NOTHING`,
+      ),
+      byLocalId: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE local_id = ?'),
+      byUid: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE message_uid = ?'),
+      ownUnsentByClientId: db.prepare<[string, string], MessageRow>(
+        'SELECT * FROM messages WHERE client_msg_id = ? AND sender_id = ? AND direction = 1',
+      ),
+      markSent: db.prepare(
+        `UPDATE messages SET message_uid = :messageUId, seq = :seq, sent_at = :sentAt, status = 'sent',
+           need_delivery_ack = :needDeliveryAck, need_read_ack = :needReadAck, member_count = :memberCount
+         WHERE local_id = :localId`,
+      ),
+      markFailed: db.prepare<[number]>(`UPDATE messages SET status = 'failed' WHERE local_id = ?`),
+      setReceipt: db.prepare<[number | null, number | null, number]>(
+        'UPDATE messages SET delivered_at = ?, read_at = ? WHERE local_id = ?',
+      ),
+      markOneRead: db.prepare<[number]>(
+        'UPDATE messages SET is_unread = 0 WHERE local_id = ? AND is_unread = 1',
+      ),
+      sentUnreadUpTo: db.prepare<[string, string, number], MessageRow>(
+        `SELECT * FROM messages WHERE conv_type = ? AND target_id = ? AND seq <= ? AND direction = 1
+           AND read_at IS NULL`,
+      ),
+      historyNewest: db.prepare<[string, string, number], MessageRow>(
+        `SELECT * FROM messages WHERE conv_type = ? AND target_id = ? AND seq IS NOT NULL
+         ORDER BY seq DESC LIMIT ?`,
+      ),
+      historyBefore: db.prepare<[string, string, number, number], MessageRow>(
+        `SELECT * FROM messages WHERE conv_type = ? AND target_id = ? AND seq < ? AND seq IS NOT NULL
+         ORDER BY seq DESC LIMIT ?`,
+      ),
+      unsent: db.prepare<[string, string], MessageRow>(
+        `SELECT * FROM messages WHERE conv_type = ? AND target_id = ? AND seq IS NULL ORDER BY local_id DESC`,
+      ),
+      pendingForUid: db.prepare<[string], { kind: ReceiptKind; by_user: string; at: number }>(
+        'SELECT kind, by_user, at FROM pending_receipts WHERE message_uid = ?',
+      ),
+      pendingAny: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM pending_receipts'),
+      pendingDelete: db.prepare<[string]>('DELETE FROM pending_receipts WHERE message_uid = ?'),
+      pendingInsert: db.prepare<[string, string, string, number]>(
+        `INSERT INTO pending_receipts (message_uid, kind, by_user, at) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET at = min(at, excluded.at)`,
+      ),
+      outboxInsert: db.prepare<[string, string, string, number]>(
+        'INSERT INTO outbox (kind, ref, payload, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      outboxByKind: db.prepare<[string, number], OutboxRow>(
+        'SELECT * FROM outbox WHERE kind = ? ORDER BY id LIMIT ?',
+      ),
+      outboxCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox'),
+      outboxDelete: db.prepare<[number]>('DELETE FROM outbox WHERE id = ?'),
+      outboxAttempt: db.prepare<[number]>('UPDATE outbox SET attempts = attempts + 1 WHERE id = ?'),
+      groupUpsert: db.prepare(
+        `INSERT INTO groups (group_id, name, owner_id, member_count, created_at, my_role)
+         VALUES (:groupId, :name, :ownerId, :memberCount, :createdAt, :myRole)
+         ON CONFLICT (group_id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_id,
+           member_count = excluded.member_count, my_role = excluded.my_role`,
+      ),
+      groupGet: db.prepare<[string], GroupRowDb>('SELECT * FROM groups WHERE group_id = ?'),
+      userUpsert: db.prepare<[string, string]>(
+        `INSERT INTO users (user_id, display_name) VALUES (?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name`,
+      ),
+      userGet: db.prepare<[string], { display_name: string }>(
+        'SELECT display_name FROM users WHERE user_id = ?',
+      ),
+      convSetTitle: db.prepare<[string, string, string]>(
+        `UPDATE conversations SET title = ? WHERE conv_type = ? AND target_id = ?`,
+      ),
+    }
+  }
+
+  close(): void {
+    this.db.close()
+  }
+
+  // ---- key/value --------------------------------------------------------------------------
+
+  getKv(k: string): string | undefined {
+    return this.s.kvGet.get(k)?.value
+  }
+
+  setKv(k: string, v: string): void {
+    this.s.kvSet.run(k, v)
+  }
+
+  get lastEventSeq(): number {
+    return Number(this.getKv('lastEventSeq') ?? 0)
+  }
+
+  set lastEventSeq(v: number) {
+    if (v > this.lastEventSeq) this.setKv('lastEventSeq', String(v))
+  }
+
+  // ---- conversations ----------------------------------------------------------------------
+
+  ensureConversation(c: Conversation, title: string, now: number): void {
+    this.s.convInsert.run(c.type, c.targetId, title, now)
+  }
+
+  conversationRow(c: Conversation): ConversationRow | undefined {
+    return this.s.convGet.get(c.type, c.targetId)
+  }
+
+  /** Max-merges the server's view of a conversation into the local one (watermarks never go back). */
+  applyConversationState(st: ConversationState, now: number): void {
+    this.db.transaction(() => {
+      this.ensureConversation(st.conversation, st.title, now)
+      this.s.convUpdateFromServer.run({
+        type: st.conversation.type,
+        targetId: st.conversation.targetId,
+        title: st.title,
+        lastSeq: st.lastSeq,
+        joinedSeq: st.joinedSeq,
+        leftSeq: st.leftSeq,
+        readSeq: st.readSeq,
+        peerReadSeq: st.peerReadSeq,
+        peerDeliveredSeq: st.peerDeliveredSeq,
+      })
+      this.applyReadWatermark(st.conversation, st.readSeq)
+    })()
+  }
+
+  /** How many messages each conversation still has to pull from the server. */
+  conversationsBehind(): { conversation: Conversation; afterSeq: number; upTo: number }[] {
+    return this.s.convAll
+      .all()
+      .map((r) => ({
+        conversation: { type: r.conv_type, targetId: r.target_id } as Conversation,
+        afterSeq: r.synced_seq,
+        upTo: r.left_seq === null ? r.last_seq : Math.min(r.last_seq, r.left_seq),
+      }))
+      .filter((c) => c.upTo > c.afterSeq)
+  }
+
+  summary(c: Conversation): ConversationSummary | undefined {
+    const r = this.s.convGet.get(c.type, c.targetId)
+    return r && this.rowToSummary(r)
+  }
+
+  listConversations(): ConversationSummary[] {
+    return this.s.convAll.all().map((r) => this.rowToSummary(r))
+  }
+
+  private rowToSummary(r: ConversationRow): ConversationSummary {
+    const last = r.last_local_id === null ? undefined : this.s.byLocalId.get(r.last_local_id)
+    let title = r.title
+    if (r.conv_type === 'private')
+      title = this.s.userGet.get(r.target_id)?.display_name ?? (title || r.target_id)
+    else title = this.s.groupGet.get(r.target_id)?.name ?? (title || r.target_id)
+    return {
+      conversation: { type: r.conv_type, targetId: r.target_id } as Conversation,
+      title,
+      lastMessage: last ? rowToMessage(last) : null,
+      unreadCount: r.unread_count,
+      lastSeq: r.last_seq,
+      updatedAt: r.updated_at,
+    }
+  }
+
+  /**
+   * Moves my read watermark forward (never back), clears the unread flag of received messages up
+   * to it and recounts the conversation's unread messages. Returns whether anything changed.
+   */
+  applyReadWatermark(c: Conversation, seq: number): boolean {
+    const row = this.s.convGet.get(c.type, c.targetId)
+    if (!row) return false
+    const readSeq = advanceWatermark(row.read_seq, seq)
+    this.s.markReadUpTo.run(c.type, c.targetId, readSeq)
+    const unread = this.s.countUnread.get(c.type, c.targetId, readSeq)?.n ?? 0
+    if (readSeq === row.read_seq && unread === row.unread_count) return false
+    this.s.convSetRead.run(readSeq, unread, c.type, c.targetId)
+    return true
+  }
+
+  /** Marks one received message read locally. Returns its conversation's new unread count, or null. */
+  markMessageReadLocally(messageUId: string): { row: MessageRow; changed: boolean } | undefined {
+    const row = this.s.byUid.get(messageUId)
+    if (!row) return undefined
+    const changed = this.s.markOneRead.run(row.local_id).changes > 0
+    if (changed) {
+      const conv = this.s.convGet.get(row.conv_type, row.target_id)
+      if (conv) this.s.convSetUnread.run(Math.max(0, conv.unread_count - 1), row.conv_type, row.target_id)
+    }
+    return { row: { ...row, is_unread: 0 }, changed }
+  }
+
+  /** True when no received message at or below `seq` is still unread. */
+  allReadUpTo(c: Conversation, seq: number): boolean {
+    const row = this.s.convGet.get(c.type, c.targetId)
+    if (!row) return false
+    const stillUnread = this.s.countUnreadBetween.get(c.type, c.targetId, row.read_seq, seq)
+    return (stillUnread?.n ?? 0) === 0
+  }
+
+  // ---- messages ---------------------------------------------------------------------------
+
+  messageByLocalId(localId: number): MessageRow | undefined {
+    return this.s.byLocalId.get(localId)
+  }
+
+  messageByUid(uid: string): MessageRow | undefined {
+    return this.s.byUid.get(uid)
+  }
+
+  /** Writes a message of mine and its outbox entry in one transaction. */
+  insertOutgoing(input: {
+    me: string
+    clientMsgId: string
+    conversation: Conversation
+    channelId: string
+    content: MessageContent
+    isNeedGroupAck: boolean
+    now: number
+    title: string
+  }): MessageRow {
+    return this.db.transaction(() => {
+      const { conversation: c } = input
+      this.ensureConversation(c, input.title, input.now)
+      const info = this.s.insertMessage.run({
+        clientMsgId: input.clientMsgId,
+        messageUId: null,
+        type: c.type,
+        targetId: c.targetId,
+        channelId: input.channelId,
+        seq: null,
+        senderId: input.me,
+        direction: 1,
+        content: JSON.stringify(input.content),
+        sentAt: input.now,
+        status: 'sending',
+        isUnread: 0,
+        needDeliveryAck: 0,
+        needReadAck: 0,
+        isNeedGroupAck: input.isNeedGroupAck ? 1 : 0,
+        memberCount: 0,
+      })
+      const localId = Number(info.lastInsertRowid)
+      this.s.convAfterInsert.run({
+        seq: null,
+        unread: 0,
+        localId,
+        at: input.now,
+        type: c.type,
+        targetId: c.targetId,
+      })
+      this.s.outboxInsert.run(
+        'send',
+        String(localId),
+        JSON.stringify({
+          clientMsgId: input.clientMsgId,
+          conversation: c,
+          channelId: input.channelId,
+          content: input.content,
+          isNeedGroupAck: input.isNeedGroupAck,
+        }),
+        input.now,
+      )
+      const row = this.s.byLocalId.get(localId)
+      if (!row) throw new Error('inserted message vanished')
+      return row
+    })()
+  }
+
+  /**
+   * Stores messages from the server (pushes, pulls, and the reply to my own send) in one
+   * transaction: inserts new ones, confirms my own unsent ones, counts unread, queues delivery
+   * acks the senders asked for, applies receipts that arrived early, advances the synced mark.
+   */
+  storeServerMessages(me: string, messages: readonly WireMessage[], now: number): StoredBatch {
+    const batch: StoredBatch = { inserted: [], receiptsApplied: [], conversations: new Set() }
+    if (messages.length === 0) return batch
+    const checkPending = (this.s.pendingAny.get()?.n ?? 0) > 0
+    this.db.transaction(() => {
+      const touched = new Map<string, Conversation>()
+      for (const m of messages) {
+        const c = conversationOf(me, m)
+        const k = key(c.type, c.targetId)
+        if (!touched.has(k)) {
+          this.ensureConversation(c, '', now)
+          touched.set(k, c)
+        }
+        const mine = m.senderId === me
+        if (mine) {
+          const own = this.s.ownUnsentByClientId.get(m.clientMsgId, me)
+          if (own) {
+            if (own.seq === null) {
+              this.s.markSent.run({
+                localId: own.local_id,
+                messageUId: m.messageUId,
+                seq: m.seq,
+                sentAt: m.sentAt,
+                needDeliveryAck: m.needDeliveryAck ? 1 : 0,
+                needReadAck: m.needReadAck ? 1 : 0,
+                memberCount: m.memberCount,
+              })
+              this.s.convAfterInsert.run({
+                seq: m.seq,
+                unread: 0,
+                localId: own.local_id,
+                at: m.sentAt,
+                type: c.type,
+                targetId: c.targetId,
+              })
+              if (checkPending) this.applyPendingReceipts(m.messageUId, batch)
+            }
+            continue
+          }
+        }
+        const conv = this.s.convGet.get(c.type, c.targetId)
+        const unread = !mine && m.seq > (conv?.read_seq ?? 0) ? 1 : 0
+        const info = this.s.insertMessage.run({
+          clientMsgId: m.clientMsgId,
+          messageUId: m.messageUId,
+          type: c.type,
+          targetId: c.targetId,
+          channelId: m.channelId,
+          seq: m.seq,
+          senderId: m.senderId,
+          direction: mine ? 1 : 2,
+          content: JSON.stringify(m.content),
+          sentAt: m.sentAt,
+          status: 'sent',
+          isUnread: unread,
+          needDeliveryAck: m.needDeliveryAck ? 1 : 0,
+          needReadAck: m.needReadAck ? 1 : 0,
+          isNeedGroupAck: m.isNeedGroupAck ? 1 : 0,
+          memberCount: m.memberCount,
+        })
+        if (info.changes === 0) continue
+        const localId = Number(info.lastInsertRowid)
+        this.s.convAfterInsert.run({
+          seq: m.seq,
+          unread,
+          localId,
+          at: m.sentAt,
+          type: c.type,
+          targetId: c.targetId,
+        })
+        if (!mine && m.convType === 'private' && m.needDeliveryAck) {
+          this.s.outboxInsert.run('ackDelivered', m.messageUId, '{}', now)
+        }
+        if (mine && checkPending) this.applyPendingReceipts(m.messageUId, batch)
+        const row = this.s.byLocalId.get(localId)
+        if (row) batch.inserted.push(rowToMessage(row))
+      }
+      for (const [k, c] of touched) {
+        this.advanceSynced(c)
+        batch.conversations.add(k)
+      }
+    })()
+    return batch
+  }
+
+  /** Moves synced_seq over every contiguous stored sequence number. */
+  private advanceSynced(c: Conversation): void {
+    const row = this.s.convGet.get(c.type, c.targetId)
+    if (!row) return
+    let synced = row.synced_seq
+    for (;;) {
+      const next = this.s.seqsAfter.all(c.type, c.targetId, synced, 512)
+      let advanced = 0
+      for (const { seq } of next) {
+        if (seq !== synced + 1) break
+        synced = seq
+        advanced++
+      }
+      if (advanced < 512) break
+    }
+    if (synced !== row.synced_seq) this.s.convSetSynced.run(synced, c.type, c.targetId)
+  }
+
+  markSent(localId: number, m: WireMessage): MessageRow | undefined {
+    this.storeServerMessages(m.senderId, [m], Date.now())
+    return this.s.byLocalId.get(localId)
+  }
+
+  markFailed(localId: number): MessageRow | undefined {
+    this.s.markFailed.run(localId)
+    return this.s.byLocalId.get(localId)
+  }
+
+  getHistory(
+    c: Conversation,
+    beforeSeq: number | undefined,
+    count: number,
+  ): { rows: MessageRow[]; hasMore: boolean } {
+    const rows: MessageRow[] = []
+    if (beforeSeq === undefined) rows.push(...this.s.unsent.all(c.type, c.targetId))
+    const stored =
+      beforeSeq === undefined
+        ? this.s.historyNewest.all(c.type, c.targetId, count + 1)
+        : this.s.historyBefore.all(c.type, c.targetId, beforeSeq, count + 1)
+    const hasMore = stored.length > count
+    rows.push(...stored.slice(0, count))
+    return { rows, hasMore }
+  }
+
+  // ---- receipts on my sent messages -------------------------------------------------------
+
+  /**
+   * Applies delivered/read receipts to messages of mine, through applyReceipt (the one place
+   * where receipt state changes). Receipts for messages not stored yet are kept for later.
+   */
+  applyReceipts(kind: ReceiptKind, messageUIds: readonly string[], by: string, at: number): MessageRow[] {
+    const changed: MessageRow[] = []
+    this.db.transaction(() => {
+      for (const uid of messageUIds) {
+        const row = this.s.byUid.get(uid)
+        if (!row) {
+          this.s.pendingInsert.run(uid, kind, by, at)
+          continue
+        }
+        const next = this.applyReceiptToRow(row, kind, at)
+        if (next) changed.push(next)
+      }
+    })()
+    return changed
+  }
+
+  /** The peer read everything up to `seq` in a single chat: every sent message up to it is read. */
+  applyPeerConversationRead(c: Conversation, seq: number, at: number): MessageRow[] {
+    const changed: MessageRow[] = []
+    this.db.transaction(() => {
+      this.s.convSetPeerRead.run({ seq, type: c.type, targetId: c.targetId })
+      for (const row of this.s.sentUnreadUpTo.all(c.type, c.targetId, seq)) {
+        const next = this.applyReceiptToRow(row, 'read', at)
+        if (next) changed.push(next)
+      }
+    })()
+    return changed
+  }
+
+  private applyReceiptToRow(row: MessageRow, kind: ReceiptKind, at: number): MessageRow | undefined {
+    if (row.direction !== 1) return undefined
+    const current = { deliveredAt: row.delivered_at, readAt: row.read_at }
+    const next = applyReceipt(current, { kind, at })
+    if (next === current) return undefined
+    this.s.setReceipt.run(next.deliveredAt, next.readAt, row.local_id)
+    return { ...row, delivered_at: next.deliveredAt, read_at: next.readAt }
+  }
+
+  private applyPendingReceipts(uid: string, batch: StoredBatch): void {
+    const pending = this.s.pendingForUid.all(uid)
+    if (pending.length === 0) return
+    let row = this.s.byUid.get(uid)
+    for (const p of pending) {
+      if (!row) break
+      row = this.applyReceiptToRow(row, p.kind, p.at) ?? row
+    }
+    this.s.pendingDelete.run(uid)
+    if (row) batch.receiptsApplied.push(rowToMessage(row))
+  }
+
+  // ---- outbox -----------------------------------------------------------------------------
+
+  enqueue(kind: OutboxKind, ref: string, payload: unknown, now: number): void {
+    this.s.outboxInsert.run(kind, ref, JSON.stringify(payload), now)
+  }
+
+  outbox(kind: OutboxKind, limit: number): OutboxRow[] {
+    return this.s.outboxByKind.all(kind, limit)
+  }
+
+  outboxSize(): number {
+    return this.s.outboxCount.get()?.n ?? 0
+  }
+
+  removeFromOutbox(ids: readonly number[]): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.s.outboxDelete.run(id)
+    })()
+  }
+
+  countAttempt(id: number): void {
+    this.s.outboxAttempt.run(id)
+  }
+
+  // ---- groups and users -------------------------------------------------------------------
+
+  upsertGroup(g: GroupInfo, now: number): void {
+    this.db.transaction(() => {
+      this.s.groupUpsert.run({
+        groupId: g.groupId,
+        name: g.name,
+        ownerId: g.ownerId,
+        memberCount: g.memberCount,
+        createdAt: g.createdAt,
+        myRole: g.myRole ?? null,
+      })
+      this.ensureConversation({ type: 'group', targetId: g.groupId } as Conversation, g.name, now)
+      this.s.convSetTitle.run(g.name, 'group', g.groupId)
+    })()
+  }
+
+  group(groupId: string): GroupInfo | undefined {
+    const r = this.s.groupGet.get(groupId)
+    if (!r) return undefined
+    return {
+      groupId: r.group_id,
+      name: r.name,
+      ownerId: r.owner_id,
+      memberCount: r.member_count,
+      createdAt: r.created_at,
+      ...(r.my_role ? { myRole: r.my_role } : {}),
+    } as GroupInfo
+  }
+
+  upsertUsers(users: readonly UserProfile[]): void {
+    this.db.transaction(() => {
+      for (const u of users) this.s.userUpsert.run(u.userId, u.displayName)
+    })()
+  }
+
+  displayName(userId: string): string | undefined {
+    return this.s.userGet.get(userId)?.display_name
+  }
+}
+
+interface GroupRowDb {
+  group_id: string
+  name: string
+  owner_id: string
+  member_count: number
+  created_at: number
+  my_role: 'owner' | 'admin' | 'member' | null
+}
