@@ -1,0 +1,134 @@
+import { defineStore } from 'pinia'
+import { shallowReactive } from 'vue'
+import { Code, type Result } from '../../../shared/codes'
+import type { GroupInfo, GroupMember, GroupRole } from '../../../shared/model'
+import { callIm } from '../lib/im'
+import { useSessionStore } from './session'
+
+/**
+ * Groups I belong to: their info as the engine last reported it, member lists loaded on demand, and
+ * which groups I have left or was removed from (the composer is closed for those).
+ */
+export const useGroupsStore = defineStore('groups', () => {
+  const session = useSessionStore()
+  const infoById = shallowReactive(new Map<string, GroupInfo>())
+  const membersById = shallowReactive(new Map<string, GroupMember[]>())
+  const leftGroups = shallowReactive(new Set<string>())
+  let unsubscribers: Array<() => void> = []
+
+  function setInfo(group: GroupInfo): void {
+    infoById.set(group.groupId, group)
+    // The contract leaves myRole out once I am no longer a member.
+    if (group.myRole) leftGroups.delete(group.groupId)
+    else leftGroups.add(group.groupId)
+  }
+
+  function start(): void {
+    if (unsubscribers.length > 0) return
+    unsubscribers = [
+      window.im.on('groupChanged', ({ groupId, group }) => {
+        if (group) setInfo(group)
+        else {
+          infoById.delete(groupId)
+          leftGroups.add(groupId)
+        }
+        if (membersById.has(groupId)) void loadMembers(groupId)
+      }),
+    ]
+  }
+
+  async function loadMembers(groupId: string): Promise<Result<GroupMember[]>> {
+    const result = await callIm(() => window.im.getGroupMembers(groupId))
+    if (result.code === 0) {
+      membersById.set(groupId, result.data)
+      if (session.userId && !result.data.some((m) => m.userId === session.userId)) leftGroups.add(groupId)
+    } else if (result.code === Code.NOT_A_MEMBER) {
+      membersById.set(groupId, [])
+      leftGroups.add(groupId)
+    }
+    return result
+  }
+
+  function members(groupId: string): GroupMember[] | undefined {
+    return membersById.get(groupId)
+  }
+
+  function info(groupId: string): GroupInfo | undefined {
+    return infoById.get(groupId)
+  }
+
+  function hasLeft(groupId: string): boolean {
+    return leftGroups.has(groupId)
+  }
+
+  function myRole(groupId: string): GroupRole | undefined {
+    if (leftGroups.has(groupId)) return undefined
+    const me = membersById.get(groupId)?.find((m) => m.userId === session.userId)
+    return me?.role ?? infoById.get(groupId)?.myRole
+  }
+
+  function displayName(groupId: string, userId: string): string | undefined {
+    return membersById.get(groupId)?.find((m) => m.userId === userId)?.displayName || undefined
+  }
+
+  /** Runs a call that answers with the group's new info, then refreshes the member list. */
+  async function changeGroup(groupId: string, invoke: () => Promise<Result<GroupInfo>>) {
+    const result = await callIm(invoke)
+    if (result.code === 0) {
+      setInfo(result.data)
+      await loadMembers(groupId)
+    }
+    return result
+  }
+
+  async function createGroup(name: string, memberIds: string[]): Promise<Result<GroupInfo>> {
+    const result = await callIm(() => window.im.createGroup(name, memberIds))
+    if (result.code === 0) setInfo(result.data)
+    return result
+  }
+
+  function addMembers(groupId: string, userIds: string[]) {
+    return changeGroup(groupId, () => window.im.addGroupMembers(groupId, userIds))
+  }
+
+  function removeMembers(groupId: string, userIds: string[]) {
+    return changeGroup(groupId, () => window.im.removeGroupMembers(groupId, userIds))
+  }
+
+  function setRole(groupId: string, userId: string, role: 'admin' | 'member') {
+    return changeGroup(groupId, () => window.im.setGroupMemberRole(groupId, userId, role))
+  }
+
+  async function leave(groupId: string): Promise<Result<null>> {
+    const result = await callIm(() => window.im.leaveGroup(groupId))
+    if (result.code === 0) {
+      leftGroups.add(groupId)
+      membersById.delete(groupId)
+    }
+    return result
+  }
+
+  function stop(): void {
+    unsubscribers.forEach((unsubscribe) => unsubscribe())
+    unsubscribers = []
+    infoById.clear()
+    membersById.clear()
+    leftGroups.clear()
+  }
+
+  return {
+    start,
+    stop,
+    loadMembers,
+    members,
+    info,
+    hasLeft,
+    myRole,
+    displayName,
+    createGroup,
+    addMembers,
+    removeMembers,
+    setRole,
+    leave,
+  }
+})

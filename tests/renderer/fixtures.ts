@@ -1,0 +1,57 @@
+import type { Conversation, ConversationSummary, Message } from '../../src/shared/model'
+
+let counter = 0
+
+function messageUIdFor(n: number): string {
+  const digits = String(n).padStart(4, '0')
+  return `TEST-0000-0000-${digits}`
+}
+
+export const ME = 'alice'
+export const PEER = 'bob'
+export const privateChat: Conversation = { type: 'private', targetId: PEER }
+export const groupChat: Conversation = { type: 'group', targetId: 'g_team' }
+
+/** A message with every field filled; by default one received from the peer in the private chat. */
+export function makeMessage(overrides: Partial<Message> = {}): Message {
+  counter += 1
+  const seq = overrides.seq === undefined ? counter : overrides.seq
+  return {
+    messageId: `m${counter}`,
+    messageUId: messageUIdFor(counter),
+    conversation: privateChat,
+    channelId: '',
+    senderUserId: PEER,
+    messageDirection: 2,
+    content: { type: 'text', text: `message ${counter}` },
+    sentTime: 1_700_000_000_000 + counter * 1000,
+    seq,
+    status: 'sent',
+    isDelivered: false,
+    deliveredTime: null,
+    isReceiverRead: false,
+    readTime: null,
+    isUnread: false,
+    isNeedGroupAck: false,
+    groupAckCount: 0,
+    groupMemberCount: 0,
+    readReceiptInfo: { isReceiptRequestMessage: false, hasRespond: false },
+    ...overrides,
+  }
+}
+
+export function makeSent(overrides: Partial<Message> = {}): Message {
+  return makeMessage({ senderUserId: ME, messageDirection: 1, ...overrides })
+}
+
+export function makeSummary(overrides: Partial<ConversationSummary> = {}): ConversationSummary {
+  return {
+    conversation: privateChat,
+    title: 'Bob',
+    lastMessage: null,
+    unreadCount: 0,
+    lastSeq: 0,
+    updatedAt: 1_700_000_000_000,
+    ...overrides,
+  }
+}

@@ -1,0 +1,178 @@
+// @vitest-environment happy-dom
+import { flushPromises } from '@vue/test-utils'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { effectScope, nextTick, ref, shallowReactive, type Ref } from 'vue'
+import type { Conversation, Message } from '../../src/shared/model'
+import { useReadPolicy } from '@renderer/composables/useReadPolicy'
+import { FakeIm } from './fakeIm'
+import { groupChat, makeMessage, makeSent, privateChat } from './fixtures'
+
+interface Harness {
+  im: FakeIm
+  conversation: Ref<Conversation | null>
+  summary: Ref<{ unreadCount: number; lastSeq: number } | null>
+  messages: Ref<Message[]>
+  visible: Set<string>
+  focused: Ref<boolean>
+  documentVisible: Ref<boolean>
+  readReports: Array<{ conversation: Conversation; messageIds?: string[] }>
+}
+
+interface Initial {
+  conversation?: Conversation | null
+  unreadCount?: number
+  lastSeq?: number
+  focused?: boolean
+  documentVisible?: boolean
+}
+
+function setUp(initial: Initial = {}): Harness {
+  const harness: Harness = {
+    im: new FakeIm(),
+    conversation: ref(initial.conversation === undefined ? privateChat : initial.conversation),
+    summary: ref({ unreadCount: initial.unreadCount ?? 0, lastSeq: initial.lastSeq ?? 0 }),
+    messages: ref([]),
+    visible: shallowReactive(new Set<string>()),
+    focused: ref(initial.focused ?? true),
+    documentVisible: ref(initial.documentVisible ?? true),
+    readReports: [],
+  }
+  effectScope().run(() =>
+    useReadPolicy({
+      conversation: harness.conversation,
+      summary: harness.summary,
+      messages: harness.messages,
+      visibleMessageIds: harness.visible,
+      windowFocused: harness.focused,
+      documentVisible: harness.documentVisible,
+      api: harness.im.api,
+      onRead: (conversation, ids) => harness.readReports.push({ conversation, messageIds: ids && [...ids] }),
+    }),
+  )
+  return harness
+}
+
+async function settle() {
+  await nextTick()
+  await flushPromises()
+}
+
+function arrive(h: Harness, message: Message, { visible }: { visible: boolean }) {
+  h.messages.value = [...h.messages.value, message]
+  if (visible) h.visible.add(message.messageId)
+}
+
+describe('read policy: entering a conversation', () => {
+  let h: Harness
+
+  it('sends one conversation read receipt when the conversation has unread messages', async () => {
+    h = setUp({ unreadCount: 3, lastSeq: 10 })
+    await settle()
+    expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat]])
+    expect(h.readReports).toEqual([{ conversation: privateChat, messageIds: undefined }])
+
+    h.summary.value = { unreadCount: 0, lastSeq: 10 }
+    h.focused.value = false
+    await settle()
+    h.focused.value = true
+    await settle()
+    expect(h.im.callsOf('ackConversationRead')).toHaveLength(1)
+  })
+
+  it('sends nothing when there is nothing unread', async () => {
+    h = setUp({ unreadCount: 0 })
+    await settle()
+    expect(h.im.calls).toEqual([])
+  })
+
+  it('waits for the window to be focused and the document visible', async () => {
+    h = setUp({ unreadCount: 2, focused: false, documentVisible: false })
+    await settle()
+    expect(h.im.calls).toEqual([])
+    h.focused.value = true
+    await settle()
+    expect(h.im.calls).toEqual([])
+    h.documentVisible.value = true
+    await settle()
+    expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat]])
+  })
+
+  it('acknowledges nothing while no conversation is open', async () => {
+    h = setUp({ conversation: null, unreadCount: 5 })
+    arrive(h, makeMessage({ isUnread: true }), { visible: true })
+    await settle()
+    expect(h.im.calls).toEqual([])
+  })
+
+  it('treats opening another conversation as a new entry', async () => {
+    h = setUp({ unreadCount: 1 })
+    await settle()
+    h.conversation.value = groupChat
+    h.summary.value = { unreadCount: 4, lastSeq: 8 }
+    await settle()
+    expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat], [groupChat]])
+  })
+})
+
+describe('read policy: messages that arrive while the conversation is open', () => {
+  let h: Harness
+
+  beforeEach(async () => {
+    h = setUp({ unreadCount: 0, lastSeq: 5 })
+    await settle()
+  })
+
+  it('acknowledges a received message once it is visible', async () => {
+    const message = makeMessage({ seq: 6, isUnread: true })
+    arrive(h, message, { visible: false })
+    await settle()
+    expect(h.im.callsOf('ackMessageRead')).toEqual([])
+
+    h.visible.add(message.messageId)
+    await settle()
+    expect(h.im.callsOf('ackMessageRead')).toEqual([[message.messageUId]])
+    expect(h.readReports).toEqual([{ conversation: privateChat, messageIds: [message.messageId] }])
+
+    // Still unread in the copy (no update pushed yet), scrolled away and back: no second receipt.
+    h.visible.delete(message.messageId)
+    await settle()
+    h.visible.add(message.messageId)
+    await settle()
+    expect(h.im.callsOf('ackMessageRead')).toHaveLength(1)
+  })
+
+  it('waits for focus before acknowledging a visible message', async () => {
+    h.focused.value = false
+    await settle()
+    const message = makeMessage({ seq: 6, isUnread: true })
+    arrive(h, message, { visible: true })
+    await settle()
+    expect(h.im.callsOf('ackMessageRead')).toEqual([])
+    h.focused.value = true
+    await settle()
+    expect(h.im.callsOf('ackMessageRead')).toEqual([[message.messageUId]])
+  })
+
+  it('skips my own messages, read ones, unconfirmed ones and other conversations', async () => {
+    arrive(h, makeSent({ seq: 6 }), { visible: true })
+    arrive(h, makeMessage({ seq: 7, isUnread: false }), { visible: true })
+    arrive(h, makeMessage({ seq: null, messageUId: null, isUnread: true }), { visible: true })
+    arrive(h, makeMessage({ seq: 9, isUnread: true, conversation: groupChat }), { visible: true })
+    await settle()
+    expect(h.im.calls).toEqual([])
+  })
+
+  it('leaves messages settled by the conversation read receipt alone', async () => {
+    h = setUp({ unreadCount: 2, lastSeq: 12 })
+    arrive(h, makeMessage({ seq: 11, isUnread: true }), { visible: true })
+    arrive(h, makeMessage({ seq: 12, isUnread: true }), { visible: true })
+    await settle()
+    expect(h.im.callsOf('ackConversationRead')).toHaveLength(1)
+    expect(h.im.callsOf('ackMessageRead')).toEqual([])
+
+    const later = makeMessage({ seq: 13, isUnread: true })
+    arrive(h, later, { visible: true })
+    await settle()
+    expect(h.im.callsOf('ackMessageRead')).toEqual([[later.messageUId]])
+  })
+})
