@@ -1,0 +1,95 @@
+import { Code, CodedError } from '../shared/codes'
+import type { UserProfile } from '../shared/model'
+import type { http } from '../shared/protocol'
+import type { z } from 'zod'
+import { hashToken, newSessionToken } from './ids'
+import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords'
+import type { Storage, UserRow } from './storage/types'
+
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000
+
+export interface AuthenticatedSession {
+  userId: string
+  deviceId: string
+  tokenHash: Buffer
+}
+
+export interface AccountOptions {
+  scrypt?: ScryptParams
+  sessionTtlMs?: number
+  now?: () => number
+}
+
+export function toProfile(user: Pick<UserRow, 'id' | 'displayName'>): UserProfile {
+  return { userId: user.id, displayName: user.displayName }
+}
+
+/** Registration, login, logout and token checks: what happens over HTTP and at the WebSocket upgrade. */
+export class Accounts {
+  private readonly scrypt: ScryptParams
+  private readonly sessionTtlMs: number
+  private readonly now: () => number
+  /** Compared against when the user id is unknown, so a login takes as long either way. */
+  private dummyHash: Promise<string> | undefined
+
+  constructor(
+    private readonly storage: Storage,
+    options: AccountOptions = {},
+  ) {
+    this.scrypt = options.scrypt ?? DEFAULT_SCRYPT
+    this.sessionTtlMs = options.sessionTtlMs ?? SESSION_TTL_MS
+    this.now = options.now ?? Date.now
+  }
+
+  async register(body: z.output<typeof http.register.body>): Promise<{ user: UserProfile }> {
+    if (this.storage.getUser(body.userId)) throw new CodedError(Code.USER_EXISTS)
+    const passwordHash = await hashPassword(body.password, this.scrypt)
+    const user = {
+      id: body.userId,
+      displayName: body.displayName || body.userId,
+      passwordHash,
+      createdAt: this.now(),
+    }
+    // Checked again: another registration of the same id may have finished while we were hashing.
+    if (!this.storage.insertUser(user)) throw new CodedError(Code.USER_EXISTS)
+    return { user: toProfile(user) }
+  }
+
+  async login(
+    body: z.output<typeof http.login.body>,
+  ): Promise<{ token: string; user: UserProfile; expiresAt: number }> {
+    const user = this.storage.getUser(body.userId)
+    if (!user) {
+      this.dummyHash ??= hashPassword('not a password', this.scrypt)
+      await verifyPassword(body.password, await this.dummyHash)
+      throw new CodedError(Code.AUTH_FAILED)
+    }
+    if (!(await verifyPassword(body.password, user.passwordHash))) throw new CodedError(Code.AUTH_FAILED)
+    const token = newSessionToken()
+    const createdAt = this.now()
+    const expiresAt = createdAt + this.sessionTtlMs
+    this.storage.insertSession(hashToken(token), {
+      userId: user.id,
+      deviceId: body.deviceId,
+      createdAt,
+      expiresAt,
+      revoked: false,
+    })
+    return { token, user: toProfile(user), expiresAt }
+  }
+
+  /** The live session behind a token, or undefined for an unknown, expired or revoked one. */
+  authenticate(token: string): AuthenticatedSession | undefined {
+    const tokenHash = hashToken(token)
+    const session = this.storage.getSession(tokenHash)
+    if (!session || session.revoked || session.expiresAt <= this.now()) return undefined
+    return { userId: session.userId, deviceId: session.deviceId, tokenHash }
+  }
+
+  /** Revokes the token's session; returns it so that its sockets can be closed. */
+  logout(token: string): AuthenticatedSession {
+    const session = this.authenticate(token)
+    if (!session || !this.storage.revokeSession(session.tokenHash)) throw new CodedError(Code.TOKEN_INVALID)
+    return session
+  }
+}

@@ -1,0 +1,60 @@
+import { WebSocket } from 'ws'
+import type { PushEvent } from '../shared/protocol'
+import type { AuthenticatedSession } from './accounts'
+import type { Logger } from './log'
+import { TokenBucket } from './rateLimit'
+
+export interface OutgoingPush {
+  type: 'push'
+  event: PushEvent
+  data: unknown
+  eventSeq?: number
+}
+
+export interface ConnectionOptions {
+  /** Past this many unsent bytes the peer is too slow: drop it; it resyncs by seq when it comes back. */
+  maxBufferedBytes: number
+  ratePerSecond: number
+  rateBurst: number
+}
+
+/** WebSocket close code sent to the sockets of a session that logged out. */
+export const CLOSE_SESSION_REVOKED = 4001
+
+let lastConnectionId = 0
+
+/** One authenticated socket: one device of one user. */
+export class Connection {
+  readonly id = ++lastConnectionId
+  /** Cleared at each heartbeat, set again by the pong (or any frame). */
+  alive = true
+  readonly bucket: TokenBucket
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly session: AuthenticatedSession,
+    private readonly options: ConnectionOptions,
+    private readonly log: Logger,
+  ) {
+    this.bucket = new TokenBucket(options.ratePerSecond, options.rateBurst)
+  }
+
+  get userId(): string {
+    return this.session.userId
+  }
+
+  /** Never blocks: ws queues the frame; a peer that lets the queue grow too far is cut off. */
+  send(payload: string): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return
+    if (this.ws.bufferedAmount > this.options.maxBufferedBytes) {
+      this.log.warn('terminating slow consumer', {
+        connection: this.id,
+        userId: this.userId,
+        bufferedAmount: this.ws.bufferedAmount,
+      })
+      this.ws.terminate()
+      return
+    }
+    this.ws.send(payload)
+  }
+}

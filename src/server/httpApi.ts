@@ -1,0 +1,153 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { z } from 'zod'
+import { Code, CodedError, codeDescriptions, codeName, type CodeValue } from '../shared/codes'
+import { http, PROTOCOL_VERSION } from '../shared/protocol'
+import type { Accounts } from './accounts'
+import { bearerToken, describeIssues } from './gateway'
+import type { Hub } from './hub'
+import type { Logger } from './log'
+
+export const SERVER_NAME = 'receipts-messenger-server'
+
+export interface HttpApiDeps {
+  accounts: Accounts
+  hub: Hub
+  log: Logger
+  maxBodyBytes: number
+}
+
+interface ApiBody {
+  code: CodeValue
+  msg?: string
+  data?: unknown
+}
+
+/** Transport-level failures get an HTTP status too; typed failures of an operation are 200 with a code. */
+const statusOfCode: Partial<Record<CodeValue, number>> = {
+  [Code.BAD_FRAME]: 400,
+  [Code.FRAME_TOO_LARGE]: 413,
+  [Code.UNKNOWN_OPERATION]: 404,
+  [Code.INTERNAL]: 500,
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extraHeaders: Record<string, string> = {},
+): void {
+  const payload = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(payload)),
+    'cache-control': 'no-store',
+    ...extraHeaders,
+  })
+  res.end(payload)
+}
+
+function sendError(
+  res: ServerResponse,
+  code: Exclude<CodeValue, 0>,
+  msg?: string,
+  headers?: Record<string, string>,
+): void {
+  const body: ApiBody = { code, msg: msg ?? codeDescriptions[codeName(code) ?? 'INTERNAL'] }
+  send(res, statusOfCode[code] ?? 200, body, headers)
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const tooLarge = () => new CodedError(Code.FRAME_TOO_LARGE, `request body exceeds ${limit} bytes`)
+    if (Number(req.headers['content-length'] ?? 0) > limit) return reject(tooLarge())
+    const chunks: Buffer[] = []
+    let size = 0
+    let done = false
+    req.on('data', (chunk: Buffer) => {
+      if (done) return
+      size += chunk.length
+      if (size > limit) {
+        done = true
+        reject(tooLarge())
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => {
+      if (done) return
+      done = true
+      resolve(Buffer.concat(chunks).toString('utf8'))
+    })
+    req.on('error', () => {
+      if (done) return
+      done = true
+      reject(new CodedError(Code.BAD_FRAME, 'the request body could not be read'))
+    })
+  })
+}
+
+async function readJson<S extends z.ZodType>(
+  req: IncomingMessage,
+  schema: S,
+  limit: number,
+): Promise<z.output<S>> {
+  const text = await readBody(req, limit)
+  let value: unknown = {}
+  if (text.trim() !== '') {
+    try {
+      value = JSON.parse(text)
+    } catch {
+      throw new CodedError(Code.BAD_FRAME, 'the request body is not valid JSON')
+    }
+  }
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) throw new CodedError(Code.INVALID_ARGUMENT, describeIssues(parsed.error))
+  return parsed.data
+}
+
+/** /health, /api/register, /api/login, /api/logout. */
+export function createHttpHandler(deps: HttpApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { accounts, hub, log, maxBodyBytes } = deps
+
+  const routes: Record<string, (req: IncomingMessage) => Promise<unknown>> = {
+    [http.register.path]: async (req) =>
+      accounts.register(await readJson(req, http.register.body, maxBodyBytes)),
+    [http.login.path]: async (req) => accounts.login(await readJson(req, http.login.body, maxBodyBytes)),
+    [http.logout.path]: async (req) => {
+      await readJson(req, http.logout.body, maxBodyBytes)
+      const token = bearerToken(req.headers.authorization)
+      if (!token) throw new CodedError(Code.NOT_LOGGED_IN, 'logout needs Authorization: Bearer <token>')
+      const session = accounts.logout(token)
+      hub.endSession(session.tokenHash)
+      log.info('logged out', { userId: session.userId, deviceId: session.deviceId })
+      return {}
+    },
+  }
+
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (path === '/health') {
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return sendError(res, Code.UNKNOWN_OPERATION, 'use GET /health')
+      return send(res, 200, { ok: true, name: SERVER_NAME, protocol: PROTOCOL_VERSION })
+    }
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined
+    if (!route) return sendError(res, Code.UNKNOWN_OPERATION, `no endpoint ${path}`)
+    if (req.method !== 'POST') {
+      return send(res, 405, { code: Code.UNKNOWN_OPERATION, msg: `use POST ${path}` }, { allow: 'POST' })
+    }
+    route(req).then(
+      (data) => send(res, 200, { code: Code.OK, data }),
+      (error: unknown) => {
+        if (error instanceof CodedError) {
+          // Stop reading an oversized body: close the connection once the answer is out.
+          const headers: Record<string, string> =
+            error.code === Code.FRAME_TOO_LARGE ? { connection: 'close' } : {}
+          return sendError(res, error.code, error.message, headers)
+        }
+        log.error('http request failed', { path, error })
+        sendError(res, Code.INTERNAL)
+      },
+    )
+  }
+}

@@ -1,0 +1,111 @@
+import { Code, CodedError } from '../../shared/codes'
+import type { Conversation, GroupInfo, GroupRole } from '../../shared/model'
+import type { WireMessage } from '../../shared/protocol'
+import type { ConversationRow, GroupRow, MemberRow, StoredMessage } from '../storage/types'
+import type { OpContext } from './context'
+
+/** Viewer-independent: both users of a single chat map to the same key. */
+export function privateKey(a: string, b: string): string {
+  return a < b ? `p:${a}:${b}` : `p:${b}:${a}`
+}
+
+export function groupKey(groupId: string): string {
+  return `g:${groupId}`
+}
+
+export function toWire(message: StoredMessage): WireMessage {
+  return {
+    messageUId: message.messageUId,
+    clientMsgId: message.clientMsgId,
+    convType: message.convType,
+    senderId: message.senderId,
+    to: message.to,
+    channelId: message.channelId,
+    seq: message.seq,
+    content: message.content,
+    sentAt: message.sentAt,
+    needDeliveryAck: message.needDeliveryAck,
+    needReadAck: message.needReadAck,
+    isNeedGroupAck: message.isNeedGroupAck,
+    memberCount: message.memberCount,
+  }
+}
+
+export interface Membership {
+  conv: ConversationRow
+  /** The caller's row; for a former group member it carries leftSeq. */
+  me: MemberRow
+  group: GroupRow | null
+}
+
+/** The last seq the member may see: everything after leaving stays hidden. */
+export function visibleUpTo(membership: Pick<Membership, 'conv' | 'me'>): number {
+  return membership.me.leftSeq ?? membership.conv.lastSeq
+}
+
+function conversationOf(ctx: OpContext, key: string): ConversationRow {
+  const conv = ctx.storage.getConversationByKey(key)
+  if (!conv) throw new Error(`conversation ${key} is missing`)
+  return conv
+}
+
+/**
+ * The caller's membership of a conversation, current or former. Undefined for a single chat that has
+ * no message yet (it exists only from the first message on).
+ */
+export function findMembership(ctx: OpContext, conversation: Conversation): Membership | undefined {
+  if (conversation.type === 'private') {
+    if (conversation.targetId === ctx.userId) throw new CodedError(Code.CANNOT_CHAT_WITH_SELF)
+    const conv = ctx.storage.getConversationByKey(privateKey(ctx.userId, conversation.targetId))
+    if (!conv) return undefined
+    const me = ctx.storage.getMember(conv.id, ctx.userId)
+    if (!me) throw new Error(`single chat ${conv.key} lacks a member row for ${ctx.userId}`)
+    return { conv, me, group: null }
+  }
+  const group = requireGroup(ctx, conversation.targetId)
+  const me = ctx.storage.getMember(group.convId, ctx.userId)
+  if (!me) throw new CodedError(Code.NOT_A_MEMBER)
+  return { conv: conversationOf(ctx, groupKey(group.id)), me, group }
+}
+
+export function requireGroup(ctx: OpContext, groupId: string): GroupRow {
+  const group = ctx.storage.getGroup(groupId)
+  if (!group) throw new CodedError(Code.GROUP_NOT_FOUND, `no group ${groupId}`)
+  return group
+}
+
+/** The group, its conversation and the caller's row, for callers that must be current members. */
+export function requireCurrentMember(
+  ctx: OpContext,
+  groupId: string,
+): { group: GroupRow; conv: ConversationRow; me: MemberRow & { role: GroupRole } } {
+  const group = requireGroup(ctx, groupId)
+  const me = ctx.storage.getMember(group.convId, ctx.userId)
+  if (!me || me.leftSeq !== null || me.role === null) throw new CodedError(Code.NOT_A_MEMBER)
+  return { group, conv: conversationOf(ctx, groupKey(group.id)), me: { ...me, role: me.role } }
+}
+
+export function groupInfo(group: GroupRow, memberCount: number, myRole: GroupRole | null): GroupInfo {
+  return {
+    groupId: group.id,
+    name: group.name,
+    ownerId: group.ownerId,
+    memberCount,
+    createdAt: group.createdAt,
+    ...(myRole === null ? {} : { myRole }),
+  }
+}
+
+/** GroupInfo as `userId` sees it: myRole only while a current member. */
+export function groupInfoFor(ctx: OpContext, group: GroupRow, userId: string): GroupInfo {
+  const member = ctx.storage.getMember(group.convId, userId)
+  const role = member && member.leftSeq === null ? member.role : null
+  return groupInfo(group, ctx.storage.countCurrentMembers(group.convId), role)
+}
+
+/** groupChanged to every connection of every affected user, each with their own myRole. */
+export function notifyGroupChanged(ctx: OpContext, group: GroupRow, affectedUserIds: Iterable<string>): void {
+  for (const userId of new Set(affectedUserIds)) {
+    ctx.pushes.add(userId, 'groupChanged', { groupId: group.id, group: groupInfoFor(ctx, group, userId) })
+  }
+}

@@ -1,0 +1,45 @@
+import type { OpTable } from './context'
+import {
+  addGroupMembers,
+  createGroup,
+  getGroupMembers,
+  leaveGroup,
+  removeGroupMembers,
+  setGroupMemberRole,
+} from './groups'
+import { pullMessages, sendMessage } from './messages'
+import {
+  ackConversationRead,
+  ackDelivered,
+  ackGroupMessageRead,
+  ackMessageRead,
+  fetchGroupReadAcks,
+  fetchGroupUnreadMembers,
+  sendReadReceiptRequest,
+  sendReadReceiptResponse,
+} from './receipts'
+import { getUsers, syncEvents, syncState, updateSettings } from './sync'
+
+/** Every request operation of the protocol; the type makes a missing handler a compile error. */
+export const handlers: OpTable = {
+  sendMessage,
+  syncState,
+  pullMessages,
+  syncEvents,
+  getUsers,
+  updateSettings,
+  createGroup,
+  addGroupMembers,
+  removeGroupMembers,
+  leaveGroup,
+  setGroupMemberRole,
+  getGroupMembers,
+  ackDelivered,
+  ackMessageRead,
+  ackConversationRead,
+  ackGroupMessageRead,
+  fetchGroupReadAcks,
+  fetchGroupUnreadMembers,
+  sendReadReceiptRequest,
+  sendReadReceiptResponse,
+}

@@ -1,0 +1,105 @@
+import { Code, CodedError, codeDescriptions, type CodeName } from '../../shared/codes'
+import type { ReplyData } from '../../shared/protocol'
+import type { OpContext, OpHandler } from './context'
+import { recordEvent } from './context'
+import { findMembership, visibleUpTo } from './conversations'
+
+type AckReply = ReplyData<'ackDelivered'>
+
+function reject(reply: AckReply, messageUId: string, name: CodeName & keyof typeof Code): void {
+  reply.rejected.push({ messageUId, code: Code[name], msg: codeDescriptions[name] })
+}
+
+/**
+ * Single-chat delivery and read acks (E1, E4). Each id is judged on its own; duplicates are accepted
+ * but only ids this call newly applied produce an event: one per sender, since every message the
+ * caller may ack was sent to the caller.
+ */
+function ackSingleChatMessages(
+  ctx: OpContext,
+  messageUIds: readonly string[],
+  kind: 'delivered' | 'read',
+): AckReply {
+  return ctx.storage.transaction(() => {
+    const reply: AckReply = { accepted: [], rejected: [] }
+    const appliedBySender = new Map<string, string[]>()
+    for (const uid of new Set(messageUIds)) {
+      const message = ctx.storage.getMessageByUId(uid)
+      if (!message) {
+        reject(reply, uid, 'MESSAGE_NOT_FOUND')
+        continue
+      }
+      if (message.convType !== 'private') {
+        reject(reply, uid, 'RECEIPT_NOT_APPLICABLE')
+        continue
+      }
+      if (message.to !== ctx.userId) {
+        reject(reply, uid, 'NOT_MESSAGE_RECEIVER')
+        continue
+      }
+      reply.accepted.push(uid)
+      const applied =
+        kind === 'read'
+          ? ctx.storage.markRead(message.id, ctx.now)
+          : ctx.storage.markDelivered(message.id, ctx.now)
+      if (applied)
+        appliedBySender.set(message.senderId, [...(appliedBySender.get(message.senderId) ?? []), uid])
+    }
+    for (const [senderId, ids] of appliedBySender) {
+      const data = {
+        conversation: { type: 'private' as const, targetId: ctx.userId },
+        messageUIds: ids,
+        by: ctx.userId,
+        at: ctx.now,
+      }
+      recordEvent(ctx, senderId, kind === 'read' ? 'messageRead' : 'messageDelivered', data)
+    }
+    return reply
+  })
+}
+
+export const ackDelivered: OpHandler<'ackDelivered'> = (ctx, data) =>
+  ackSingleChatMessages(ctx, data.messageUIds, 'delivered')
+
+export const ackMessageRead: OpHandler<'ackMessageRead'> = (ctx, data) =>
+  ackSingleChatMessages(ctx, data.messageUIds, 'read')
+
+/** E3: moves the caller's read watermark (never backwards) and tells their other devices and the peer. */
+export const ackConversationRead: OpHandler<'ackConversationRead'> = (ctx, data) =>
+  ctx.storage.transaction(() => {
+    const membership = findMembership(ctx, data.conversation)
+    if (!membership) throw new CodedError(Code.NOT_A_MEMBER, 'no conversation with that user yet')
+    const { conv, me, group } = membership
+    const readSeq = Math.max(me.readSeq, Math.min(data.seq, visibleUpTo(membership)))
+    if (readSeq === me.readSeq) return { readSeq }
+    // Read implies delivered.
+    ctx.storage.setMemberWatermarks(conv.id, ctx.userId, readSeq, Math.max(me.deliveredSeq, readSeq))
+
+    const to = group ? group.id : data.conversation.targetId
+    const event = { from: ctx.userId, to, seq: readSeq, at: ctx.now }
+    recordEvent(
+      ctx,
+      ctx.userId,
+      'conversationRead',
+      { conversation: data.conversation, ...event },
+      ctx.connection,
+    )
+    if (!group) {
+      recordEvent(ctx, to, 'conversationRead', {
+        conversation: { type: 'private', targetId: ctx.userId },
+        ...event,
+      })
+    }
+    return { readSeq }
+  })
+
+/** Group receipts (E6–E8, R1–R4) are the next task; the operations exist, so say so with a typed error. */
+const notImplementedYet = (): never => {
+  throw new CodedError(Code.RECEIPT_NOT_APPLICABLE, 'not implemented yet')
+}
+
+export const ackGroupMessageRead: OpHandler<'ackGroupMessageRead'> = notImplementedYet
+export const fetchGroupReadAcks: OpHandler<'fetchGroupReadAcks'> = notImplementedYet
+export const fetchGroupUnreadMembers: OpHandler<'fetchGroupUnreadMembers'> = notImplementedYet
+export const sendReadReceiptRequest: OpHandler<'sendReadReceiptRequest'> = notImplementedYet
+export const sendReadReceiptResponse: OpHandler<'sendReadReceiptResponse'> = notImplementedYet

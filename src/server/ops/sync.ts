@@ -1,0 +1,67 @@
+import type { ConversationState, PushFrame } from '../../shared/protocol'
+import { toProfile } from '../accounts'
+import type { ConversationOfUser } from '../storage/types'
+import type { OpContext, OpHandler } from './context'
+import { groupInfo, visibleUpTo } from './conversations'
+
+function conversationState(ctx: OpContext, row: ConversationOfUser): ConversationState {
+  const { conv, me, peer, group } = row
+  const conversation =
+    conv.type === 'private'
+      ? { type: 'private' as const, targetId: peer?.userId ?? '' }
+      : { type: 'group' as const, targetId: group?.id ?? '' }
+  return {
+    conversation,
+    title: peer?.displayName ?? group?.name ?? '',
+    lastSeq: conv.lastSeq,
+    readSeq: me.readSeq,
+    peerReadSeq: peer?.readSeq ?? 0,
+    peerDeliveredSeq: peer?.deliveredSeq ?? 0,
+    joinedSeq: me.joinedSeq,
+    leftSeq: me.leftSeq,
+    unreadCount: ctx.storage.countUnread(
+      conv.id,
+      ctx.userId,
+      Math.max(me.readSeq, me.joinedSeq),
+      visibleUpTo(row),
+    ),
+  }
+}
+
+export const syncState: OpHandler<'syncState'> = (ctx) =>
+  ctx.storage.transaction(() => {
+    const user = ctx.storage.getUser(ctx.userId)
+    if (!user) throw new Error(`user ${ctx.userId} has a session but no account`)
+    return {
+      user: toProfile(user),
+      settings: user.settings,
+      conversations: ctx.storage
+        .listConversationsOfUser(ctx.userId)
+        .map((row) => conversationState(ctx, row)),
+      groups: ctx.storage
+        .listGroupsOfUser(ctx.userId)
+        .map(({ group, memberCount, myRole }) => groupInfo(group, memberCount, myRole)),
+      lastEventSeq: user.lastEventSeq,
+      serverTime: ctx.now,
+    }
+  })
+
+export const syncEvents: OpHandler<'syncEvents'> = (ctx, data) => {
+  const rows = ctx.storage.listUserEvents(ctx.userId, data.afterEventSeq, data.limit + 1)
+  const events = rows.slice(0, data.limit).map(
+    (row) =>
+      // Rows were written by recordEvent from typed push data.
+      ({ type: 'push', event: row.event, data: JSON.parse(row.data), eventSeq: row.eventSeq }) as PushFrame,
+  )
+  return { events, hasMore: rows.length > data.limit }
+}
+
+export const getUsers: OpHandler<'getUsers'> = (ctx, data) => ({
+  users: ctx.storage.getUsers([...new Set(data.userIds)]).map(toProfile),
+})
+
+export const updateSettings: OpHandler<'updateSettings'> = (ctx, data) => {
+  const settings = ctx.storage.updateSettings(ctx.userId, data)
+  ctx.pushes.add(ctx.userId, 'settingsChanged', { settings }, { except: ctx.connection })
+  return { settings }
+}

@@ -1,0 +1,46 @@
+import Database from 'better-sqlite3'
+
+export type Db = Database.Database
+
+/** Opens (or creates) a database file, or `:memory:`, with the pragmas the server relies on. */
+export function openDatabase(file: string): Db {
+  const db = new Database(file)
+  // WAL lets readers run beside the single writer; NORMAL is durable across process crashes in WAL mode.
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.pragma('foreign_keys = ON')
+  db.pragma('busy_timeout = 5000')
+  return db
+}
+
+const statementCache = new WeakMap<Db, Map<string, Database.Statement<unknown[], unknown>>>()
+
+/**
+ * A prepared statement, compiled once per database and reused: the domain modules call this on
+ * every query, so SQL lives next to the code that uses it without paying for re-preparation.
+ */
+export function prepare<Params extends unknown[] = unknown[], Row = unknown>(
+  db: Db,
+  sql: string,
+): Database.Statement<Params, Row> {
+  let cache = statementCache.get(db)
+  if (!cache) {
+    cache = new Map()
+    statementCache.set(db, cache)
+  }
+  let statement = cache.get(sql)
+  if (!statement) {
+    statement = db.prepare<unknown[], unknown>(sql)
+    cache.set(sql, statement)
+  }
+  // The cache is keyed by SQL text, so the caller's declared types are the ones this SQL was written for.
+  return statement as unknown as Database.Statement<Params, Row>
+}
+
+export function toBool(value: number | null | undefined): boolean {
+  return value === 1
+}
+
+export function fromBool(value: boolean): number {
+  return value ? 1 : 0
+}

@@ -1,0 +1,180 @@
+import type { Db } from './db'
+
+export interface Migration {
+  /** 1, 2, 3, … in order; recorded in `PRAGMA user_version` once applied. */
+  version: number
+  name: string
+  up(db: Db): void
+}
+
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly databaseVersion: number,
+    readonly codeVersion: number,
+  ) {
+    super(
+      `database schema version ${databaseVersion} is newer than this server understands (${codeVersion}); ` +
+        'run a newer server or restore a matching backup',
+    )
+    this.name = 'SchemaTooNewError'
+  }
+}
+
+/**
+ * Append-only: never edit a migration that has shipped, add the next number instead.
+ * Every table is STRICT so a wrong type is an error, not a silent coercion.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'accounts, conversations, messages, receipts, user events',
+    up(db) {
+      db.exec(`
+        CREATE TABLE users (
+          id TEXT PRIMARY KEY,
+          display_name TEXT NOT NULL,
+          -- scrypt$N$r$p$salt$hash: the parameters travel with the hash so the cost can be raised later.
+          password_hash TEXT NOT NULL,
+          require_delivery_ack INTEGER NOT NULL DEFAULT 0 CHECK (require_delivery_ack IN (0, 1)),
+          require_read_ack INTEGER NOT NULL DEFAULT 0 CHECK (require_read_ack IN (0, 1)),
+          last_event_seq INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE sessions (
+          token_hash BLOB PRIMARY KEY,
+          user_id TEXT NOT NULL REFERENCES users(id),
+          device_id TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))
+        ) STRICT;
+        CREATE INDEX sessions_by_user ON sessions(user_id);
+
+        -- key: p:<min user>:<max user> for a single chat, g:<group id> for a group.
+        CREATE TABLE conversations (
+          id INTEGER PRIMARY KEY,
+          key TEXT NOT NULL UNIQUE,
+          type TEXT NOT NULL CHECK (type IN ('private', 'group')),
+          last_seq INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE groups (
+          id TEXT PRIMARY KEY,
+          conv_id INTEGER NOT NULL UNIQUE REFERENCES conversations(id),
+          name TEXT NOT NULL,
+          owner_id TEXT NOT NULL REFERENCES users(id),
+          created_at INTEGER NOT NULL
+        ) STRICT;
+
+        -- One row per participant and conversation: both users of a single chat, every current or
+        -- former group member. Receipt state is a watermark here, so it grows with members, not
+        -- with messages × members.
+        CREATE TABLE members (
+          conv_id INTEGER NOT NULL REFERENCES conversations(id),
+          user_id TEXT NOT NULL REFERENCES users(id),
+          role TEXT CHECK (role IN ('owner', 'admin', 'member')),
+          joined_seq INTEGER NOT NULL DEFAULT 0,
+          left_seq INTEGER,
+          joined_at INTEGER NOT NULL,
+          read_seq INTEGER NOT NULL DEFAULT 0,
+          delivered_seq INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (conv_id, user_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX members_by_user ON members(user_id);
+
+        CREATE TABLE messages (
+          id INTEGER PRIMARY KEY,
+          uid TEXT NOT NULL UNIQUE,
+          conv_id INTEGER NOT NULL REFERENCES conversations(id),
+          seq INTEGER NOT NULL,
+          sender_id TEXT NOT NULL REFERENCES users(id),
+          client_msg_id TEXT NOT NULL,
+          to_id TEXT NOT NULL,
+          channel_id TEXT NOT NULL,
+          content TEXT NOT NULL,
+          sent_at INTEGER NOT NULL,
+          need_delivery_ack INTEGER NOT NULL CHECK (need_delivery_ack IN (0, 1)),
+          need_read_ack INTEGER NOT NULL CHECK (need_read_ack IN (0, 1)),
+          need_group_ack INTEGER NOT NULL CHECK (need_group_ack IN (0, 1)),
+          member_count INTEGER NOT NULL,
+          -- Single chat receipts: first delivery and first read by the receiver.
+          delivered_at INTEGER,
+          read_at INTEGER,
+          -- Group acks received so far (rows in group_read_acks), kept here so counts are one lookup.
+          group_ack_count INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (conv_id, seq),
+          -- The client outbox resends with the same id until it sees a reply: exactly-once storage.
+          UNIQUE (sender_id, client_msg_id)
+        ) STRICT;
+        -- Unread counts subtract the caller's own messages in a seq range.
+        CREATE INDEX messages_by_conv_sender_seq ON messages(conv_id, sender_id, seq);
+
+        -- Easemob group read acks: rows exist only for messages sent with isNeedGroupAck.
+        -- ack_id grows monotonically, so it is the stable cursor of fetchGroupReadAcks pages.
+        CREATE TABLE group_read_acks (
+          ack_id INTEGER PRIMARY KEY,
+          message_id INTEGER NOT NULL REFERENCES messages(id),
+          user_id TEXT NOT NULL REFERENCES users(id),
+          ext TEXT,
+          created_at INTEGER NOT NULL,
+          UNIQUE (message_id, user_id)
+        ) STRICT;
+        CREATE INDEX group_read_acks_page ON group_read_acks(message_id, ack_id);
+
+        -- RongCloud request/response receipts: a row per message whose sender asked, and a row
+        -- per member who answered it.
+        CREATE TABLE receipt_requests (
+          message_id INTEGER PRIMARY KEY REFERENCES messages(id),
+          requested_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE receipt_responses (
+          message_id INTEGER NOT NULL REFERENCES receipt_requests(message_id),
+          user_id TEXT NOT NULL REFERENCES users(id),
+          responded_at INTEGER NOT NULL,
+          PRIMARY KEY (message_id, user_id)
+        ) STRICT, WITHOUT ROWID;
+
+        -- Receipt events per recipient, so a device that was offline catches up with syncEvents.
+        CREATE TABLE user_events (
+          user_id TEXT NOT NULL REFERENCES users(id),
+          event_seq INTEGER NOT NULL,
+          event TEXT NOT NULL,
+          data TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          PRIMARY KEY (user_id, event_seq)
+        ) STRICT, WITHOUT ROWID;
+      `)
+    },
+  },
+]
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number
+}
+
+/**
+ * Brings the database up to the newest migration. Pending migrations and the new user_version are
+ * written in one transaction, so a failure leaves the database exactly as it was.
+ */
+export function migrate(db: Db, list: readonly Migration[] = migrations): { from: number; to: number } {
+  list.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new Error(
+        `migration list out of order: position ${index + 1} holds version ${migration.version} (${migration.name})`,
+      )
+    }
+  })
+  const latest = list.length
+  const current = schemaVersion(db)
+  if (current > latest) throw new SchemaTooNewError(current, latest)
+  if (current === latest) return { from: current, to: current }
+
+  db.transaction(() => {
+    for (const migration of list.slice(current)) migration.up(db)
+    // PRAGMA does not take bound parameters; latest is an integer we computed.
+    db.pragma(`user_version = ${latest}`)
+  })()
+  return { from: current, to: latest }
+}
