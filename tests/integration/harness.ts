@@ -1,0 +1,144 @@
+/**
+ * Real server on port 0 + real engines, each with its own profile folder and SQLite file, over real
+ * sockets. Tests wait for engine events (never sleep): `until` resolves when a condition holds,
+ * re-checking it each time the engine emits anything.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Engine } from '../../src/main/engine/engine'
+import { createDispatcher, createHandlerTable, type Dispatch } from '../../src/main/engine/handlers'
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server'
+import { eventNames, type IpcEvents } from '../../src/shared/ipc'
+
+const FAST_SCRYPT = { N: 1024, r: 8, p: 1 }
+const cleanups: (() => Promise<void> | void)[] = []
+
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `im-${prefix}-`))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+export async function cleanup(): Promise<void> {
+  for (const fn of cleanups.splice(0).reverse()) await fn()
+}
+
+export async function testServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const server = await startServer({ port: 0, scrypt: FAST_SCRYPT, logLevel: 'error', ...options })
+  cleanups.push(() => server.close())
+  return server
+}
+
+export interface Device {
+  engine: Engine
+  dispatch: Dispatch
+  profileDir: string
+  userId: string
+  /** Resolves when `check` returns a truthy value, re-checked after every engine event. */
+  until<T>(what: string, check: () => T | undefined | false | null, timeoutMs?: number): Promise<T>
+  /** Resolves with the payload of the next `event` whose payload satisfies `match`. */
+  next<E extends keyof IpcEvents>(
+    event: E,
+    match?: (p: IpcEvents[E]) => boolean,
+    timeoutMs?: number,
+  ): Promise<IpcEvents[E]>
+  stop(): Promise<void>
+}
+
+export function openDevice(profileDir: string, serverUrl: string): Device {
+  const engine = new Engine({
+    profileDir,
+    host: 'headless',
+    version: 'test',
+    defaultServerUrl: serverUrl,
+    backoff: { minMs: 20, maxMs: 200 },
+    requestTimeoutMs: 5000,
+  })
+  const dispatch = createDispatcher(createHandlerTable(engine))
+  let stopped = false
+  const device: Device = {
+    engine,
+    dispatch,
+    profileDir,
+    get userId() {
+      return engine.userId ?? ''
+    },
+    until(what, check, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const first = check()
+        if (first) return resolve(first)
+        const timer = setTimeout(() => {
+          off()
+          reject(new Error(`timed out waiting for ${what}`))
+        }, timeoutMs)
+        const onAny = (): void => {
+          const v = check()
+          if (v) {
+            off()
+            clearTimeout(timer)
+            resolve(v)
+          }
+        }
+        const offs = eventNames.map((e) => {
+          engine.on(e, onAny)
+          return () => engine.off(e, onAny)
+        })
+        const off = (): void => offs.forEach((f) => f())
+      })
+    },
+    next(event, match = () => true, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          engine.off(event, handler)
+          reject(new Error(`timed out waiting for ${event}`))
+        }, timeoutMs)
+        const handler = (payload: IpcEvents[typeof event]): void => {
+          if (!match(payload)) return
+          clearTimeout(timer)
+          engine.off(event, handler)
+          resolve(payload)
+        }
+        engine.on(event, handler)
+      })
+    },
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await engine.shutdown()
+    },
+  }
+  cleanups.push(() => device.stop())
+  return device
+}
+
+/** Registers (if needed) and signs in `userId` on a fresh profile; resolves once synced and connected. */
+export async function signIn(
+  server: RunningServer,
+  userId: string,
+  profileDir = tempDir(userId),
+): Promise<Device> {
+  const device = openDevice(profileDir, server.url)
+  const password = `${userId}-password`
+  const reg = await device.dispatch('register', [{ serverUrl: server.url, userId, password }])
+  if (reg.code !== 0 && reg.code !== 2003) throw new Error(`register ${userId}: ${reg.msg}`)
+  const connected = device.until('connected', () => device.engine.connectionState.state === 'connected')
+  const res = await device.dispatch('login', [{ serverUrl: server.url, userId, password }])
+  if (res.code !== 0) throw new Error(`login ${userId}: ${res.msg}`)
+  await connected
+  return device
+}
+
+/** Reopens an existing profile (an app restart); resolves once synced and connected. */
+export async function reopen(profileDir: string, server: { url: string }): Promise<Device> {
+  const device = openDevice(profileDir, server.url)
+  const connected = device.until('connected', () => device.engine.connectionState.state === 'connected')
+  device.engine.start()
+  await connected
+  return device
+}
+
+export function data<T>(res: { code: number; msg?: string; data?: T }): T {
+  if (res.code !== 0) throw new Error(`call failed with ${res.code}: ${res.msg}`)
+  return res.data as T
+}
