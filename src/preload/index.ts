@@ -4,7 +4,8 @@
  * (no ipcRenderer, no generic invoke) reaches the page.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
-import { IPC_CALL_PREFIX, IPC_EVENT_CHANNEL, eventNames, operationNames, type EventName } from '../shared/ipc'
+import type { EventName } from '../shared/ipc'
+import { IPC_CALL_PREFIX, IPC_EVENT_CHANNEL, eventNames, operationNames } from '../shared/ipcNames'
 
 const knownEvents = new Set<string>(eventNames)
 

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod'
 import type { Result } from './codes'
+import { eventNames, operationNames } from './ipcNames'
 import {
   Conversation,
   DisplayName,
@@ -150,8 +151,6 @@ export type OperationArgs<K extends OperationName> = z.input<(typeof ipcOperatio
 export type ParsedOperationArgs<K extends OperationName> = z.output<(typeof ipcOperations)[K]['args']>
 export type OperationResult<K extends OperationName> = Exclude<(typeof ipcOperations)[K]['result'], undefined>
 
-export const operationNames = Object.keys(ipcOperations) as OperationName[]
-
 /** Events pushed from the engine to the renderer, with their payload types. */
 export interface IpcEvents {
   connectionState: ConnectionState
@@ -174,25 +173,14 @@ export interface IpcEvents {
 }
 export type EventName = keyof IpcEvents
 
-export const eventNames = [
-  'connectionState',
-  'syncProgress',
-  'messageReceived',
-  'messageStatusChanged',
-  'conversationChanged',
-  'groupChanged',
-  'settingsChanged',
-  'sessionEnded',
-  'messageDelivered',
-  'messageRead',
-  'conversationRead',
-  'groupMessageRead',
-] as const satisfies readonly EventName[]
+export { eventNames, operationNames } from './ipcNames'
 
-// Every event name is listed exactly once (compile-time check).
-type Missing = Exclude<EventName, (typeof eventNames)[number]>
-const everyEventListed: Missing extends never ? true : Missing = true
-void everyEventListed
+// ipcNames.ts lists exactly the operations and events of this contract (compile-time checks).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const operationsListed: Same<OperationName, (typeof operationNames)[number]> = true
+const eventsListed: Same<EventName, (typeof eventNames)[number]> = true
+void operationsListed
+void eventsListed
 
 /** What the renderer sees as `window.im`. */
 export type ImApi = {
@@ -201,6 +189,4 @@ export type ImApi = {
   on<E extends EventName>(event: E, handler: (payload: IpcEvents[E]) => void): () => void
 }
 
-/** Electron channel names: one per operation, one for all events. */
-export const IPC_CALL_PREFIX = 'im:'
-export const IPC_EVENT_CHANNEL = 'im:event'
+export { IPC_CALL_PREFIX, IPC_EVENT_CHANNEL } from './ipcNames'

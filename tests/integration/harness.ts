@@ -89,17 +89,19 @@ export function openDevice(profileDir: string, serverUrl: string): Device {
     },
     next(event, match = () => true, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
+        // EventEmitter's generic overloads cannot narrow a handler over a generic event name.
+        const emitter = engine as unknown as NodeJS.EventEmitter
         const timer = setTimeout(() => {
-          engine.off(event, handler)
+          emitter.off(event, handler)
           reject(new Error(`timed out waiting for ${event}`))
         }, timeoutMs)
         const handler = (payload: IpcEvents[typeof event]): void => {
           if (!match(payload)) return
           clearTimeout(timer)
-          engine.off(event, handler)
+          emitter.off(event, handler)
           resolve(payload)
         }
-        engine.on(event, handler)
+        emitter.on(event, handler)
       })
     },
     async stop() {
@@ -138,7 +140,7 @@ export async function reopen(profileDir: string, server: { url: string }): Promi
   return device
 }
 
-export function data<T>(res: { code: number; msg?: string; data?: T }): T {
+export function data<T>(res: { code: number; msg?: string; data?: unknown }): T {
   if (res.code !== 0) throw new Error(`call failed with ${res.code}: ${res.msg}`)
   return res.data as T
 }

@@ -1,0 +1,149 @@
+/**
+ * Fixtures: a fresh IM server process per test, and `account(name)`, which starts one profile (its
+ * own folder and SQLite file) in the chosen host and returns its page:
+ *  - headless (default): the headless host process + a Chromium browser context on its URL;
+ *  - electron (IM_E2E_HOST=electron): the real app via `_electron.launch`, where a binary exists.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { _electron, expect, test as base, type Page } from '@playwright/test'
+
+const root = resolve(import.meta.dirname, '..')
+export const HOST = process.env.IM_E2E_HOST === 'electron' ? 'electron' : 'headless'
+
+function electronPath(): string | null {
+  const dir = join(root, 'node_modules/electron')
+  const pathFile = join(dir, 'path.txt')
+  if (!existsSync(pathFile)) return null
+  const bin = join(dir, 'dist', readFileSync(pathFile, 'utf8'))
+  return existsSync(bin) ? bin : null
+}
+
+/** Spawns a process and resolves with the first URL matching `pattern` that it prints. */
+function spawnForUrl(args: string[], pattern: RegExp): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString()))
+  return new Promise((resolvePromise, reject) => {
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString()
+      const m = pattern.exec(out)
+      if (m) resolvePromise({ child, url: m[0] })
+    })
+    child.on('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${err.slice(-500)}`)))
+  })
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve()
+  return new Promise((r) => {
+    child.once('exit', () => r())
+    child.kill('SIGTERM')
+  })
+}
+
+export interface Account {
+  name: string
+  page: Page
+  profileDir: string
+}
+
+interface Fixtures {
+  serverUrl: string
+  account: (name: string, options?: { profileDir?: string }) => Promise<Account>
+}
+
+export const test = base.extend<Fixtures>({
+  serverUrl: async ({}, use) => {
+    const data = mkdtempSync(join(tmpdir(), 'im-e2e-server-'))
+    const { child, url } = await spawnForUrl(
+      ['src/server/cli.ts', '--port', '0', '--data', data],
+      /ws:\/\/\S+/,
+    )
+    await use(url)
+    await stop(child)
+    rmSync(data, { recursive: true, force: true })
+  },
+
+  account: async ({ serverUrl, browser }, use, testInfo) => {
+    const started: (() => Promise<void>)[] = []
+    await use(async (name, options = {}) => {
+      const profileDir = options.profileDir ?? mkdtempSync(join(tmpdir(), `im-e2e-${name}-`))
+      if (HOST === 'electron') {
+        const app = await _electron.launch({
+          executablePath: electronPath() ?? undefined,
+          args: [root, '--profile', profileDir, '--server', serverUrl],
+        })
+        started.push(() => app.close())
+        const page = await app.firstWindow()
+        return { name, page, profileDir }
+      }
+      const { child, url } = await spawnForUrl(
+        ['src/main/headless/cli.ts', '--profile', profileDir, '--server', serverUrl, '--port', '0'],
+        /http:\/\/\S+/,
+      )
+      const context = await browser.newContext({ locale: 'en-US' })
+      started.push(async () => {
+        await context.close()
+        await stop(child)
+        if (!options.profileDir) rmSync(profileDir, { recursive: true, force: true })
+      })
+      const page = await context.newPage()
+      page.on('pageerror', (e) =>
+        testInfo.annotations.push({ type: 'pageerror', description: `${name}: ${e.message}` }),
+      )
+      await page.goto(url)
+      return { name, page, profileDir }
+    })
+    for (const s of started.reverse()) await s()
+  },
+})
+
+test.beforeAll(() => {
+  if (HOST === 'electron' && !electronPath()) {
+    test.skip(
+      true,
+      'IM_E2E_HOST=electron, but no Electron binary exists on this machine: the Electron run is skipped.',
+    )
+  }
+})
+
+export { expect }
+
+/** Signs up through the form (and lands signed in). */
+export async function signUp(page: Page, userId: string, password = `${userId}-password`): Promise<void> {
+  await page.getByTestId('auth-mode-toggle').click()
+  await page.getByTestId('user-id').fill(userId)
+  await page.getByTestId('password').fill(password)
+  await page.getByTestId('auth-submit').click()
+  await expect(page.getByTestId('current-user')).toContainText(userId)
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected')
+}
+
+export async function signInForm(page: Page, userId: string, password = `${userId}-password`): Promise<void> {
+  await page.getByTestId('user-id').fill(userId)
+  await page.getByTestId('password').fill(password)
+  await page.getByTestId('auth-submit').click()
+  await expect(page.getByTestId('current-user')).toContainText(userId)
+}
+
+export function conversationItem(page: Page, key: string) {
+  return page.locator(`[data-testid="conversation-item"][data-conversation="${key}"]`)
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text)
+  await page.getByTestId('composer-input').press('Enter')
+}
+
+export function message(page: Page, text: string) {
+  return page
+    .getByTestId('message-item')
+    .filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) })
+}

@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs'
+import { defineConfig } from '@playwright/test'
+
+function chromiumPath(): string | undefined {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH
+  // Debian's binary directly: /usr/bin/chromium is a wrapper script that adds noise.
+  return ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p))
+}
+
+/**
+ * E2E runs through the headless host in Chromium (Debian's, where Playwright's own browser cannot be
+ * downloaded). IM_E2E_HOST=electron runs the same specs with `_electron.launch` where an Electron
+ * binary exists. Each test gets a fresh server and fresh profiles (see e2e/fixtures.ts).
+ */
+export default defineConfig({
+  testDir: 'e2e',
+  // Every test starts a server, several engines and browser contexts: on two cores, one at a time.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  retries: 0,
+  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  use: {
+    launchOptions: {
+      executablePath: chromiumPath(),
+      // Chromium's background connections are refused on our closed build network.
+      args: [
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-gpu',
+      ],
+    },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+})

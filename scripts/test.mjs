@@ -1,0 +1,49 @@
+// npm test: unit + integration (vitest), then e2e (Playwright, after a build). Prints one line
+// "N passed, N failed" from both JSON reports and exits non-zero on any failure.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { root } from './lib.mjs'
+
+const results = join(root, 'test-results')
+rmSync(results, { recursive: true, force: true })
+mkdirSync(results, { recursive: true })
+const bin = (name) => join(root, 'node_modules/.bin', name)
+const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status ?? 1
+
+const only = process.argv[2] // "unit" or "e2e" to run one half
+const statuses = []
+if (only !== 'e2e') {
+  statuses.push(
+    run(bin('vitest'), [
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${join(results, 'unit.json')}`,
+    ]),
+  )
+}
+if (only !== 'unit') {
+  const built = run(bin('electron-vite'), ['build'])
+  statuses.push(built === 0 ? run(bin('playwright'), ['test']) : built)
+}
+
+let passed = 0
+let failed = 0
+const unit = join(results, 'unit.json')
+if (existsSync(unit)) {
+  const r = JSON.parse(readFileSync(unit, 'utf8'))
+  passed += r.numPassedTests
+  failed += r.numFailedTests
+  if (r.numTotalTests === 0) failed += 1
+}
+const e2e = join(results, 'e2e.json')
+if (existsSync(e2e)) {
+  const r = JSON.parse(readFileSync(e2e, 'utf8'))
+  passed += r.stats.expected + r.stats.flaky
+  failed += r.stats.unexpected
+}
+const broken = statuses.some((s) => s !== 0)
+if (broken && failed === 0) failed = 1 // a runner that crashed before reporting still fails the run
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(broken || failed > 0 ? 1 : 0)
