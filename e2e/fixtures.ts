@@ -60,6 +60,7 @@ interface Fixtures {
 }
 
 export const test = base.extend<Fixtures>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from this pattern
   serverUrl: async ({}, use) => {
     const data = mkdtempSync(join(tmpdir(), 'im-e2e-server-'))
     const { child, url } = await spawnForUrl(
