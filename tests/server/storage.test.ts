@@ -1,0 +1,329 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { GroupId, MessageUId } from '../../src/shared/model'
+import { hashToken, newGroupId, newMessageUId, newSessionToken } from '../../src/server/ids'
+import { hashPassword, verifyPassword } from '../../src/server/passwords'
+import { openDatabase, type Db } from '../../src/server/storage/db'
+import {
+  COUNT_IN_RANGE_SQL,
+  COUNT_OWN_IN_RANGE_SQL,
+  LIST_MESSAGES_SQL,
+} from '../../src/server/storage/messages'
+import {
+  migrate,
+  migrations,
+  schemaVersion,
+  SchemaTooNewError,
+  type Migration,
+} from '../../src/server/storage/migrations'
+import { SqliteStorage } from '../../src/server/storage/sqlite'
+import type { NewMessage } from '../../src/server/storage/types'
+
+function tableNames(db: Db): string[] {
+  return db
+    .prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+    .pluck()
+    .all()
+}
+
+describe('migrations', () => {
+  it('creates the schema on a fresh database and records user_version', () => {
+    const db = openDatabase(':memory:')
+    expect(migrate(db)).toEqual({ from: 0, to: migrations.length })
+    expect(schemaVersion(db)).toBe(migrations.length)
+    expect(tableNames(db)).toEqual(
+      expect.arrayContaining([
+        'users',
+        'sessions',
+        'conversations',
+        'groups',
+        'members',
+        'messages',
+        'user_events',
+      ]),
+    )
+    const strict = db.prepare<[], { name: string; strict: number }>('PRAGMA table_list').all()
+    for (const table of strict.filter((t) => !t.name.startsWith('sqlite_')))
+      expect(table.strict, table.name).toBe(1)
+    db.close()
+  })
+
+  it('is idempotent: a second run changes nothing', () => {
+    const db = openDatabase(':memory:')
+    migrate(db)
+    db.prepare(
+      "INSERT INTO users (id, display_name, password_hash, created_at) VALUES ('a', 'a', 'x', 1)",
+    ).run()
+    expect(migrate(db)).toEqual({ from: migrations.length, to: migrations.length })
+    expect(db.prepare('SELECT count(*) FROM users').pluck().get()).toBe(1)
+    db.close()
+  })
+
+  it('runs only the pending migrations, in order', () => {
+    const applied: string[] = []
+    const list: Migration[] = [
+      {
+        version: 1,
+        name: 'one',
+        up: (db) => (applied.push('one'), db.exec('CREATE TABLE a (x INTEGER) STRICT')),
+      },
+      {
+        version: 2,
+        name: 'two',
+        up: (db) => (applied.push('two'), db.exec('CREATE TABLE b (x INTEGER) STRICT')),
+      },
+    ]
+    const db = openDatabase(':memory:')
+    migrate(db, list.slice(0, 1))
+    expect(migrate(db, list)).toEqual({ from: 1, to: 2 })
+    expect(applied).toEqual(['one', 'two'])
+    db.close()
+  })
+
+  it('rolls back every pending migration when one fails', () => {
+    const db = openDatabase(':memory:')
+    const list: Migration[] = [
+      { version: 1, name: 'ok', up: (d) => d.exec('CREATE TABLE a (x INTEGER) STRICT') },
+      { version: 2, name: 'broken', up: (d) => d.exec('CREATE TABLE broken (') },
+    ]
+    expect(() => migrate(db, list)).toThrow()
+    expect(schemaVersion(db)).toBe(0)
+    expect(tableNames(db)).not.toContain('a')
+    db.close()
+  })
+
+  it('rejects a list whose versions are not 1, 2, 3, …', () => {
+    const db = openDatabase(':memory:')
+    const list: Migration[] = [
+      { version: 1, name: 'one', up: () => {} },
+      { version: 3, name: 'three', up: () => {} },
+    ]
+    expect(() => migrate(db, list)).toThrow(/out of order/)
+    db.close()
+  })
+
+  describe('a database newer than the code', () => {
+    let dir: string
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'im-server-'))
+    })
+    afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+    it('is refused with a clear error and left untouched', () => {
+      const file = join(dir, 'server.sqlite')
+      new SqliteStorage(file).close()
+      const db = openDatabase(file)
+      db.pragma(`user_version = ${migrations.length + 1}`)
+      db.close()
+
+      expect(() => new SqliteStorage(file)).toThrow(SchemaTooNewError)
+      expect(() => new SqliteStorage(file)).toThrow(/newer than this server/)
+      const after = openDatabase(file)
+      expect(schemaVersion(after)).toBe(migrations.length + 1)
+      after.close()
+    })
+  })
+})
+
+describe('SqliteStorage', () => {
+  let storage: SqliteStorage
+  beforeEach(() => {
+    storage = new SqliteStorage(':memory:')
+    for (const id of ['alice', 'bob', 'carol']) {
+      storage.insertUser({ id, displayName: id.toUpperCase(), passwordHash: 'x', createdAt: 1 })
+    }
+  })
+  afterEach(() => storage.close())
+
+  function conversation(key: string) {
+    const conv = storage.insertConversation({ key, type: 'private', createdAt: 1 })
+    for (const userId of ['alice', 'bob']) {
+      storage.upsertMember({ convId: conv.id, userId, role: null, joinedSeq: 0, joinedAt: 1 })
+    }
+    return conv
+  }
+
+  let lastMessage = 0
+  function newMessage(
+    convId: number,
+    senderId = 'alice',
+    clientMsgId = `client-${++lastMessage}`,
+  ): NewMessage {
+    return {
+      uid: newMessageUId(),
+      convId,
+      senderId,
+      clientMsgId,
+      to: senderId === 'alice' ? 'bob' : 'alice',
+      convType: 'private',
+      channelId: '',
+      content: { type: 'text', text: 'hi' },
+      sentAt: 1,
+      needDeliveryAck: false,
+      needReadAck: false,
+      isNeedGroupAck: false,
+      memberCount: 1,
+    }
+  }
+
+  it('refuses a second user with the same id', () => {
+    expect(storage.insertUser({ id: 'alice', displayName: 'again', passwordHash: 'y', createdAt: 2 })).toBe(
+      false,
+    )
+    expect(storage.getUser('alice')?.displayName).toBe('ALICE')
+  })
+
+  it('returns only existing users and merges partial settings', () => {
+    expect(storage.getUsers(['bob', 'nobody', 'alice']).map((u) => u.id)).toEqual(['alice', 'bob'])
+    expect(storage.getUser('alice')?.settings).toEqual({ requireDeliveryAck: false, requireReadAck: false })
+    storage.updateSettings('alice', { requireReadAck: true })
+    expect(storage.updateSettings('alice', { requireDeliveryAck: true })).toEqual({
+      requireDeliveryAck: true,
+      requireReadAck: true,
+    })
+  })
+
+  it('keeps sessions only by token hash and revokes once', () => {
+    const token = newSessionToken()
+    storage.insertSession(hashToken(token), {
+      userId: 'alice',
+      deviceId: 'dev',
+      createdAt: 1,
+      expiresAt: 2,
+      revoked: false,
+    })
+    const raw = storage.db.prepare<[], Buffer>('SELECT token_hash FROM sessions').pluck().get()
+    expect(raw?.toString('utf8')).not.toContain(token)
+    expect(storage.revokeSession(hashToken(token))).toBe(true)
+    expect(storage.revokeSession(hashToken(token))).toBe(false)
+    expect(storage.getSession(hashToken(token))?.revoked).toBe(true)
+  })
+
+  it('assigns seq 1, 2, 3, … per conversation without gaps, even across failed inserts', () => {
+    const ab = conversation('p:alice:bob')
+    const other = conversation('p:other')
+    for (let i = 0; i < 20; i++) {
+      storage.insertMessage(newMessage(ab.id))
+      if (i % 3 === 0) storage.insertMessage(newMessage(other.id))
+      if (i % 5 === 0) {
+        // Same client id again: the UNIQUE constraint fails and the seq it took is rolled back.
+        expect(() => storage.insertMessage(newMessage(ab.id, 'alice', `client-${lastMessage}`))).toThrow(
+          /UNIQUE/,
+        )
+      }
+    }
+    const seqs = storage.listMessages(ab.id, 0, 1000, 1000).map((m) => m.seq)
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    expect(storage.getConversationByKey('p:alice:bob')?.lastSeq).toBe(20)
+    expect(storage.listMessages(other.id, 0, 1000, 1000).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7])
+  })
+
+  it('finds a message by (sender, clientMsgId) and refuses a duplicate of it', () => {
+    const ab = conversation('p:alice:bob')
+    const stored = storage.insertMessage(newMessage(ab.id, 'alice', 'same-id-1'))
+    expect(storage.findMessageByClientId('alice', 'same-id-1')?.messageUId).toBe(stored.messageUId)
+    expect(storage.findMessageByClientId('bob', 'same-id-1')).toBeUndefined()
+    // Another sender may use the same client id.
+    expect(storage.insertMessage(newMessage(ab.id, 'bob', 'same-id-1')).seq).toBe(2)
+    expect(() => storage.insertMessage(newMessage(ab.id, 'alice', 'same-id-1'))).toThrow(/UNIQUE/)
+  })
+
+  it('lists a seq window and counts unread messages without the reader’s own', () => {
+    const ab = conversation('p:alice:bob')
+    const senders = ['alice', 'bob', 'bob', 'alice', 'bob', 'bob']
+    for (const sender of senders) storage.insertMessage(newMessage(ab.id, sender))
+    expect(storage.listMessages(ab.id, 2, 5, 10).map((m) => m.seq)).toEqual([3, 4, 5])
+    expect(storage.listMessages(ab.id, 2, 5, 2).map((m) => m.seq)).toEqual([3, 4])
+    expect(storage.countUnread(ab.id, 'alice', 0, 6)).toBe(4)
+    expect(storage.countUnread(ab.id, 'bob', 0, 6)).toBe(2)
+    expect(storage.countUnread(ab.id, 'alice', 3, 6)).toBe(2)
+    expect(storage.countUnread(ab.id, 'alice', 6, 6)).toBe(0)
+  })
+
+  it('records the first delivery and read only; read implies delivered', () => {
+    const ab = conversation('p:alice:bob')
+    const message = storage.insertMessage(newMessage(ab.id))
+    expect(storage.markRead(message.id, 10)).toBe(true)
+    expect(storage.markRead(message.id, 20)).toBe(false)
+    expect(storage.markDelivered(message.id, 30)).toBe(false)
+    const after = storage.getMessageByUId(message.messageUId)
+    expect([after?.deliveredAt, after?.readAt]).toEqual([10, 10])
+  })
+
+  it('never moves a read watermark backwards', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(1000), { minLength: 1, maxLength: 30 }), (updates) => {
+        const conv = conversation(`p:${newMessageUId()}`)
+        for (const seq of updates) storage.setMemberWatermarks(conv.id, 'alice', seq, seq)
+        const member = storage.getMember(conv.id, 'alice')
+        expect(member?.readSeq).toBe(Math.max(...updates))
+        expect(member?.deliveredSeq).toBe(Math.max(...updates))
+      }),
+      { numRuns: 50 },
+    )
+  })
+
+  it('numbers each user’s events from 1', () => {
+    expect(storage.appendUserEvent('alice', 'messageRead', '{}', 1)).toBe(1)
+    expect(storage.appendUserEvent('alice', 'messageRead', '{}', 1)).toBe(2)
+    expect(storage.appendUserEvent('bob', 'messageRead', '{}', 1)).toBe(1)
+    expect(storage.listUserEvents('alice', 1, 10).map((e) => e.eventSeq)).toEqual([2])
+    expect(storage.getUser('alice')?.lastEventSeq).toBe(2)
+  })
+
+  it('serves the hot queries from indexes (EXPLAIN QUERY PLAN)', () => {
+    const plan = (sql: string, ...params: unknown[]) =>
+      storage.db
+        .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((row) => row.detail)
+        .join('\n')
+
+    const pull = plan(LIST_MESSAGES_SQL, 1, 0, 100, 10)
+    expect(pull).toMatch(
+      /SEARCH m USING INDEX sqlite_autoindex_messages_\d+ \(conv_id=\? AND seq>\? AND seq<\?\)/,
+    )
+    expect(pull).not.toMatch(/SCAN|TEMP B-TREE/)
+
+    const countAll = plan(COUNT_IN_RANGE_SQL, 1, 0, 100)
+    expect(countAll).toMatch(/SEARCH messages USING COVERING INDEX \S+ \(conv_id=\? AND seq>\? AND seq<\?\)/)
+    const countOwn = plan(COUNT_OWN_IN_RANGE_SQL, 1, 'alice', 0, 100)
+    expect(countOwn).toMatch(
+      /SEARCH messages USING COVERING INDEX messages_by_conv_sender_seq \(conv_id=\? AND sender_id=\? AND seq>\? AND seq<\?\)/,
+    )
+
+    const events = plan(
+      'SELECT * FROM user_events WHERE user_id = ? AND event_seq > ? ORDER BY event_seq LIMIT 10',
+      'a',
+      0,
+    )
+    expect(events).toMatch(/SEARCH user_events USING PRIMARY KEY \(user_id=\? AND event_seq>\?\)/)
+    expect(events).not.toMatch(/SCAN|TEMP B-TREE/)
+  })
+})
+
+describe('passwords and ids', () => {
+  const cheap = { N: 1024, r: 8, p: 1 }
+
+  it('hashes with a per-user salt and verifies', async () => {
+    const a = await hashPassword('hunter2hunter2', cheap)
+    const b = await hashPassword('hunter2hunter2', cheap)
+    expect(a).toMatch(/^scrypt\$1024\$8\$1\$[\w-]{22}\$[\w-]{43}$/)
+    expect(a).not.toBe(b)
+    expect(await verifyPassword('hunter2hunter2', a)).toBe(true)
+    expect(await verifyPassword('hunter2hunter3', a)).toBe(false)
+    expect(await verifyPassword('hunter2hunter2', 'garbage')).toBe(false)
+    expect(await verifyPassword('hunter2hunter2', a.replace('$1024$', '$0$'))).toBe(false)
+  })
+
+  it('makes messageUIds in the RongCloud shape and group ids in ours', () => {
+    const uids = new Set(Array.from({ length: 2000 }, newMessageUId))
+    expect(uids.size).toBe(2000)
+    for (const uid of uids) expect(MessageUId.safeParse(uid).success).toBe(true)
+    expect(GroupId.safeParse(newGroupId()).success).toBe(true)
+    expect(newSessionToken()).toMatch(/^[\w-]{43}$/)
+  })
+})
