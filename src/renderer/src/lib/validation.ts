@@ -1,0 +1,10 @@
+import { ServerUrl } from '../../../shared/ipc'
+import { DisplayName, LIMITS, Password, UserId } from '../../../shared/model'
+
+/** Form checks use the contract's own schemas, so the UI accepts exactly what the engine accepts. */
+export const isValidServerUrl = (value: string): boolean => ServerUrl.safeParse(value).success
+export const isValidUserId = (value: string): boolean => UserId.safeParse(value).success
+export const isValidNewPassword = (value: string): boolean => Password.safeParse(value).success
+export const isValidDisplayName = (value: string): boolean => DisplayName.safeParse(value).success
+
+export { LIMITS }
