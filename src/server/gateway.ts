@@ -104,6 +104,8 @@ export class Gateway {
 
   private attach(ws: WebSocket, connection: Connection): void {
     const { hub, log } = this.deps
+    // The upgrade may finish after close() took its list of sockets.
+    if (this.closing) return ws.close(1001, 'server shutting down')
     hub.add(connection)
     log.debug('connected', {
       connection: connection.id,

@@ -110,9 +110,17 @@ export function createHttpHandler(deps: HttpApiDeps): (req: IncomingMessage, res
   const { accounts, hub, log, maxBodyBytes } = deps
 
   const routes: Record<string, (req: IncomingMessage) => Promise<unknown>> = {
-    [http.register.path]: async (req) =>
-      accounts.register(await readJson(req, http.register.body, maxBodyBytes)),
-    [http.login.path]: async (req) => accounts.login(await readJson(req, http.login.body, maxBodyBytes)),
+    [http.register.path]: async (req) => {
+      const result = await accounts.register(await readJson(req, http.register.body, maxBodyBytes))
+      log.info('registered', { userId: result.user.userId })
+      return result
+    },
+    [http.login.path]: async (req) => {
+      const body = await readJson(req, http.login.body, maxBodyBytes)
+      const result = await accounts.login(body)
+      log.info('logged in', { userId: body.userId, deviceId: body.deviceId })
+      return result
+    },
     [http.logout.path]: async (req) => {
       await readJson(req, http.logout.body, maxBodyBytes)
       const token = bearerToken(req.headers.authorization)

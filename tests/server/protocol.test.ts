@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Code } from '../../src/shared/codes'
 import { DEVICE_HEADER, http } from '../../src/shared/protocol'
+import { createLogger } from '../../src/server/log'
 import type { RunningServer } from '../../src/server/server'
+import { SqliteStorage } from '../../src/server/storage/sqlite'
 import {
   api,
   clientMsgId,
@@ -150,6 +152,38 @@ describe('protocol robustness', () => {
       await calm.call('syncState', {})
     } finally {
       await limited.close()
+    }
+  })
+
+  it('answers INTERNAL when a handler fails unexpectedly, logs it, and keeps serving', async () => {
+    const storage = new SqliteStorage(':memory:')
+    let failing = false
+    const flaky = new Proxy(storage, {
+      get(target, property, receiver) {
+        if (property === 'getUsers' && failing)
+          return () => {
+            throw new Error('disk on fire')
+          }
+        return Reflect.get(target, property, receiver) as unknown
+      },
+    })
+    const logged: string[] = []
+    const broken = await startTestServer({
+      storage: flaky,
+      logger: { ...createLogger('silent'), error: (msg) => logged.push(msg) },
+    })
+    try {
+      const client = await connectOne(broken)
+      failing = true
+      const reply = await client.request('getUsers', { userIds: [client.userId] })
+      expect(reply).toMatchObject({ code: Code.INTERNAL })
+      expect(reply.msg).not.toMatch(/disk on fire/)
+      expect(logged).toEqual(['operation failed'])
+      failing = false
+      await client.call('getUsers', { userIds: [client.userId] })
+    } finally {
+      await broken.close()
+      storage.close()
     }
   })
 
