@@ -36,7 +36,11 @@ export interface Device {
   profileDir: string
   userId: string
   /** Resolves when `check` returns a truthy value, re-checked after every engine event. */
-  until<T>(what: string, check: () => T | undefined | false | null, timeoutMs?: number): Promise<T>
+  until<T>(
+    what: string,
+    check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+    timeoutMs?: number,
+  ): Promise<T>
   /** Resolves with the payload of the next `event` whose payload satisfies `match`. */
   next<E extends keyof IpcEvents>(
     event: E,
@@ -66,25 +70,29 @@ export function openDevice(profileDir: string, serverUrl: string): Device {
     },
     until(what, check, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
-        const first = check()
-        if (first) return resolve(first)
-        const timer = setTimeout(() => {
-          off()
-          reject(new Error(`timed out waiting for ${what}`))
-        }, timeoutMs)
-        const onAny = (): void => {
-          const v = check()
-          if (v) {
-            off()
-            clearTimeout(timer)
-            resolve(v)
-          }
+        let done = false
+        const finish = (fn: () => void): void => {
+          if (done) return
+          done = true
+          clearTimeout(timer)
+          offs.forEach((f) => f())
+          fn()
         }
+        const evaluate = (): void => {
+          Promise.resolve(check()).then(
+            (v) => v && finish(() => resolve(v)),
+            (err: unknown) => finish(() => reject(err)),
+          )
+        }
+        const timer = setTimeout(
+          () => finish(() => reject(new Error(`timed out waiting for ${what}`))),
+          timeoutMs,
+        )
         const offs = eventNames.map((e) => {
-          engine.on(e, onAny)
-          return () => engine.off(e, onAny)
+          engine.on(e, evaluate)
+          return () => engine.off(e, evaluate)
         })
-        const off = (): void => offs.forEach((f) => f())
+        evaluate()
       })
     },
     next(event, match = () => true, timeoutMs = 10_000) {

@@ -145,12 +145,13 @@ describe('local store', () => {
   it('marks my sent messages read up to the peer’s conversation read mark', () => {
     store.storeServerMessages(
       ME,
-      [1, 2, 3].map((s) => wire(s, { senderId: ME, to: 'bob' })),
+      [1, 2, 3, 4].map((s) => wire(s, { senderId: ME, to: 'bob', needReadAck: s !== 2 })),
       1,
     )
-    expect(store.applyPeerConversationRead(BOB, 2, 99).map((r) => r.seq)).toEqual([1, 2])
-    expect(store.applyPeerConversationRead(BOB, 2, 120)).toHaveLength(0)
-    expect(store.conversationRow(BOB)?.peer_read_seq).toBe(2)
+    // message 2 was sent without asking for read receipts: it never shows as read
+    expect(store.applyPeerConversationRead(BOB, 3, 99).map((r) => r.seq)).toEqual([1, 3])
+    expect(store.applyPeerConversationRead(BOB, 3, 120)).toHaveLength(0)
+    expect(store.conversationRow(BOB)?.peer_read_seq).toBe(3)
   })
 
   it('queues a delivery ack only for single-chat messages whose sender asked for it', () => {

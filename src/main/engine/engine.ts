@@ -73,8 +73,8 @@ export class Engine extends EventEmitter<EventArgs> {
   private supervisor: Promise<void> | undefined
   private stopRequested = false
   private wake: (() => void) | undefined
-  private flushing: Promise<void> | undefined
-  private flushAgain = false
+  private flushTail: Promise<void> = Promise.resolve()
+  private queuedFlush: Promise<void> | undefined
   private readonly pulling = new Map<string, Promise<void>>()
   private eventCatchUp: Promise<void> | undefined
 
@@ -202,7 +202,7 @@ export class Engine extends EventEmitter<EventArgs> {
     this.wake?.()
     this.conn?.close()
     await this.supervisor
-    await this.flushing
+    await this.flushTail
     await Promise.allSettled([...this.pulling.values()])
     this.session = undefined
     s.store.close()
@@ -510,26 +510,28 @@ export class Engine extends EventEmitter<EventArgs> {
 
   // ---- outbox -----------------------------------------------------------------------------
 
-  /** Sends what the outbox holds; safe to call any time, runs one flush at a time. */
+  /**
+   * Sends what the outbox holds. Passes run one at a time; a call made while a pass is running
+   * queues one more pass (shared by every caller until it starts), so nothing written is left
+   * behind, and awaiting the result means a pass that started after the call has finished.
+   */
   flushOutbox(): Promise<void> {
-    if (this.flushing) {
-      this.flushAgain = true
-      return this.flushing
-    }
     const s = this.session
     if (!s || this.state.state !== 'connected') return Promise.resolve()
-    this.flushing = (async () => {
-      do {
-        this.flushAgain = false
-        const progressed = (await this.flushSends(s)) && (await this.flushAcks(s))
-        if (!progressed) return
-      } while (this.flushAgain && this.session === s && this.conn?.isOpen)
-    })()
-      .catch((err) => console.error('outbox flush failed:', err))
-      .finally(() => {
-        this.flushing = undefined
-      })
-    return this.flushing
+    if (this.queuedFlush) return this.queuedFlush
+    const run = this.flushTail.then(() => {
+      this.queuedFlush = undefined
+      return this.drainOutbox(s)
+    })
+    this.queuedFlush = run
+    this.flushTail = run.catch((err: unknown) => console.error('outbox flush failed:', err))
+    return this.flushTail
+  }
+
+  private async drainOutbox(s: Session): Promise<void> {
+    if (this.session !== s || !this.conn?.isOpen) return
+    // Stops at the first transient failure; the next connection starts a new pass.
+    if (await this.flushSends(s)) await this.flushAcks(s)
   }
 
   /** Returns false when the connection failed mid-way (the rest waits for the next connection). */

@@ -217,7 +217,7 @@ export class LocalStore {
       ),
       sentUnreadUpTo: db.prepare<[string, string, number], MessageRow>(
         `SELECT * FROM messages WHERE conv_type = ? AND target_id = ? AND seq <= ? AND direction = 1
-           AND read_at IS NULL`,
+           AND need_read_ack = 1 AND read_at IS NULL`,
       ),
       historyNewest: db.prepare<[string, string, number], MessageRow>(
         `SELECT * FROM messages WHERE conv_type = ? AND target_id = ? AND seq IS NOT NULL
@@ -616,7 +616,10 @@ export class LocalStore {
     return changed
   }
 
-  /** The peer read everything up to `seq` in a single chat: every sent message up to it is read. */
+  /**
+   * The peer read everything up to `seq` in a single chat: every message of mine up to it that asked
+   * for read receipts (requireReadAck was on when I sent it) is now read.
+   */
   applyPeerConversationRead(c: Conversation, seq: number, at: number): MessageRow[] {
     const changed: MessageRow[] = []
     this.db.transaction(() => {
