@@ -13,6 +13,7 @@ import {
   Conversation,
   DisplayName,
   GroupId,
+  GroupReceiptSettings,
   LIMITS,
   MessageContent,
   MessageUId,
@@ -75,6 +76,20 @@ export interface SyncProgress {
   /** Messages stored so far in this sync, and how many the server reported missing. */
   done: number
   total: number
+}
+
+export interface GroupReadAckPage {
+  acks: GroupReadAck[]
+  /** Pass as startAckId for the next page; absent on the last page. */
+  nextAckId?: string
+  /** Members who read it, and members who could read it when it was sent (sender excluded). */
+  count: number
+  total: number
+}
+
+export interface GroupUnreadPage {
+  members: UserProfile[]
+  nextUserId?: string
 }
 
 export interface HistoryPage {
@@ -144,6 +159,35 @@ export const ipcOperations = {
   /** Easemob ackMessageRead(messageId): messageId is the server messageUId of a received message. */
   ackMessageRead: op<null>()(MessageUId),
   ackConversationRead: op<null>()(Conversation),
+
+  // Receipts: group chat, Easemob model (SPEC E6–E8)
+  /** Easemob ackGroupMessageRead(message, ext): once per member per message that asked. */
+  ackGroupMessageRead: op<null>()(MessageUId, z.string().max(LIMITS.extMax).optional()),
+  /** Easemob fetchGroupReadAcks(messageId, pageSize, startAckId): stable cursor, oldest first. */
+  fetchGroupReadAcks: op<GroupReadAckPage>()(
+    MessageUId,
+    z.number().int().min(1).max(LIMITS.historyPageMax),
+    z.string().max(40).optional(),
+  ),
+  /** Who could read the message and has not yet (paged by user id). */
+  fetchGroupUnreadMembers: op<GroupUnreadPage>()(
+    MessageUId,
+    z.number().int().min(1).max(LIMITS.historyPageMax),
+    UserId.optional(),
+  ),
+  setGroupReceiptSettings: op<GroupInfo>()(GroupId, GroupReceiptSettings.partial()),
+
+  // Receipts: group chat, RongCloud model (SPEC R1–R6, R8, R9)
+  sendReadReceiptRequest: op<null>()(GroupId, MessageUId),
+  /**
+   * RongCloud sendReadReceiptResponseV2(targetId, messageList?, channelId?). Without messageList the
+   * engine builds it from SQLite (R6). Resolves with the messageList actually sent ({} if none).
+   */
+  sendReadReceiptResponseV2: op<{ messageList: Record<string, string[]> }>()(
+    GroupId,
+    z.record(UserId, z.array(MessageUId).min(1).max(LIMITS.ackBatchMax)).optional(),
+    z.string().max(LIMITS.channelIdMax).optional(),
+  ),
 } as const
 
 export type OperationName = keyof typeof ipcOperations
@@ -170,6 +214,20 @@ export interface IpcEvents {
   messageRead: Message[]
   conversationRead: { conversation: Conversation; from: string; to: string; seq: number }
   groupMessageRead: GroupReadAck[]
+  /** RongCloud Events.MESSAGE_RECEIPT_REQUEST: a sender asks me for a read receipt. */
+  MESSAGE_RECEIPT_REQUEST: {
+    conversation: Conversation
+    messageUId: string
+    senderUserId: string
+    channelId: string
+  }
+  /** RongCloud Events.MESSAGE_RECEIPT_RESPONSE: a member read messages of mine that asked. */
+  MESSAGE_RECEIPT_RESPONSE: {
+    conversation: Conversation
+    receivedUserId: string
+    messageUIdList: string[]
+    channelId: string
+  }
 }
 export type EventName = keyof IpcEvents
 

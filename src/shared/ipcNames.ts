@@ -25,6 +25,12 @@ export const operationNames = [
   'getGroupMembers',
   'ackMessageRead',
   'ackConversationRead',
+  'ackGroupMessageRead',
+  'fetchGroupReadAcks',
+  'fetchGroupUnreadMembers',
+  'setGroupReceiptSettings',
+  'sendReadReceiptRequest',
+  'sendReadReceiptResponseV2',
 ] as const
 
 export const eventNames = [
@@ -40,6 +46,8 @@ export const eventNames = [
   'messageRead',
   'conversationRead',
   'groupMessageRead',
+  'MESSAGE_RECEIPT_REQUEST',
+  'MESSAGE_RECEIPT_RESPONSE',
 ] as const
 
 /** Electron channel names: one per operation, one for all events. */

@@ -70,6 +70,24 @@ export const GroupMember = z.object({
 })
 export type GroupMember = z.infer<typeof GroupMember>
 
+/**
+ * Group read-receipt limits (SPEC E8, the Easemob table): server defaults, overridable per group by
+ * its owner. They govern both models (Easemob acks and RongCloud request/response).
+ */
+export const GroupReceiptSettings = z.object({
+  /** Feature switch. */
+  enabled: z.boolean(),
+  /** Who may ask for receipts on their messages. */
+  whoMayRequest: z.enum(['all', 'ownerAndAdmins']),
+  /** Messages older than this get no acks (default 3 days). */
+  validityMs: z.number().int().positive(),
+  /** Groups with more members than this get no acks (default 200). */
+  maxGroupSize: z.number().int().positive(),
+  /** Who may see a message's read count and reader list. */
+  countVisibility: z.enum(['sender', 'all']),
+})
+export type GroupReceiptSettings = z.infer<typeof GroupReceiptSettings>
+
 export const GroupInfo = z.object({
   groupId: GroupId,
   name: z.string(),
@@ -78,6 +96,8 @@ export const GroupInfo = z.object({
   createdAt: z.number(),
   /** The caller's own role; absent once the caller has left or was removed. */
   myRole: GroupRole.optional(),
+  /** The effective receipt limits of this group (server defaults merged with its overrides). */
+  receiptSettings: GroupReceiptSettings,
 })
 export type GroupInfo = z.infer<typeof GroupInfo>
 

@@ -19,6 +19,7 @@ import {
   GroupInfo,
   GroupMember,
   GroupReadAck,
+  GroupReceiptSettings,
   GroupRole,
   LIMITS,
   MessageContent,
@@ -144,6 +145,11 @@ export const requests = {
   },
   setGroupMemberRole: {
     data: z.object({ groupId: GroupId, userId: UserId, role: GroupRole.exclude(['owner']) }),
+    reply: z.object({ group: GroupInfo }),
+  },
+  /** Owner only: overrides the server's receipt limits for one group (SPEC E8). */
+  setGroupReceiptSettings: {
+    data: z.object({ groupId: GroupId, settings: GroupReceiptSettings.partial() }),
     reply: z.object({ group: GroupInfo }),
   },
   getGroupMembers: {

@@ -200,6 +200,64 @@ describe('local store', () => {
     expect(last.hasMore).toBe(false)
   })
 
+  it('builds the RongCloud messageList from unanswered requests, grouped by sender (R6)', () => {
+    const fromCarol = wire(1, { convType: 'group', to: 'g_team', senderId: 'carol', memberCount: 2 })
+    const fromDave = wire(2, { convType: 'group', to: 'g_team', senderId: 'dave', memberCount: 2 })
+    const later = wire(3, { convType: 'group', to: 'g_team', senderId: 'carol', memberCount: 2 })
+    const inChannel = wire(4, {
+      convType: 'group',
+      to: 'g_team',
+      senderId: 'carol',
+      memberCount: 2,
+      channelId: 'ops',
+    })
+    // The request for `later` arrives before the message itself: kept, applied on arrival.
+    expect(store.markReceiptRequested(later.messageUId, 5)).toBeUndefined()
+    store.storeServerMessages(ME, [fromCarol, fromDave, later, inChannel], 10)
+    store.markReceiptRequested(fromCarol.messageUId, 11)
+    store.markReceiptRequested(fromDave.messageUId, 12)
+    store.markReceiptRequested(inChannel.messageUId, 12)
+    expect(store.buildUnrespondedMessageList(GROUP, '')).toEqual({
+      carol: expect.arrayContaining([fromCarol.messageUId, later.messageUId]),
+      dave: [fromDave.messageUId],
+    })
+    expect(store.buildUnrespondedMessageList(GROUP, 'ops')).toEqual({ carol: [inChannel.messageUId] })
+    expect(store.markResponded([fromCarol.messageUId, later.messageUId, fromDave.messageUId])).toHaveLength(3)
+    expect(store.buildUnrespondedMessageList(GROUP, '')).toEqual({})
+    const info = store.toMessage(store.messageByUid(fromCarol.messageUId)!).readReceiptInfo
+    expect(info).toEqual({ isReceiptRequestMessage: true, hasRespond: true })
+  })
+
+  it('counts group readers once per member, from either model, on the sender side', () => {
+    const mine = wire(1, {
+      convType: 'group',
+      to: 'g_team',
+      senderId: ME,
+      isNeedGroupAck: true,
+      memberCount: 3,
+    })
+    store.storeServerMessages(ME, [mine], 1)
+    const ack = (from: string, count: number) => ({
+      ackId: String(count),
+      messageUId: mine.messageUId,
+      groupId: 'g_team',
+      from,
+      timestamp: 100 + count,
+      count,
+    })
+    expect(store.applyGroupReadAcks([ack('bob', 1)])).toHaveLength(1)
+    expect(store.applyGroupReadAcks([ack('bob', 1)])).toHaveLength(0)
+    expect(store.applyReceiptResponse([mine.messageUId], 'carol', 300)).toHaveLength(1)
+    expect(store.applyReceiptResponse([mine.messageUId], 'carol', 300)).toHaveLength(0)
+    const m = store.toMessage(store.messageByUid(mine.messageUId)!)
+    expect(m.groupAckCount).toBe(2)
+    expect(m.readReceiptInfo).toMatchObject({
+      readCount: 2,
+      totalCount: 3,
+      readerList: { bob: 101, carol: 300 },
+    })
+  })
+
   it('serves hot queries from indexes (EXPLAIN QUERY PLAN)', () => {
     const db = store.db
     expect(
@@ -223,8 +281,8 @@ describe('local store', () => {
     expect(
       plan(
         db,
-        `SELECT sender_id, message_uid FROM messages WHERE conv_type = 'group' AND target_id = ? AND direction = 2
-           AND is_receipt_request = 1 AND has_respond = 0`,
+        `SELECT sender_id, message_uid FROM messages WHERE conv_type = 'group' AND target_id = ? AND channel_id = ''
+           AND direction = 2 AND is_receipt_request = 1 AND has_respond = 0`,
         'g_team',
       ),
     ).toMatch(/USING (COVERING )?INDEX messages_unresponded/)

@@ -8,13 +8,22 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
 import { Code, CodedError, fail, ok, type Result } from '../../shared/codes'
-import type { AppInfo, ConnectionState, ConnectionStateName, IpcEvents, SessionInfo } from '../../shared/ipc'
+import type {
+  AppInfo,
+  ConnectionState,
+  ConnectionStateName,
+  GroupReadAckPage,
+  GroupUnreadPage,
+  IpcEvents,
+  SessionInfo,
+} from '../../shared/ipc'
 import {
   conversationKey,
   type Conversation,
   type ConversationSummary,
   type GroupInfo,
   type GroupMember,
+  type GroupReceiptSettings,
   type Message,
   type MessageContent,
   type UserProfile,
@@ -30,7 +39,7 @@ import {
 } from '../../shared/protocol'
 import { ServerConnection, UnauthorizedError } from './connection'
 import { Profile, type StoredSession } from './profile'
-import { LocalStore, conversationOf, rowToMessage, type MessageRow, type OutboxRow } from './store'
+import { LocalStore, conversationOf, type MessageRow, type OutboxRow } from './store'
 
 export interface EngineOptions {
   profileDir: string
@@ -52,6 +61,15 @@ type EventArgs = { [E in keyof IpcEvents]: [IpcEvents[E]] }
 const TRANSIENT = new Set<number>([Code.SERVER_UNREACHABLE, Code.TIMEOUT, Code.RATE_LIMITED, Code.INTERNAL])
 
 const DEFAULT_SETTINGS: AccountSettings = { requireDeliveryAck: false, requireReadAck: false }
+
+/** The server enforces these too; checking here gives the user the reason before anything is written. */
+function checkMayAskForReceipts(g: GroupInfo): void {
+  const rs = g.receiptSettings
+  if (!rs.enabled) throw new CodedError(Code.GROUP_ACK_DISABLED)
+  if (rs.whoMayRequest === 'ownerAndAdmins' && g.myRole === 'member')
+    throw new CodedError(Code.GROUP_ACK_NOT_ALLOWED)
+  if (g.memberCount > rs.maxGroupSize) throw new CodedError(Code.GROUP_TOO_LARGE)
+}
 
 export function httpBase(serverUrl: string): string {
   const u = new URL(serverUrl)
@@ -454,7 +472,11 @@ export class Engine extends EventEmitter<EventArgs> {
       case 'messageRead': {
         const kind = frame.event === 'messageDelivered' ? 'delivered' : 'read'
         const changed = s.store.applyReceipts(kind, frame.data.messageUIds, frame.data.by, frame.data.at)
-        if (changed.length > 0) this.emit(frame.event, changed.map(rowToMessage))
+        if (changed.length > 0)
+          this.emit(
+            frame.event,
+            changed.map((r) => s.store.toMessage(r)),
+          )
         return
       }
       case 'conversationRead': {
@@ -464,7 +486,11 @@ export class Engine extends EventEmitter<EventArgs> {
           if (s.store.applyReadWatermark(conversation, seq)) this.emitConversation(s, conversation)
         } else if (conversation.type === 'private') {
           const changed = s.store.applyPeerConversationRead(conversation, seq, at)
-          if (changed.length > 0) this.emit('messageRead', changed.map(rowToMessage))
+          if (changed.length > 0)
+            this.emit(
+              'messageRead',
+              changed.map((r) => s.store.toMessage(r)),
+            )
         }
         this.emit('conversationRead', { conversation, from, to, seq })
         return
@@ -486,11 +512,36 @@ export class Engine extends EventEmitter<EventArgs> {
         this.profile.setSession(null)
         void this.closeSession().then(() => this.emit('sessionEnded', { reason: 'revoked' }))
         return
-      case 'groupMessageRead':
-      case 'receiptRequest':
-      case 'receiptResponse':
-        // Group receipts (SPEC E6–E8, R1–R4) are not produced by this server version yet.
+      case 'groupMessageRead': {
+        const changed = s.store.applyGroupReadAcks(frame.data.acks)
+        this.emit('groupMessageRead', frame.data.acks)
+        if (changed.length > 0)
+          this.emit(
+            'messageStatusChanged',
+            changed.map((r) => s.store.toMessage(r)),
+          )
         return
+      }
+      case 'receiptRequest': {
+        const { groupId, channelId, messageUId, senderUserId, at } = frame.data
+        const changed = s.store.markReceiptRequested(messageUId, at)
+        const conversation = { type: 'group', targetId: groupId } as Conversation
+        this.emit('MESSAGE_RECEIPT_REQUEST', { conversation, messageUId, senderUserId, channelId })
+        if (changed) this.emit('messageStatusChanged', [s.store.toMessage(changed)])
+        return
+      }
+      case 'receiptResponse': {
+        const { groupId, channelId, receivedUserId, messageUIdList, at } = frame.data
+        const changed = s.store.applyReceiptResponse(messageUIdList, receivedUserId, at)
+        const conversation = { type: 'group', targetId: groupId } as Conversation
+        this.emit('MESSAGE_RECEIPT_RESPONSE', { conversation, receivedUserId, messageUIdList, channelId })
+        if (changed.length > 0)
+          this.emit(
+            'messageStatusChanged',
+            changed.map((r) => s.store.toMessage(r)),
+          )
+        return
+      }
     }
   }
 
@@ -552,7 +603,7 @@ export class Engine extends EventEmitter<EventArgs> {
     if (res.code === 0) {
       const updated = s.store.markSent(localId, res.data.message)
       s.store.removeFromOutbox([row.id])
-      if (updated) this.emit('messageStatusChanged', [rowToMessage(updated)])
+      if (updated) this.emit('messageStatusChanged', [s.store.toMessage(updated)])
       const summary = s.store.summary(conversationOf(s.userId, res.data.message))
       if (summary) this.emit('conversationChanged', [summary])
       return true
@@ -563,7 +614,7 @@ export class Engine extends EventEmitter<EventArgs> {
     }
     const failed = s.store.markFailed(localId)
     s.store.removeFromOutbox([row.id])
-    if (failed) this.emit('messageStatusChanged', [rowToMessage(failed)])
+    if (failed) this.emit('messageStatusChanged', [s.store.toMessage(failed)])
     return true
   }
 
@@ -577,6 +628,35 @@ export class Engine extends EventEmitter<EventArgs> {
         if (res.code !== 0 && TRANSIENT.has(res.code)) return false
         // Rejections are final (unknown message, not the receiver): retrying cannot help.
         s.store.removeFromOutbox(rows.map((r) => r.id))
+      }
+    }
+    for (;;) {
+      const rows = s.store.outbox('ackGroupMessageRead', 1000)
+      if (rows.length === 0) break
+      const byGroup = new Map<string, { messageUId: string; ext?: string }[]>()
+      for (const r of rows) {
+        const p = JSON.parse(r.payload) as { groupId: string; ext?: string }
+        const list = byGroup.get(p.groupId) ?? []
+        if (!list.some((a) => a.messageUId === r.ref))
+          list.push({ messageUId: r.ref, ...(p.ext ? { ext: p.ext } : {}) })
+        byGroup.set(p.groupId, list)
+      }
+      for (const [groupId, acks] of byGroup) {
+        const res = await this.request('ackGroupMessageRead', { groupId, acks })
+        if (res.code !== 0 && TRANSIENT.has(res.code)) return false
+      }
+      s.store.removeFromOutbox(rows.map((r) => r.id))
+    }
+    for (;;) {
+      const rows = s.store.outbox('receiptResponse', 100)
+      if (rows.length === 0) break
+      for (const r of rows) {
+        const res = await this.request(
+          'sendReadReceiptResponse',
+          JSON.parse(r.payload) as RequestData<'sendReadReceiptResponse'>,
+        )
+        if (res.code !== 0 && TRANSIENT.has(res.code)) return false
+        s.store.removeFromOutbox([r.id])
       }
     }
     const reads = s.store.outbox('ackConversationRead', 1000)
@@ -644,8 +724,9 @@ export class Engine extends EventEmitter<EventArgs> {
     beforeSeq: number | undefined,
     count: number,
   ): { list: Message[]; hasMore: boolean } {
-    const { rows, hasMore } = this.requireSession().store.getHistory(c, beforeSeq, count)
-    return { list: rows.map(rowToMessage), hasMore }
+    const s = this.requireSession()
+    const { rows, hasMore } = s.store.getHistory(c, beforeSeq, count)
+    return { list: rows.map((r) => s.store.toMessage(r)), hasMore }
   }
 
   sendMessage(
@@ -659,6 +740,7 @@ export class Engine extends EventEmitter<EventArgs> {
       const g = s.store.group(c.targetId)
       if (!g) throw new CodedError(Code.GROUP_NOT_FOUND)
       if (!g.myRole) throw new CodedError(Code.NOT_A_MEMBER, 'You are no longer a member of this group.')
+      if (options.isNeedGroupAck) checkMayAskForReceipts(g)
     }
     const now = Date.now()
     const row: MessageRow = s.store.insertOutgoing({
@@ -673,7 +755,7 @@ export class Engine extends EventEmitter<EventArgs> {
     })
     this.emitConversation(s, c)
     void this.flushOutbox()
-    return rowToMessage(row)
+    return s.store.toMessage(row)
   }
 
   async users(userIds: string[]): Promise<UserProfile[]> {
@@ -683,10 +765,14 @@ export class Engine extends EventEmitter<EventArgs> {
     return res.users
   }
 
-  async groupOp<Op extends 'createGroup' | 'addGroupMembers' | 'removeGroupMembers' | 'setGroupMemberRole'>(
-    op: Op,
-    data: RequestData<Op>,
-  ): Promise<GroupInfo> {
+  async groupOp<
+    Op extends
+      | 'createGroup'
+      | 'addGroupMembers'
+      | 'removeGroupMembers'
+      | 'setGroupMemberRole'
+      | 'setGroupReceiptSettings',
+  >(op: Op, data: RequestData<Op>): Promise<GroupInfo> {
     const s = this.requireSession()
     const res = (await this.requireOk(op, data)) as { group: GroupInfo }
     s.store.upsertGroup(res.group, Date.now())
@@ -717,28 +803,158 @@ export class Engine extends EventEmitter<EventArgs> {
   /** Easemob ackMessageRead: marks a received message read and tells its sender, if it asked. */
   ackMessageRead(messageUId: string): null {
     const s = this.requireSession()
-    const found = s.store.messageByUid(messageUId)
-    if (!found) throw new CodedError(Code.MESSAGE_NOT_FOUND)
-    if (found.direction !== 2) throw new CodedError(Code.NOT_MESSAGE_RECEIVER)
-    const c = { type: found.conv_type, targetId: found.target_id } as Conversation
+    const row = s.store.messageByUid(messageUId)
+    if (!row) throw new CodedError(Code.MESSAGE_NOT_FOUND)
+    if (row.direction !== 2) throw new CodedError(Code.NOT_MESSAGE_RECEIVER)
     const now = Date.now()
-    s.store.db.transaction(() => {
-      const marked = s.store.markMessageReadLocally(messageUId)
-      if (!marked?.changed) return
-      if (found.conv_type === 'private' && found.need_read_ack === 1) {
+    this.readLocally(s, row, now, () => {
+      if (row.conv_type === 'private' && row.need_read_ack === 1)
         s.store.enqueue('ackMessageRead', messageUId, {}, now)
-      }
-      // Once everything up to this message is read, move the read mark so my other devices agree.
-      if (found.seq !== null && s.store.allReadUpTo(c, found.seq)) {
-        s.store.applyReadWatermark(c, found.seq)
-        s.store.enqueue('ackConversationRead', conversationKey(c), { conversation: c, seq: found.seq }, now)
+    })
+    return null
+  }
+
+  /**
+   * Marks a received message read here, queues its receipt (if any), and moves the read mark (for
+   * my other devices) once every message up to it is read.
+   */
+  private readLocally(s: Session, row: MessageRow, now: number, queueAck: () => void): void {
+    const c = { type: row.conv_type, targetId: row.target_id } as Conversation
+    s.store.db.transaction(() => {
+      const marked = s.store.markMessageReadLocally(row.message_uid as string)
+      if (!marked?.changed) return
+      queueAck()
+      if (row.seq !== null && s.store.allReadUpTo(c, row.seq)) {
+        s.store.applyReadWatermark(c, row.seq)
+        s.store.enqueue('ackConversationRead', conversationKey(c), { conversation: c, seq: row.seq }, now)
       }
     })()
-    const updated = s.store.messageByUid(messageUId)
-    if (updated) this.emit('messageStatusChanged', [rowToMessage(updated)])
+    const updated = s.store.messageByUid(row.message_uid as string)
+    if (updated) this.emit('messageStatusChanged', [s.store.toMessage(updated)])
     this.emitConversation(s, c)
     void this.flushOutbox()
+  }
+
+  /** Easemob ackGroupMessageRead(message, ext): once per member, for group messages that asked. */
+  ackGroupMessageRead(messageUId: string, ext: string | undefined): null {
+    const s = this.requireSession()
+    const row = s.store.messageByUid(messageUId)
+    if (!row) throw new CodedError(Code.MESSAGE_NOT_FOUND)
+    if (row.direction !== 2) throw new CodedError(Code.NOT_MESSAGE_RECEIVER)
+    if (row.conv_type !== 'group' || row.is_need_group_ack !== 1) {
+      throw new CodedError(Code.RECEIPT_NOT_APPLICABLE, 'This message did not ask for group read acks.')
+    }
+    const now = Date.now()
+    this.readLocally(s, row, now, () =>
+      s.store.enqueue(
+        'ackGroupMessageRead',
+        messageUId,
+        { groupId: row.target_id, ...(ext ? { ext } : {}) },
+        now,
+      ),
+    )
     return null
+  }
+
+  async fetchGroupReadAcks(
+    messageUId: string,
+    pageSize: number,
+    startAckId: string | undefined,
+  ): Promise<GroupReadAckPage> {
+    const s = this.requireSession()
+    const res = await this.requireOk('fetchGroupReadAcks', {
+      messageUId,
+      pageSize,
+      ...(startAckId ? { startAckId } : {}),
+    })
+    const changed = s.store.applyGroupReadAcks(res.acks.map((a) => ({ ...a, count: res.count })))
+    if (changed.length > 0)
+      this.emit(
+        'messageStatusChanged',
+        changed.map((r) => s.store.toMessage(r)),
+      )
+    return res
+  }
+
+  async fetchGroupUnreadMembers(
+    messageUId: string,
+    pageSize: number,
+    startUserId: string | undefined,
+  ): Promise<GroupUnreadPage> {
+    this.requireSession()
+    return this.requireOk('fetchGroupUnreadMembers', {
+      messageUId,
+      pageSize,
+      ...(startUserId ? { startUserId } : {}),
+    })
+  }
+
+  /** RongCloud sendReadReceiptRequest: asks the group who has read one of my messages. */
+  async sendReadReceiptRequest(groupId: string, messageUId: string): Promise<null> {
+    const s = this.requireSession()
+    const row = s.store.messageByUid(messageUId)
+    if (!row || row.conv_type !== 'group' || row.target_id !== groupId)
+      throw new CodedError(Code.MESSAGE_NOT_FOUND)
+    if (row.direction !== 1) throw new CodedError(Code.NOT_MESSAGE_SENDER)
+    await this.requireOk('sendReadReceiptRequest', { groupId, messageUId })
+    const changed = s.store.markReceiptRequested(messageUId, Date.now())
+    if (changed) this.emit('messageStatusChanged', [s.store.toMessage(changed)])
+    return null
+  }
+
+  /**
+   * RongCloud sendReadReceiptResponseV2. Without a messageList, answers every unanswered request of
+   * the conversation (R6, built from SQLite by an indexed query). The answer is durable (outbox) and
+   * hasRespond turns true at once, so a second call sends nothing.
+   */
+  sendReadReceiptResponseV2(
+    groupId: string,
+    messageList: Record<string, string[]> | undefined,
+    channelId: string | undefined,
+  ): { messageList: Record<string, string[]> } {
+    const s = this.requireSession()
+    const c = { type: 'group', targetId: groupId } as Conversation
+    const channel = channelId ?? ''
+    const now = Date.now()
+    let sent: Record<string, string[]> = {}
+    const changed = s.store.db.transaction(() => {
+      const candidate = messageList ?? s.store.buildUnrespondedMessageList(c, channel)
+      const rows: MessageRow[] = []
+      for (const [sender, uids] of Object.entries(candidate)) {
+        const fresh: string[] = []
+        for (const uid of uids) {
+          const row = s.store.messageByUid(uid)
+          // Messages I do not have yet are passed on as given: the server decides about them.
+          if (row && (row.has_respond === 1 || row.direction !== 2)) continue
+          fresh.push(uid)
+        }
+        if (fresh.length > 0) sent = { ...sent, [sender]: fresh }
+        rows.push(...s.store.markResponded(fresh))
+      }
+      if (Object.keys(sent).length > 0) {
+        s.store.enqueue('receiptResponse', groupId, { groupId, channelId: channel, messageList: sent }, now)
+      }
+      for (const row of rows) {
+        s.store.markMessageReadLocally(row.message_uid as string)
+      }
+      return rows
+    })()
+    if (changed.length > 0) {
+      this.emit(
+        'messageStatusChanged',
+        changed.map((r) => s.store.toMessage(s.store.messageByLocalId(r.local_id) ?? r)),
+      )
+      this.emitConversation(s, c)
+      void this.flushOutbox()
+    }
+    return { messageList: sent }
+  }
+
+  async setGroupReceiptSettings(
+    groupId: string,
+    settings: Partial<GroupReceiptSettings>,
+  ): Promise<GroupInfo> {
+    return this.groupOp('setGroupReceiptSettings', { groupId, settings })
   }
 
   /** Easemob ackConversationRead: everything in the conversation is read, on every device. */

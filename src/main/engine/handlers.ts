@@ -49,6 +49,15 @@ export function createHandlerTable(engine: Engine): HandlerTable {
     getGroupMembers: (groupId) => engine.groupMembers(groupId),
     ackMessageRead: (messageUId) => engine.ackMessageRead(messageUId),
     ackConversationRead: (conversation) => engine.ackConversationRead(conversation),
+    ackGroupMessageRead: (messageUId, ext) => engine.ackGroupMessageRead(messageUId, ext),
+    fetchGroupReadAcks: (messageUId, pageSize, startAckId) =>
+      engine.fetchGroupReadAcks(messageUId, pageSize, startAckId),
+    fetchGroupUnreadMembers: (messageUId, pageSize, startUserId) =>
+      engine.fetchGroupUnreadMembers(messageUId, pageSize, startUserId),
+    setGroupReceiptSettings: (groupId, settings) => engine.setGroupReceiptSettings(groupId, settings),
+    sendReadReceiptRequest: (groupId, messageUId) => engine.sendReadReceiptRequest(groupId, messageUId),
+    sendReadReceiptResponseV2: (groupId, messageList, channelId) =>
+      engine.sendReadReceiptResponseV2(groupId, messageList, channelId),
   }
 }
 

@@ -68,7 +68,7 @@ export const engineMigrations: readonly Migration[] = [
         CREATE UNIQUE INDEX messages_conv_seq ON messages (conv_type, target_id, seq) WHERE seq IS NOT NULL;
         CREATE INDEX messages_conv_unsent ON messages (conv_type, target_id, local_id) WHERE seq IS NULL;
         -- R6: RECEIVE messages that carry a receipt request not yet answered, per conversation.
-        CREATE INDEX messages_unresponded ON messages (conv_type, target_id, sender_id, message_uid)
+        CREATE INDEX messages_unresponded ON messages (conv_type, target_id, channel_id, sender_id, message_uid)
           WHERE direction = 2 AND is_receipt_request = 1 AND has_respond = 0;
 
         -- Sender side of both group models: one row per reader of a message that asked for receipts.
@@ -85,7 +85,8 @@ export const engineMigrations: readonly Migration[] = [
           owner_id TEXT NOT NULL,
           member_count INTEGER NOT NULL,
           created_at INTEGER NOT NULL,
-          my_role TEXT
+          my_role TEXT,
+          receipt_settings TEXT NOT NULL
         ) STRICT;
 
         CREATE TABLE users (

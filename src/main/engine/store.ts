@@ -4,7 +4,15 @@
  * requests) are index lookups; tests/unit/engineStore.test.ts asserts their query plans.
  */
 import Database from 'better-sqlite3'
-import type { Conversation, GroupInfo, Message, MessageContent, UserProfile } from '../../shared/model'
+import {
+  GroupReceiptSettings,
+  type Conversation,
+  type GroupInfo,
+  type GroupReadAck,
+  type Message,
+  type MessageContent,
+  type UserProfile,
+} from '../../shared/model'
 import type { ConversationState, WireMessage } from '../../shared/protocol'
 import { applyReceipt, advanceWatermark, type ReceiptKind } from '../../shared/receiptState'
 import type { ConversationSummary } from '../../shared/model'
@@ -62,7 +70,13 @@ export interface OutboxRow {
   attempts: number
 }
 
-export type OutboxKind = 'send' | 'ackDelivered' | 'ackMessageRead' | 'ackConversationRead'
+export type OutboxKind =
+  | 'send'
+  | 'ackDelivered'
+  | 'ackMessageRead'
+  | 'ackConversationRead'
+  | 'ackGroupMessageRead'
+  | 'receiptResponse'
 
 export interface StoredBatch {
   /** Messages that were new to this store (received ones and my own from other devices). */
@@ -72,7 +86,7 @@ export interface StoredBatch {
   conversations: Set<string>
 }
 
-export function rowToMessage(row: MessageRow): Message {
+export function rowToMessage(row: MessageRow, readers?: Record<string, number>): Message {
   const conversation = { type: row.conv_type, targetId: row.target_id } as Conversation
   const sendSide = row.direction === 1
   return {
@@ -100,6 +114,7 @@ export function rowToMessage(row: MessageRow): Message {
       ...(sendSide && row.conv_type === 'group'
         ? { readCount: row.group_ack_count, totalCount: row.member_count }
         : {}),
+      ...(readers ? { readerList: readers } : {}),
     },
   }
 }
@@ -110,6 +125,9 @@ export function conversationOf(me: string, m: WireMessage): Conversation {
 }
 
 const key = (type: string, targetId: string): string => `${type}:${targetId}`
+
+/** Reader lists carried on history messages stop here; the reader panel pages through the rest. */
+const READER_LIST_MAX = 100
 
 export class LocalStore {
   readonly db: Database.Database
@@ -230,7 +248,7 @@ export class LocalStore {
       unsent: db.prepare<[string, string], MessageRow>(
         `SELECT * FROM messages WHERE conv_type = ? AND target_id = ? AND seq IS NULL ORDER BY local_id DESC`,
       ),
-      pendingForUid: db.prepare<[string], { kind: ReceiptKind; by_user: string; at: number }>(
+      pendingForUid: db.prepare<[string], { kind: ReceiptKind | 'request'; by_user: string; at: number }>(
         'SELECT kind, by_user, at FROM pending_receipts WHERE message_uid = ?',
       ),
       pendingAny: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM pending_receipts'),
@@ -249,10 +267,11 @@ export class LocalStore {
       outboxDelete: db.prepare<[number]>('DELETE FROM outbox WHERE id = ?'),
       outboxAttempt: db.prepare<[number]>('UPDATE outbox SET attempts = attempts + 1 WHERE id = ?'),
       groupUpsert: db.prepare(
-        `INSERT INTO groups (group_id, name, owner_id, member_count, created_at, my_role)
-         VALUES (:groupId, :name, :ownerId, :memberCount, :createdAt, :myRole)
+        `INSERT INTO groups (group_id, name, owner_id, member_count, created_at, my_role, receipt_settings)
+         VALUES (:groupId, :name, :ownerId, :memberCount, :createdAt, :myRole, :receiptSettings)
          ON CONFLICT (group_id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_id,
-           member_count = excluded.member_count, my_role = excluded.my_role`,
+           member_count = excluded.member_count, my_role = excluded.my_role,
+           receipt_settings = excluded.receipt_settings`,
       ),
       groupGet: db.prepare<[string], GroupRowDb>('SELECT * FROM groups WHERE group_id = ?'),
       userUpsert: db.prepare<[string, string]>(
@@ -261,6 +280,31 @@ export class LocalStore {
       ),
       userGet: db.prepare<[string], { display_name: string }>(
         'SELECT display_name FROM users WHERE user_id = ?',
+      ),
+      readerInsert: db.prepare<[string, string, number]>(
+        `INSERT INTO message_readers (message_uid, reader_id, read_at) VALUES (?, ?, ?)
+         ON CONFLICT DO UPDATE SET read_at = min(read_at, excluded.read_at)`,
+      ),
+      readerCount: db.prepare<[string], { n: number }>(
+        'SELECT count(*) AS n FROM message_readers WHERE message_uid = ?',
+      ),
+      readersOf: db.prepare<[string, number], { reader_id: string; read_at: number }>(
+        'SELECT reader_id, read_at FROM message_readers WHERE message_uid = ? ORDER BY read_at LIMIT ?',
+      ),
+      setAckCount: db.prepare<[number, number]>(
+        'UPDATE messages SET group_ack_count = max(group_ack_count, ?) WHERE local_id = ?',
+      ),
+      setRequested: db.prepare<[number, number]>(
+        `UPDATE messages SET is_receipt_request = 1, receipt_request_at = coalesce(receipt_request_at, ?)
+         WHERE local_id = ?`,
+      ),
+      unresponded: db.prepare<[string, string, string], { sender_id: string; message_uid: string }>(
+        `SELECT sender_id, message_uid FROM messages
+         WHERE conv_type = ? AND target_id = ? AND channel_id = ?
+           AND direction = 2 AND is_receipt_request = 1 AND has_respond = 0`,
+      ),
+      setResponded: db.prepare<[string]>(
+        'UPDATE messages SET has_respond = 1 WHERE message_uid = ? AND direction = 2 AND has_respond = 0',
       ),
       convSetTitle: db.prepare<[string, string, string]>(
         `UPDATE conversations SET title = ? WHERE conv_type = ? AND target_id = ?`,
@@ -349,7 +393,7 @@ export class LocalStore {
     return {
       conversation: { type: r.conv_type, targetId: r.target_id } as Conversation,
       title,
-      lastMessage: last ? rowToMessage(last) : null,
+      lastMessage: last ? this.toMessage(last) : null,
       unreadCount: r.unread_count,
       lastSeq: r.last_seq,
       updatedAt: r.updated_at,
@@ -538,7 +582,7 @@ export class LocalStore {
         if (!mine && m.convType === 'private' && m.needDeliveryAck) {
           this.s.outboxInsert.run('ackDelivered', m.messageUId, '{}', now)
         }
-        if (mine && checkPending) this.applyPendingReceipts(m.messageUId, batch)
+        if (checkPending) this.applyPendingReceipts(m.messageUId, batch)
         const row = this.s.byLocalId.get(localId)
         if (row) batch.inserted.push(rowToMessage(row))
       }
@@ -647,10 +691,98 @@ export class LocalStore {
     let row = this.s.byUid.get(uid)
     for (const p of pending) {
       if (!row) break
-      row = this.applyReceiptToRow(row, p.kind, p.at) ?? row
+      if (p.kind === 'request') {
+        this.s.setRequested.run(p.at, row.local_id)
+        row = this.s.byLocalId.get(row.local_id)
+      } else row = this.applyReceiptToRow(row, p.kind, p.at) ?? row
     }
     this.s.pendingDelete.run(uid)
-    if (row) batch.receiptsApplied.push(rowToMessage(row))
+    if (row) batch.receiptsApplied.push(this.toMessage(row))
+  }
+
+  // ---- group receipts (both models share one reader fact per message and member) ----------
+
+  /** A message as the renderer sees it, with the reader list on the sender's side of group receipts. */
+  toMessage(row: MessageRow): Message {
+    const asked = row.is_need_group_ack === 1 || row.is_receipt_request === 1
+    if (row.direction !== 1 || row.conv_type !== 'group' || !asked || !row.message_uid)
+      return rowToMessage(row)
+    const readers: Record<string, number> = {}
+    for (const r of this.s.readersOf.all(row.message_uid, READER_LIST_MAX)) readers[r.reader_id] = r.read_at
+    return rowToMessage(row, readers)
+  }
+
+  private addReaders(
+    uid: string,
+    readers: readonly { userId: string; at: number }[],
+    serverCount = 0,
+  ): MessageRow | undefined {
+    const row = this.s.byUid.get(uid)
+    if (!row || row.direction !== 1) return undefined
+    for (const r of readers) this.s.readerInsert.run(uid, r.userId, r.at)
+    const count = Math.max(serverCount, this.s.readerCount.get(uid)?.n ?? 0)
+    if (count <= row.group_ack_count) return undefined
+    this.s.setAckCount.run(count, row.local_id)
+    return { ...row, group_ack_count: count }
+  }
+
+  /** Easemob groupMessageRead on the sender's side: reader rows plus the server's count. */
+  applyGroupReadAcks(acks: readonly GroupReadAck[]): MessageRow[] {
+    const changed = new Map<number, MessageRow>()
+    this.db.transaction(() => {
+      for (const a of acks) {
+        const row = this.addReaders(a.messageUId, [{ userId: a.from, at: a.timestamp }], a.count)
+        if (row) changed.set(row.local_id, row)
+      }
+    })()
+    return [...changed.values()]
+  }
+
+  /** RongCloud MESSAGE_RECEIPT_RESPONSE on the sender's side. */
+  applyReceiptResponse(uids: readonly string[], reader: string, at: number): MessageRow[] {
+    const changed: MessageRow[] = []
+    this.db.transaction(() => {
+      for (const uid of uids) {
+        const row = this.addReaders(uid, [{ userId: reader, at }])
+        if (row) changed.push(row)
+      }
+    })()
+    return changed
+  }
+
+  /** RongCloud: a request was made for this message (on the sender's and the members' side). */
+  markReceiptRequested(uid: string, at: number): MessageRow | undefined {
+    const row = this.s.byUid.get(uid)
+    if (!row) {
+      this.s.pendingInsert.run(uid, 'request', '', at)
+      return undefined
+    }
+    if (row.is_receipt_request === 1) return undefined
+    this.s.setRequested.run(at, row.local_id)
+    return this.s.byLocalId.get(row.local_id)
+  }
+
+  /**
+   * R6: the RongCloud messageList, built from RECEIVE messages of the conversation that carry an
+   * unanswered receipt request, grouped by sender. Served by the partial index messages_unresponded.
+   */
+  buildUnrespondedMessageList(c: Conversation, channelId: string): Record<string, string[]> {
+    const list: Record<string, string[]> = {}
+    for (const r of this.s.unresponded.all(c.type, c.targetId, channelId))
+      (list[r.sender_id] ??= []).push(r.message_uid)
+    return list
+  }
+
+  markResponded(uids: readonly string[]): MessageRow[] {
+    const changed: MessageRow[] = []
+    this.db.transaction(() => {
+      for (const uid of uids) {
+        if (this.s.setResponded.run(uid).changes === 0) continue
+        const row = this.s.byUid.get(uid)
+        if (row) changed.push(row)
+      }
+    })()
+    return changed
   }
 
   // ---- outbox -----------------------------------------------------------------------------
@@ -688,6 +820,7 @@ export class LocalStore {
         memberCount: g.memberCount,
         createdAt: g.createdAt,
         myRole: g.myRole ?? null,
+        receiptSettings: JSON.stringify(g.receiptSettings),
       })
       this.ensureConversation({ type: 'group', targetId: g.groupId } as Conversation, g.name, now)
       this.s.convSetTitle.run(g.name, 'group', g.groupId)
@@ -704,7 +837,8 @@ export class LocalStore {
       memberCount: r.member_count,
       createdAt: r.created_at,
       ...(r.my_role ? { myRole: r.my_role } : {}),
-    } as GroupInfo
+      receiptSettings: GroupReceiptSettings.parse(JSON.parse(r.receipt_settings)),
+    }
   }
 
   upsertUsers(users: readonly UserProfile[]): void {
@@ -725,4 +859,5 @@ interface GroupRowDb {
   member_count: number
   created_at: number
   my_role: 'owner' | 'admin' | 'member' | null
+  receipt_settings: string
 }
