@@ -208,7 +208,7 @@ describe('messages store', () => {
     expect(store.get(groupChat)).toBeUndefined()
   })
 
-  it('applies a conversation read receipt as a watermark', async () => {
+  it('clears unread up to a read mark from my other device, and leaves read ticks to the engine', async () => {
     const mine = [makeSent({ seq: 1 }), makeSent({ seq: 3 })]
     const theirs = makeMessage({ seq: 2, isUnread: true })
     im.respond('getCurrentUser', () => ok(session))
@@ -218,8 +218,9 @@ describe('messages store', () => {
     store.start()
     await store.open(privateChat)
 
+    // The peer's read mark alone changes nothing: the engine says which messages turned read.
     im.emit('conversationRead', { conversation: privateChat, from: PEER, to: ME, seq: 1 })
-    expect(store.get(privateChat)?.list.map((m) => m.isReceiverRead)).toEqual([true, false, false])
+    expect(store.get(privateChat)?.list.map((m) => m.isReceiverRead)).toEqual([false, false, false])
 
     im.emit('conversationRead', { conversation: privateChat, from: ME, to: PEER, seq: 3 })
     expect(store.get(privateChat)?.list[1].isUnread).toBe(false)

@@ -50,24 +50,18 @@ export const useMessagesStore = defineStore('messages', () => {
   }
 
   /**
-   * A conversation read receipt is a watermark: from me (another of my devices) it clears my unread
-   * received messages up to seq; from the peer it marks my sent messages up to seq as read.
+   * A conversation read receipt from another of my devices clears my unread received messages up
+   * to seq. (One from the peer needs nothing here: the engine sends `messageRead` with exactly the
+   * messages of mine it turned read, those that asked for read receipts.)
    */
   function applyConversationRead({ conversation, from, seq }: IpcEvents['conversationRead']): void {
     const entry = byKey.get(conversationKey(conversation))
-    if (!entry) return
-    const upTo = (m: Message) => m.seq !== null && m.seq <= seq
-    if (from === session.userId) {
-      replaceWhere(entry, (m) => upTo(m) && m.messageDirection === MessageDirection.RECEIVE && m.isUnread, {
-        isUnread: false,
-      })
-    } else if (conversation.type === 'private') {
-      replaceWhere(
-        entry,
-        (m) => upTo(m) && m.messageDirection === MessageDirection.SEND && !m.isReceiverRead,
-        { isDelivered: true, isReceiverRead: true },
-      )
-    }
+    if (!entry || from !== session.userId) return
+    replaceWhere(
+      entry,
+      (m) => m.seq !== null && m.seq <= seq && m.messageDirection === MessageDirection.RECEIVE && m.isUnread,
+      { isUnread: false },
+    )
   }
 
   function start(): void {
