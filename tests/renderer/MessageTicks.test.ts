@@ -79,7 +79,7 @@ describe('message bubble', () => {
       isGroup: true,
       senderName: 'Carol',
     })
-    expect(received.get('[data-testid="message-sender"]').text()).toBe('Carol')
+    expect(received.get('[data-testid="message-sender"]').text()).toMatch(/^Carol\s+carol$/)
 
     const mine = app.mount(MessageBubble, {
       message: makeSent({

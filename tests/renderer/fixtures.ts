@@ -1,4 +1,4 @@
-import type { Conversation, ConversationSummary, Message } from '../../src/shared/model'
+import type { Conversation, ConversationSummary, GroupInfo, Message } from '../../src/shared/model'
 
 let counter = 0
 
@@ -52,6 +52,24 @@ export function makeSummary(overrides: Partial<ConversationSummary> = {}): Conve
     unreadCount: 0,
     lastSeq: 0,
     updatedAt: 1_700_000_000_000,
+    ...overrides,
+  }
+}
+
+export function makeGroupInfo(overrides: Partial<GroupInfo> = {}): GroupInfo {
+  return {
+    groupId: groupChat.targetId,
+    name: 'Team',
+    ownerId: ME,
+    memberCount: 3,
+    createdAt: 1,
+    receiptSettings: {
+      enabled: true,
+      whoMayRequest: 'all',
+      validityMs: 3 * 24 * 3600 * 1000,
+      maxGroupSize: 200,
+      countVisibility: 'all',
+    },
     ...overrides,
   }
 }

@@ -8,7 +8,16 @@ import { useGroupsStore } from '@renderer/stores/groups'
 import { useMessagesStore } from '@renderer/stores/messages'
 import { useSessionStore } from '@renderer/stores/session'
 import { installFakeIm, type FakeIm } from './fakeIm'
-import { groupChat, makeMessage, makeSent, makeSummary, ME, PEER, privateChat } from './fixtures'
+import {
+  groupChat,
+  makeGroupInfo,
+  makeMessage,
+  makeSent,
+  makeSummary,
+  ME,
+  PEER,
+  privateChat,
+} from './fixtures'
 
 let im: FakeIm
 
@@ -251,7 +260,7 @@ describe('groups store', () => {
     await store.loadMembers('g_old')
     expect(store.hasLeft('g_old')).toBe(true)
 
-    const info = { groupId: 'g_team', name: 'Team', ownerId: PEER, memberCount: 3, createdAt: 1 }
+    const info = makeGroupInfo({ ownerId: PEER })
     im.emit('groupChanged', { groupId: 'g_team', group: { ...info, myRole: 'member' } })
     expect(store.hasLeft('g_team')).toBe(false)
     im.emit('groupChanged', { groupId: 'g_team', group: info })
@@ -261,14 +270,7 @@ describe('groups store', () => {
   it('refreshes members after a change and keeps errors as values', async () => {
     await signedIn()
     const store = useGroupsStore()
-    const info = {
-      groupId: 'g_team',
-      name: 'Team',
-      ownerId: ME,
-      memberCount: 2,
-      createdAt: 1,
-      myRole: 'owner' as const,
-    }
+    const info = makeGroupInfo({ myRole: 'owner' })
     im.respond('addGroupMembers', () => ok(info))
     im.respond('getGroupMembers', () => ok(members))
     await store.addMembers('g_team', [PEER])
