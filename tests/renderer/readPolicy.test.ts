@@ -107,10 +107,11 @@ describe('read policy: entering a conversation', () => {
   it('treats opening another conversation as a new entry', async () => {
     h = setUp({ unreadCount: 1 })
     await settle()
-    h.conversation.value = groupChat
+    const carol: Conversation = { type: 'private', targetId: 'carol' }
+    h.conversation.value = carol
     h.summary.value = { unreadCount: 4, lastSeq: 8 }
     await settle()
-    expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat], [groupChat]])
+    expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat], [carol]])
   })
 })
 
@@ -174,5 +175,49 @@ describe('read policy: messages that arrive while the conversation is open', () 
     arrive(h, later, { visible: true })
     await settle()
     expect(h.im.callsOf('ackMessageRead')).toEqual([[later.messageUId]])
+  })
+})
+
+describe('read policy: groups', () => {
+  const inGroup = (overrides: Partial<Message>) =>
+    makeMessage({ conversation: groupChat, senderUserId: 'carol', ...overrides })
+
+  it('sends no conversation receipt, and acknowledges each unread message once seen', async () => {
+    const h = setUp({ conversation: groupChat, unreadCount: 2, lastSeq: 2 })
+    const plain = inGroup({ seq: 1, isUnread: true })
+    const asking = inGroup({ seq: 2, isUnread: true, isNeedGroupAck: true })
+    arrive(h, plain, { visible: true })
+    arrive(h, asking, { visible: false })
+    await settle()
+    expect(h.im.callsOf('ackConversationRead')).toEqual([])
+    expect(h.im.callsOf('ackMessageRead')).toEqual([[plain.messageUId]])
+    expect(h.im.callsOf('ackGroupMessageRead')).toEqual([])
+
+    h.visible.add(asking.messageId)
+    await settle()
+    expect(h.im.callsOf('ackGroupMessageRead')).toEqual([[asking.messageUId]])
+    expect(h.im.callsOf('ackMessageRead')).toHaveLength(1)
+  })
+
+  it('answers read receipt requests once seen, once, grouped by sender', async () => {
+    const h = setUp({ conversation: groupChat })
+    const request = { isReceiptRequestMessage: true, hasRespond: false }
+    const first = inGroup({ readReceiptInfo: request })
+    const second = inGroup({ readReceiptInfo: request })
+    const answered = inGroup({ readReceiptInfo: { isReceiptRequestMessage: true, hasRespond: true } })
+    const fromDave = inGroup({ senderUserId: 'dave', readReceiptInfo: request })
+    for (const message of [first, second, answered, fromDave]) arrive(h, message, { visible: true })
+    await settle()
+    expect(h.im.callsOf('sendReadReceiptResponseV2')).toEqual([
+      [
+        groupChat.targetId,
+        { carol: [first.messageUId, second.messageUId], dave: [fromDave.messageUId] },
+        undefined,
+      ],
+    ])
+
+    h.messages.value = [...h.messages.value]
+    await settle()
+    expect(h.im.callsOf('sendReadReceiptResponseV2')).toHaveLength(1)
   })
 })

@@ -10,7 +10,10 @@ import {
 } from '../../../shared/model'
 import { callIm } from '../lib/im'
 
-export type ReadReceiptApi = Pick<ImApi, 'ackConversationRead' | 'ackMessageRead'>
+export type ReadReceiptApi = Pick<
+  ImApi,
+  'ackConversationRead' | 'ackMessageRead' | 'ackGroupMessageRead' | 'sendReadReceiptResponseV2'
+>
 
 export interface ReadPolicyOptions {
   /** The open conversation (null: none). A different conversation counts as a new opening. */
@@ -37,17 +40,28 @@ interface Opening {
 }
 
 /**
- * The recommended read-receipt policy (Easemob, SPEC E5). Entering a conversation that has unread
- * messages sends one conversation read receipt; while it stays open, each received message that
- * arrives later gets one message read receipt when it is actually seen. Seen means: its row mostly on
- * screen while the window has focus and the document is visible, so a receipt never claims more
- * than the user could have read. Only the open conversation is ever acknowledged.
+ * The recommended read-receipt policy (Easemob, SPEC E5), and its group counterpart.
+ *
+ * Single chat: entering a conversation that has unread messages sends one conversation read receipt;
+ * while it stays open, each received message that arrives later gets one message read receipt when
+ * it is actually seen.
+ *
+ * Group: there is no conversation receipt (it would mark messages read without the per-message
+ * group acks their senders asked for). Each unread received message gets its own receipt when seen:
+ * a group read ack if it asked for one (E6), a plain read mark otherwise; the engine moves the read
+ * mark once everything before it is read. A message whose sender requested read receipts
+ * (RongCloud, R2) gets a response once seen (R3).
+ *
+ * Seen means: its row mostly on screen while the window has focus and the document is visible, so a
+ * receipt never claims more than the user could have read. Only the open conversation is ever
+ * acknowledged.
  */
 export function useReadPolicy(options: ReadPolicyOptions): void {
   const focused = options.windowFocused ?? useWindowFocus()
   const documentVisible = options.documentVisible ?? useDocumentVisibleFlag()
   const api = options.api ?? window.im
   const ackedUIds = new Set<string>()
+  const respondedUIds = new Set<string>()
   let opening: Opening | null = null
 
   function highestSeq(messages: readonly Message[]): number {
@@ -58,6 +72,8 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
 
   function enter(conversation: Conversation, current: Opening, messages: readonly Message[]): void {
     current.entered = true
+    // Groups have no conversation receipt: every unread message waits until it is seen.
+    if (conversation.type === 'group') return
     const summary = toValue(options.summary)
     current.coveredSeq = Math.max(summary?.lastSeq ?? 0, highestSeq(messages))
     const hasUnread =
@@ -84,6 +100,33 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
     )
   }
 
+  function acknowledge(conversation: Conversation, message: Message & { messageUId: string }): void {
+    const { messageId, messageUId } = message
+    ackedUIds.add(messageUId)
+    const groupAck = conversation.type === 'group' && message.isNeedGroupAck
+    void callIm(() => (groupAck ? api.ackGroupMessageRead(messageUId) : api.ackMessageRead(messageUId))).then(
+      (result) => {
+        if (result.code === 0) options.onRead?.(conversation, new Set([messageId]))
+      },
+    )
+  }
+
+  /** RongCloud read receipt requests are answered once, whether or not the message was still unread. */
+  function isUnansweredRequest(
+    message: Message,
+    current: Opening,
+  ): message is Message & { messageUId: string } {
+    return (
+      conversationKey(message.conversation) === current.key &&
+      message.conversation.type === 'group' &&
+      message.messageDirection === MessageDirection.RECEIVE &&
+      message.messageUId !== null &&
+      message.readReceiptInfo.isReceiptRequestMessage &&
+      !message.readReceiptInfo.hasRespond &&
+      !respondedUIds.has(message.messageUId)
+    )
+  }
+
   watchEffect(() => {
     const conversation = toValue(options.conversation)
     const key = conversation ? conversationKey(conversation) : null
@@ -94,14 +137,21 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
     if (!opening.entered) enter(conversation, opening, messages)
 
     const visible = toValue(options.visibleMessageIds)
+    const responses = new Map<string, Record<string, string[]>>()
     for (const message of messages) {
-      if (!visible.has(message.messageId) || !isUnacknowledgedArrival(message, opening)) continue
-      ackedUIds.add(message.messageUId)
-      const { messageId } = message
-      const { messageUId } = message
-      void callIm(() => api.ackMessageRead(messageUId)).then((result) => {
-        if (result.code === 0) options.onRead?.(conversation, new Set([messageId]))
-      })
+      if (!visible.has(message.messageId)) continue
+      if (isUnacknowledgedArrival(message, opening)) acknowledge(conversation, message)
+      if (isUnansweredRequest(message, opening)) {
+        respondedUIds.add(message.messageUId)
+        const byChannel = responses.get(message.channelId) ?? {}
+        ;(byChannel[message.senderUserId] ??= []).push(message.messageUId)
+        responses.set(message.channelId, byChannel)
+      }
+    }
+    for (const [channelId, messageList] of responses) {
+      void callIm(() =>
+        api.sendReadReceiptResponseV2(conversation.targetId, messageList, channelId || undefined),
+      )
     }
   })
 }
