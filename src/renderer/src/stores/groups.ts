@@ -99,6 +99,16 @@ export const useGroupsStore = defineStore('groups', () => {
     return changeGroup(groupId, () => window.im.setGroupMemberRole(groupId, userId, role))
   }
 
+  /** Easemob fetchGroupReadAcks (E7): who read a message that asked for acks, oldest first. */
+  function fetchReadAcks(messageUId: string, pageSize: number, startAckId?: string) {
+    return callIm(() => window.im.fetchGroupReadAcks(messageUId, pageSize, startAckId))
+  }
+
+  /** The other side of the reader panel: members who could read the message and have not yet. */
+  function fetchUnreadMembers(messageUId: string, pageSize: number, startUserId?: string) {
+    return callIm(() => window.im.fetchGroupUnreadMembers(messageUId, pageSize, startUserId))
+  }
+
   async function leave(groupId: string): Promise<Result<null>> {
     const result = await callIm(() => window.im.leaveGroup(groupId))
     if (result.code === 0) {
@@ -130,5 +140,7 @@ export const useGroupsStore = defineStore('groups', () => {
     removeMembers,
     setRole,
     leave,
+    fetchReadAcks,
+    fetchUnreadMembers,
   }
 })

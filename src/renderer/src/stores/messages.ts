@@ -120,10 +120,26 @@ export const useMessagesStore = defineStore('messages', () => {
     await fetchPage(conversation, entry, oldestSeq)
   }
 
-  async function send(conversation: Conversation, text: string): Promise<Result<Message>> {
-    const result = await callIm(() => window.im.sendMessage(conversation, { type: 'text', text }))
+  /** isNeedGroupAck: ask every group member for a read ack (Easemob, E6). */
+  async function send(
+    conversation: Conversation,
+    text: string,
+    options: { isNeedGroupAck?: boolean } = {},
+  ): Promise<Result<Message>> {
+    const result = await callIm(() =>
+      window.im.sendMessage(
+        conversation,
+        { type: 'text', text },
+        { isNeedGroupAck: options.isNeedGroupAck ?? false },
+      ),
+    )
     if (result.code === 0) apply([result.data])
     return result
+  }
+
+  /** RongCloud sendReadReceiptRequest (R1); the engine pushes the message with its request mark. */
+  function requestReadReceipts(groupId: string, messageUId: string): Promise<Result<null>> {
+    return callIm(() => window.im.sendReadReceiptRequest(groupId, messageUId))
   }
 
   /** What the read policy acknowledged is read here at once, so it is never acknowledged twice. */
@@ -146,5 +162,5 @@ export const useMessagesStore = defineStore('messages', () => {
     byKey.clear()
   }
 
-  return { get, open, loadOlder, send, markRead, start, stop }
+  return { get, open, loadOlder, send, requestReadReceipts, markRead, start, stop }
 })
