@@ -10,6 +10,7 @@ import type { Hub } from './hub'
 import type { Logger } from './log'
 import { PushBatch, type OpContext } from './ops/context'
 import { handlers } from './ops/index'
+import type { GroupReceiptSettings } from '../shared/model'
 import type { Storage } from './storage/types'
 
 export interface GatewayOptions extends ConnectionOptions {
@@ -23,6 +24,7 @@ export interface GatewayDeps {
   hub: Hub
   log: Logger
   now: () => number
+  receiptDefaults: GroupReceiptSettings
 }
 
 export function describeIssues(error: z.ZodError): string {
@@ -175,6 +177,7 @@ export class Gateway {
       connection,
       pushes,
       now: this.deps.now(),
+      receiptDefaults: this.deps.receiptDefaults,
     }
     // input.data was parsed by requests[op].data, which is exactly what handlers[op] takes.
     const handler = handlers[op] as (ctx: OpContext, data: unknown) => unknown

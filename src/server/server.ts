@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import type { GroupReceiptSettings } from '../shared/model'
 import { WS_PATH } from '../shared/protocol'
 import { Accounts } from './accounts'
 import { Gateway } from './gateway'
@@ -9,6 +10,7 @@ import { createHttpHandler } from './httpApi'
 import { Hub } from './hub'
 import { createLogger, type LogLevel, type Logger } from './log'
 import type { ScryptParams } from './passwords'
+import { resolveReceiptDefaults } from './receiptSettings'
 import { SqliteStorage } from './storage/sqlite'
 import type { Storage } from './storage/types'
 
@@ -39,6 +41,12 @@ export interface ServerOptions {
   /** Default 'info'; ignored when `logger` is given. */
   logLevel?: LogLevel
   logger?: Logger
+  /**
+   * Server defaults of the group receipt limits (SPEC E8); each group's owner may override them.
+   * Missing fields: enabled true, whoMayRequest 'all', validityMs 3 days, maxGroupSize 200,
+   * countVisibility 'sender'. An out-of-range value makes startServer reject.
+   */
+  groupReceipts?: Partial<GroupReceiptSettings>
 }
 
 export interface RunningServer {
@@ -66,11 +74,12 @@ function openStorage(options: ServerOptions): { storage: Storage; owned: boolean
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info')
   const now = options.now ?? Date.now
+  const receiptDefaults = resolveReceiptDefaults(options.groupReceipts)
   const { storage, owned } = openStorage(options)
   const accounts = new Accounts(storage, { scrypt: options.scrypt, sessionTtlMs: options.sessionTtlMs, now })
   const hub = new Hub()
   const gateway = new Gateway(
-    { storage, accounts, hub, log, now },
+    { storage, accounts, hub, log, now, receiptDefaults },
     {
       maxPayload: options.maxPayload ?? 64 * 1024,
       heartbeatMs: options.heartbeatMs ?? 30_000,

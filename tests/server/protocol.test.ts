@@ -123,9 +123,15 @@ describe('protocol robustness', () => {
     await bystanderStillWorks()
   })
 
-  it('answers the group receipt operations with a typed error until they are built', async () => {
+  it('answers a group receipt operation on an unknown group with a typed error', async () => {
     const reply = await alice.requestRaw('sendReadReceiptRequest', { groupId: 'g_abc', messageUId: firstUId })
-    expect(reply).toMatchObject({ code: Code.RECEIPT_NOT_APPLICABLE, msg: 'not implemented yet' })
+    expect(reply).toMatchObject({ code: Code.GROUP_NOT_FOUND })
+    const badCursor = await alice.requestRaw('fetchGroupReadAcks', {
+      messageUId: firstUId,
+      pageSize: 10,
+      startAckId: 'not-a-cursor',
+    })
+    expect(badCursor).toMatchObject({ code: Code.INVALID_ARGUMENT, msg: 'startAckId: not an ack id' })
   })
 
   it('closes a socket that sends a frame over maxPayload (1009), and only that socket', async () => {

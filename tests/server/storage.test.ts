@@ -8,6 +8,10 @@ import { hashToken, newGroupId, newMessageUId, newSessionToken } from '../../src
 import { hashPassword, verifyPassword } from '../../src/server/passwords'
 import { openDatabase, type Db } from '../../src/server/storage/db'
 import {
+  LIST_GROUP_READ_ACKS_SQL,
+  LIST_GROUP_UNREAD_MEMBERS_SQL,
+} from '../../src/server/storage/groupReceipts'
+import {
   COUNT_IN_RANGE_SQL,
   COUNT_OWN_IN_RANGE_SQL,
   LIST_MESSAGES_SQL,
@@ -42,6 +46,9 @@ describe('migrations', () => {
         'groups',
         'members',
         'messages',
+        'group_read_acks',
+        'receipt_requests',
+        'group_receipt_settings',
         'user_events',
       ]),
     )
@@ -302,6 +309,131 @@ describe('SqliteStorage', () => {
     )
     expect(events).toMatch(/SEARCH user_events USING PRIMARY KEY \(user_id=\? AND event_seq>\?\)/)
     expect(events).not.toMatch(/SCAN|TEMP B-TREE/)
+  })
+})
+
+describe('group receipt storage', () => {
+  let storage: SqliteStorage
+  const users = ['owner', 'ann', 'bob', 'cat', 'dan']
+  beforeEach(() => {
+    storage = new SqliteStorage(':memory:')
+    for (const id of users)
+      storage.insertUser({ id, displayName: id.toUpperCase(), passwordHash: 'x', createdAt: 1 })
+  })
+  afterEach(() => storage.close())
+
+  function groupWithMessage() {
+    const conv = storage.insertConversation({ key: 'g:g_test', type: 'group', createdAt: 1 })
+    storage.insertGroup({ id: 'g_test', convId: conv.id, name: 'T', ownerId: 'owner', createdAt: 1 })
+    for (const userId of users.slice(0, 4)) {
+      storage.upsertMember({
+        convId: conv.id,
+        userId,
+        role: userId === 'owner' ? 'owner' : 'member',
+        joinedSeq: 0,
+        joinedAt: 1,
+      })
+    }
+    const message = storage.insertMessage({
+      uid: newMessageUId(),
+      convId: conv.id,
+      senderId: 'owner',
+      clientMsgId: 'client-g1',
+      to: 'g_test',
+      convType: 'group',
+      channelId: '',
+      content: { type: 'text', text: 'hi' },
+      sentAt: 1,
+      needDeliveryAck: false,
+      needReadAck: false,
+      isNeedGroupAck: true,
+      memberCount: 3,
+    })
+    return {
+      conv,
+      message,
+      query: { convId: conv.id, messageId: message.id, seq: message.seq, senderId: 'owner' },
+    }
+  }
+
+  it('writes one reader fact per (message, member) and counts it on the message', () => {
+    const { message } = groupWithMessage()
+    const first = storage.insertGroupReadAck({ messageId: message.id, userId: 'bob', ext: 'x', at: 5 })
+    expect(first).toMatchObject({ userId: 'bob', ext: 'x', createdAt: 5, countAfter: 1 })
+    expect(
+      storage.insertGroupReadAck({ messageId: message.id, userId: 'bob', ext: null, at: 6 }),
+    ).toBeUndefined()
+    const second = storage.insertGroupReadAck({ messageId: message.id, userId: 'ann', ext: null, at: 7 })
+    expect(second?.countAfter).toBe(2)
+    expect(second!.ackId).toBeGreaterThan(first!.ackId)
+    expect(storage.getMessageByUId(message.messageUId)?.groupAckCount).toBe(2)
+    expect(storage.getGroupReadAck(message.id, 'bob')).toEqual(first)
+    expect(storage.listGroupReadAcks(message.id, first!.ackId, 10)).toEqual([second])
+  })
+
+  it('lists eligible unread members: window contains the seq, sender excluded, readers excluded', () => {
+    const { conv, message, query } = groupWithMessage()
+    storage.insertGroupReadAck({ messageId: message.id, userId: 'bob', ext: null, at: 5 })
+    storage.markMemberLeft(conv.id, 'cat', message.seq) // left after it: still eligible
+    storage.upsertMember({
+      convId: conv.id,
+      userId: 'dan',
+      role: 'member',
+      joinedSeq: message.seq,
+      joinedAt: 9,
+    })
+    expect(storage.listGroupUnreadMembers(query, '', 10)).toEqual([
+      { userId: 'ann', displayName: 'ANN' },
+      { userId: 'cat', displayName: 'CAT' },
+    ])
+    expect(storage.listGroupUnreadMembers(query, 'ann', 10).map((m) => m.userId)).toEqual(['cat'])
+    expect(storage.listCurrentEligibleReaders(query)).toEqual(['ann', 'bob'])
+  })
+
+  it('merges per-group setting overrides field by field', () => {
+    groupWithMessage()
+    expect(storage.getGroupReceiptOverrides('g_test')).toEqual({})
+    storage.setGroupReceiptOverrides('g_test', { enabled: false, maxGroupSize: 9 })
+    storage.setGroupReceiptOverrides('g_test', { countVisibility: 'all' })
+    expect(storage.getGroupReceiptOverrides('g_test')).toEqual({
+      enabled: false,
+      maxGroupSize: 9,
+      countVisibility: 'all',
+    })
+    expect(storage.listGroupsOfUser('ann')[0]?.receiptOverrides).toEqual({
+      enabled: false,
+      maxGroupSize: 9,
+      countVisibility: 'all',
+    })
+  })
+
+  it('pages reader facts and unread members from indexes (EXPLAIN QUERY PLAN)', () => {
+    const plan = (sql: string, ...params: unknown[]) =>
+      storage.db
+        .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((row) => row.detail)
+        .join('\n')
+
+    const acks = plan(LIST_GROUP_READ_ACKS_SQL, 1, 0, 10)
+    expect(acks).toMatch(
+      /SEARCH group_read_acks USING INDEX group_read_acks_page \(message_id=\? AND ack_id>\?\)/,
+    )
+    expect(acks).not.toMatch(/SCAN|TEMP B-TREE/)
+
+    const unread = plan(LIST_GROUP_UNREAD_MEMBERS_SQL, {
+      convId: 1,
+      messageId: 1,
+      seq: 1,
+      senderId: 'owner',
+      afterUserId: '',
+      limit: 10,
+    })
+    expect(unread).toMatch(/SEARCH m USING PRIMARY KEY \(conv_id=\? AND user_id>\?\)/)
+    expect(unread).toMatch(
+      /SEARCH a USING COVERING INDEX sqlite_autoindex_group_read_acks_1 \(message_id=\? AND user_id=\?\)/,
+    )
+    expect(unread).not.toMatch(/SCAN|TEMP B-TREE/)
   })
 })
 

@@ -1,3 +1,4 @@
+import type { GroupReceiptSettings } from '../../shared/model'
 import type { ParsedRequestData, PushData, PushEvent, ReplyData, RequestOp } from '../../shared/protocol'
 import type { Connection } from '../connection'
 import type { QueuedPush } from '../hub'
@@ -31,6 +32,8 @@ export interface OpContext {
   connection: Connection
   pushes: PushBatch
   now: number
+  /** The server's group receipt settings; a group's effective ones merge its overrides into these. */
+  receiptDefaults: GroupReceiptSettings
 }
 
 export type OpHandler<Op extends RequestOp> = (ctx: OpContext, data: ParsedRequestData<Op>) => ReplyData<Op>
@@ -38,7 +41,13 @@ export type OpHandler<Op extends RequestOp> = (ctx: OpContext, data: ParsedReque
 export type OpTable = { [Op in RequestOp]: OpHandler<Op> }
 
 /** Receipt events are logged per recipient (for syncEvents) and pushed with their eventSeq. */
-export type LoggedEvent = 'messageDelivered' | 'messageRead' | 'conversationRead'
+export type LoggedEvent =
+  | 'messageDelivered'
+  | 'messageRead'
+  | 'conversationRead'
+  | 'groupMessageRead'
+  | 'receiptRequest'
+  | 'receiptResponse'
 
 export function recordEvent<E extends LoggedEvent>(
   ctx: OpContext,

@@ -1,7 +1,8 @@
 import { Code, CodedError } from '../../shared/codes'
-import type { Conversation, GroupInfo, GroupRole } from '../../shared/model'
+import type { Conversation, GroupInfo, GroupReceiptSettings, GroupRole } from '../../shared/model'
 import type { WireMessage } from '../../shared/protocol'
 import type { ConversationRow, GroupRow, MemberRow, StoredMessage } from '../storage/types'
+import { mergeReceiptSettings } from '../receiptSettings'
 import type { OpContext } from './context'
 
 /** Viewer-independent: both users of a single chat map to the same key. */
@@ -85,7 +86,17 @@ export function requireCurrentMember(
   return { group, conv: conversationOf(ctx, groupKey(group.id)), me: { ...me, role: me.role } }
 }
 
-export function groupInfo(group: GroupRow, memberCount: number, myRole: GroupRole | null): GroupInfo {
+/** The group's effective receipt settings: the server defaults merged with the owner's overrides. */
+export function receiptSettingsOf(ctx: OpContext, group: GroupRow): GroupReceiptSettings {
+  return mergeReceiptSettings(ctx.receiptDefaults, ctx.storage.getGroupReceiptOverrides(group.id))
+}
+
+export function groupInfo(
+  group: GroupRow,
+  memberCount: number,
+  myRole: GroupRole | null,
+  receiptSettings: GroupReceiptSettings,
+): GroupInfo {
   return {
     groupId: group.id,
     name: group.name,
@@ -93,19 +104,31 @@ export function groupInfo(group: GroupRow, memberCount: number, myRole: GroupRol
     memberCount,
     createdAt: group.createdAt,
     ...(myRole === null ? {} : { myRole }),
+    receiptSettings,
   }
+}
+
+function roleOf(ctx: OpContext, group: GroupRow, userId: string): GroupRole | null {
+  const member = ctx.storage.getMember(group.convId, userId)
+  return member && member.leftSeq === null ? member.role : null
 }
 
 /** GroupInfo as `userId` sees it: myRole only while a current member. */
 export function groupInfoFor(ctx: OpContext, group: GroupRow, userId: string): GroupInfo {
-  const member = ctx.storage.getMember(group.convId, userId)
-  const role = member && member.leftSeq === null ? member.role : null
-  return groupInfo(group, ctx.storage.countCurrentMembers(group.convId), role)
+  return groupInfo(
+    group,
+    ctx.storage.countCurrentMembers(group.convId),
+    roleOf(ctx, group, userId),
+    receiptSettingsOf(ctx, group),
+  )
 }
 
 /** groupChanged to every connection of every affected user, each with their own myRole. */
 export function notifyGroupChanged(ctx: OpContext, group: GroupRow, affectedUserIds: Iterable<string>): void {
+  const memberCount = ctx.storage.countCurrentMembers(group.convId)
+  const settings = receiptSettingsOf(ctx, group)
   for (const userId of new Set(affectedUserIds)) {
-    ctx.pushes.add(userId, 'groupChanged', { groupId: group.id, group: groupInfoFor(ctx, group, userId) })
+    const info = groupInfo(group, memberCount, roleOf(ctx, group, userId), settings)
+    ctx.pushes.add(userId, 'groupChanged', { groupId: group.id, group: info })
   }
 }

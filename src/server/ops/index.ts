@@ -9,15 +9,14 @@ import {
 } from './groups'
 import { pullMessages, sendMessage } from './messages'
 import {
-  ackConversationRead,
-  ackDelivered,
   ackGroupMessageRead,
-  ackMessageRead,
   fetchGroupReadAcks,
   fetchGroupUnreadMembers,
   sendReadReceiptRequest,
   sendReadReceiptResponse,
-} from './receipts'
+  setGroupReceiptSettings,
+} from './groupReceipts'
+import { ackConversationRead, ackDelivered, ackMessageRead } from './receipts'
 import { getUsers, syncEvents, syncState, updateSettings } from './sync'
 
 /** Every request operation of the protocol; the type makes a missing handler a compile error. */
@@ -33,6 +32,7 @@ export const handlers: OpTable = {
   removeGroupMembers,
   leaveGroup,
   setGroupMemberRole,
+  setGroupReceiptSettings,
   getGroupMembers,
   ackDelivered,
   ackMessageRead,

@@ -1,8 +1,17 @@
 import { Code, CodedError } from '../../shared/codes'
 import { newMessageUId } from '../ids'
-import type { ConversationRow, NewMessage } from '../storage/types'
+import type { GroupRole } from '../../shared/model'
+import type { ConversationRow, GroupRow, NewMessage } from '../storage/types'
 import type { OpContext, OpHandler } from './context'
-import { findMembership, privateKey, requireCurrentMember, toWire, visibleUpTo } from './conversations'
+import {
+  findMembership,
+  privateKey,
+  receiptSettingsOf,
+  requireCurrentMember,
+  toWire,
+  visibleUpTo,
+} from './conversations'
+import { requireMayAskForReceipts } from './groupReceipts'
 
 interface SendTarget {
   conv: ConversationRow
@@ -10,6 +19,8 @@ interface SendTarget {
   /** Everyone who gets the message pushed, the sender included (for their other devices). */
   recipients: string[]
   memberCount: number
+  /** Group only: the group and the sender's role in it. */
+  group?: { row: GroupRow; senderRole: GroupRole }
 }
 
 function privateTarget(ctx: OpContext, peerId: string): SendTarget {
@@ -27,9 +38,15 @@ function privateTarget(ctx: OpContext, peerId: string): SendTarget {
 }
 
 function groupTarget(ctx: OpContext, groupId: string): SendTarget {
-  const { group, conv } = requireCurrentMember(ctx, groupId)
+  const { group, conv, me } = requireCurrentMember(ctx, groupId)
   const recipients = ctx.storage.listCurrentMemberIds(group.convId)
-  return { conv, to: group.id, recipients, memberCount: recipients.length - 1 }
+  return {
+    conv,
+    to: group.id,
+    recipients,
+    memberCount: recipients.length - 1,
+    group: { row: group, senderRole: me.role },
+  }
 }
 
 function uniqueMessageUId(ctx: OpContext): string {
@@ -50,6 +67,11 @@ export const sendMessage: OpHandler<'sendMessage'> = (ctx, data) =>
     const target = isGroup
       ? groupTarget(ctx, data.conversation.targetId)
       : privateTarget(ctx, data.conversation.targetId)
+    // E8: a message that asks for group read acks is refused outright when the group's limits say no.
+    if (target.group && data.isNeedGroupAck) {
+      const settings = receiptSettingsOf(ctx, target.group.row)
+      requireMayAskForReceipts(settings, target.group.senderRole, target.recipients.length)
+    }
     const sender = ctx.storage.getUser(ctx.userId)
     if (!sender) throw new Error(`sender ${ctx.userId} has no account`)
 

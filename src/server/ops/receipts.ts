@@ -92,14 +92,3 @@ export const ackConversationRead: OpHandler<'ackConversationRead'> = (ctx, data)
     }
     return { readSeq }
   })
-
-/** Group receipts (E6–E8, R1–R4) are the next task; the operations exist, so say so with a typed error. */
-const notImplementedYet = (): never => {
-  throw new CodedError(Code.RECEIPT_NOT_APPLICABLE, 'not implemented yet')
-}
-
-export const ackGroupMessageRead: OpHandler<'ackGroupMessageRead'> = notImplementedYet
-export const fetchGroupReadAcks: OpHandler<'fetchGroupReadAcks'> = notImplementedYet
-export const fetchGroupUnreadMembers: OpHandler<'fetchGroupUnreadMembers'> = notImplementedYet
-export const sendReadReceiptRequest: OpHandler<'sendReadReceiptRequest'> = notImplementedYet
-export const sendReadReceiptResponse: OpHandler<'sendReadReceiptResponse'> = notImplementedYet

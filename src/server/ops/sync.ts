@@ -1,6 +1,7 @@
 import type { ConversationState, PushFrame } from '../../shared/protocol'
 import { toProfile } from '../accounts'
 import type { ConversationOfUser } from '../storage/types'
+import { mergeReceiptSettings } from '../receiptSettings'
 import type { OpContext, OpHandler } from './context'
 import { groupInfo, visibleUpTo } from './conversations'
 
@@ -40,7 +41,9 @@ export const syncState: OpHandler<'syncState'> = (ctx) =>
         .map((row) => conversationState(ctx, row)),
       groups: ctx.storage
         .listGroupsOfUser(ctx.userId)
-        .map(({ group, memberCount, myRole }) => groupInfo(group, memberCount, myRole)),
+        .map(({ group, memberCount, myRole, receiptOverrides }) =>
+          groupInfo(group, memberCount, myRole, mergeReceiptSettings(ctx.receiptDefaults, receiptOverrides)),
+        ),
       lastEventSeq: user.lastEventSeq,
       serverTime: ctx.now,
     }

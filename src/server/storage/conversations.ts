@@ -1,5 +1,6 @@
 import type { ConversationType, GroupRole } from '../../shared/model'
 import { prepare, type Db } from './db'
+import { OVERRIDE_COLUMNS, toOverrides, type ReceiptOverrideColumns } from './groupReceipts'
 import type {
   ConversationOfUser,
   ConversationRow,
@@ -199,19 +200,23 @@ export function listGroupMembers(db: Db, convId: number): GroupMemberView[] {
 export function listGroupsOfUser(db: Db, userId: string): GroupOfUser[] {
   const rows = prepare<
     [string],
-    GroupRow & { memberCount: number; role: GroupRole | null; leftSeq: number | null }
+    GroupRow &
+      ReceiptOverrideColumns & { memberCount: number; role: GroupRole | null; leftSeq: number | null }
   >(
     db,
     `SELECT g.id, g.conv_id AS convId, g.name, g.owner_id AS ownerId, g.created_at AS createdAt,
             m.role, m.left_seq AS leftSeq,
-            (SELECT count(*) FROM members a WHERE a.conv_id = g.conv_id AND a.left_seq IS NULL) AS memberCount
+            (SELECT count(*) FROM members a WHERE a.conv_id = g.conv_id AND a.left_seq IS NULL) AS memberCount,
+            ${OVERRIDE_COLUMNS}
      FROM members m JOIN groups g ON g.conv_id = m.conv_id
+     LEFT JOIN group_receipt_settings s ON s.group_id = g.id
      WHERE m.user_id = ?
      ORDER BY g.created_at, g.id`,
   ).all(userId)
-  return rows.map(({ memberCount, role, leftSeq, ...group }) => ({
-    group,
-    memberCount,
-    myRole: leftSeq === null ? role : null,
+  return rows.map((r) => ({
+    group: { id: r.id, convId: r.convId, name: r.name, ownerId: r.ownerId, createdAt: r.createdAt },
+    memberCount: r.memberCount,
+    myRole: r.leftSeq === null ? r.role : null,
+    receiptOverrides: toOverrides(r),
   }))
 }

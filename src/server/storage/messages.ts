@@ -20,13 +20,14 @@ interface MessageRecord {
   memberCount: number
   deliveredAt: number | null
   readAt: number | null
+  groupAckCount: number
 }
 
 const MESSAGE_COLUMNS = `m.id, m.conv_id AS convId, m.uid AS messageUId, m.client_msg_id AS clientMsgId,
   c.type AS convType, m.sender_id AS senderId, m.to_id AS "to", m.channel_id AS channelId, m.seq,
   m.content, m.sent_at AS sentAt, m.need_delivery_ack AS needDeliveryAck, m.need_read_ack AS needReadAck,
   m.need_group_ack AS isNeedGroupAck, m.member_count AS memberCount,
-  m.delivered_at AS deliveredAt, m.read_at AS readAt`
+  m.delivered_at AS deliveredAt, m.read_at AS readAt, m.group_ack_count AS groupAckCount`
 const FROM_MESSAGES = 'FROM messages m JOIN conversations c ON c.id = m.conv_id'
 
 /** Exported for the query-plan test: both must be index range scans on (conv_id, seq). */
@@ -56,6 +57,7 @@ function toMessage(r: MessageRecord): StoredMessage {
     memberCount: r.memberCount,
     deliveredAt: r.deliveredAt,
     readAt: r.readAt,
+    groupAckCount: r.groupAckCount,
   }
 }
 
@@ -135,6 +137,7 @@ export function insertMessage(db: Db, message: NewMessage): StoredMessage {
       memberCount: message.memberCount,
       deliveredAt: null,
       readAt: null,
+      groupAckCount: 0,
     }
   })()
 }

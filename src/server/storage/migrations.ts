@@ -102,7 +102,8 @@ export const migrations: readonly Migration[] = [
           -- Single chat receipts: first delivery and first read by the receiver.
           delivered_at INTEGER,
           read_at INTEGER,
-          -- Group acks received so far (rows in group_read_acks), kept here so counts are one lookup.
+          -- Group readers so far (rows in group_read_acks): the read count of both group receipt
+          -- models, kept here so a count is one lookup.
           group_ack_count INTEGER NOT NULL DEFAULT 0,
           UNIQUE (conv_id, seq),
           -- The client outbox resends with the same id until it sees a reply: exactly-once storage.
@@ -111,30 +112,40 @@ export const migrations: readonly Migration[] = [
         -- Unread counts subtract the caller's own messages in a seq range.
         CREATE INDEX messages_by_conv_sender_seq ON messages(conv_id, sender_id, seq);
 
-        -- Easemob group read acks: rows exist only for messages sent with isNeedGroupAck.
-        -- ack_id grows monotonically, so it is the stable cursor of fetchGroupReadAcks pages.
+        -- Per-group overrides of the server's group receipt settings (SPEC E8), set by the owner.
+        -- NULL = inherit the server default; the effective settings are defaults merged with these.
+        CREATE TABLE group_receipt_settings (
+          group_id TEXT PRIMARY KEY REFERENCES groups(id),
+          enabled INTEGER CHECK (enabled IN (0, 1)),
+          who_may_request TEXT CHECK (who_may_request IN ('all', 'ownerAndAdmins')),
+          validity_ms INTEGER CHECK (validity_ms > 0),
+          max_group_size INTEGER CHECK (max_group_size > 0),
+          count_visibility TEXT CHECK (count_visibility IN ('sender', 'all'))
+        ) STRICT, WITHOUT ROWID;
+
+        -- The one reader fact of group receipts, written by both models: "user_id read group message
+        -- message_id at created_at". Easemob ackGroupMessageRead writes it with its ext, RongCloud
+        -- sendReadReceiptResponseV2 with ext NULL. Rows exist only for messages that asked for
+        -- receipts. ack_id grows monotonically, so it is the stable cursor of fetchGroupReadAcks pages;
+        -- count_after is the message's read count once this row was added (GroupReadAck.count).
         CREATE TABLE group_read_acks (
           ack_id INTEGER PRIMARY KEY,
           message_id INTEGER NOT NULL REFERENCES messages(id),
           user_id TEXT NOT NULL REFERENCES users(id),
           ext TEXT,
           created_at INTEGER NOT NULL,
+          count_after INTEGER NOT NULL,
+          -- Also the index of the NOT EXISTS in fetchGroupUnreadMembers.
           UNIQUE (message_id, user_id)
         ) STRICT;
         CREATE INDEX group_read_acks_page ON group_read_acks(message_id, ack_id);
 
-        -- RongCloud request/response receipts: a row per message whose sender asked, and a row
-        -- per member who answered it.
+        -- RongCloud sendReadReceiptRequest: a row per message whose sender asked after sending. The
+        -- answers are reader facts in group_read_acks.
         CREATE TABLE receipt_requests (
           message_id INTEGER PRIMARY KEY REFERENCES messages(id),
           requested_at INTEGER NOT NULL
         ) STRICT;
-        CREATE TABLE receipt_responses (
-          message_id INTEGER NOT NULL REFERENCES receipt_requests(message_id),
-          user_id TEXT NOT NULL REFERENCES users(id),
-          responded_at INTEGER NOT NULL,
-          PRIMARY KEY (message_id, user_id)
-        ) STRICT, WITHOUT ROWID;
 
         -- Receipt events per recipient, so a device that was offline catches up with syncEvents.
         CREATE TABLE user_events (

@@ -2,6 +2,7 @@ import * as accounts from './accounts'
 import * as conversations from './conversations'
 import { openDatabase, type Db } from './db'
 import * as events from './events'
+import * as groupReceipts from './groupReceipts'
 import * as messages from './messages'
 import { migrate } from './migrations'
 import type { Storage } from './types'
@@ -74,6 +75,24 @@ export class SqliteStorage implements Storage {
     messages.countUnread(this.db, convId, userId, afterSeq, maxSeq)
   markDelivered: Storage['markDelivered'] = (messageId, at) => messages.markDelivered(this.db, messageId, at)
   markRead: Storage['markRead'] = (messageId, at) => messages.markRead(this.db, messageId, at)
+
+  getGroupReceiptOverrides: Storage['getGroupReceiptOverrides'] = (groupId) =>
+    groupReceipts.getGroupReceiptOverrides(this.db, groupId)
+  setGroupReceiptOverrides: Storage['setGroupReceiptOverrides'] = (groupId, patch) =>
+    groupReceipts.setGroupReceiptOverrides(this.db, groupId, patch)
+  getReceiptRequestedAt: Storage['getReceiptRequestedAt'] = (messageId) =>
+    groupReceipts.getReceiptRequestedAt(this.db, messageId)
+  insertReceiptRequest: Storage['insertReceiptRequest'] = (messageId, at) =>
+    groupReceipts.insertReceiptRequest(this.db, messageId, at)
+  getGroupReadAck: Storage['getGroupReadAck'] = (messageId, userId) =>
+    groupReceipts.getGroupReadAck(this.db, messageId, userId)
+  insertGroupReadAck: Storage['insertGroupReadAck'] = (ack) => groupReceipts.insertGroupReadAck(this.db, ack)
+  listGroupReadAcks: Storage['listGroupReadAcks'] = (messageId, afterAckId, limit) =>
+    groupReceipts.listGroupReadAcks(this.db, messageId, afterAckId, limit)
+  listGroupUnreadMembers: Storage['listGroupUnreadMembers'] = (query, afterUserId, limit) =>
+    groupReceipts.listGroupUnreadMembers(this.db, query, afterUserId, limit)
+  listCurrentEligibleReaders: Storage['listCurrentEligibleReaders'] = (query) =>
+    groupReceipts.listCurrentEligibleReaders(this.db, query)
 
   appendUserEvent: Storage['appendUserEvent'] = (userId, event, data, at) =>
     events.appendUserEvent(this.db, userId, event, data, at)

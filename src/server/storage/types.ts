@@ -6,7 +6,7 @@
  * end of its transaction before the next frame is read. A networked backend would need an async
  * variant of this interface with the same coarse operations.
  */
-import type { ConversationType, GroupRole, MessageContent } from '../../shared/model'
+import type { ConversationType, GroupReceiptSettings, GroupRole, MessageContent } from '../../shared/model'
 import type { AccountSettings, PushEvent, WireMessage } from '../../shared/protocol'
 
 export interface UserRow {
@@ -84,6 +84,8 @@ export interface GroupOfUser {
   memberCount: number
   /** Null once the user left or was removed. */
   myRole: GroupRole | null
+  /** The group's own receipt settings; missing fields inherit the server defaults. */
+  receiptOverrides: Partial<GroupReceiptSettings>
 }
 
 export interface StoredMessage extends WireMessage {
@@ -91,6 +93,8 @@ export interface StoredMessage extends WireMessage {
   convId: number
   deliveredAt: number | null
   readAt: number | null
+  /** Group readers so far (rows in group_read_acks): the read count of both group receipt models. */
+  groupAckCount: number
 }
 
 export interface NewMessage {
@@ -107,6 +111,32 @@ export interface NewMessage {
   needReadAck: boolean
   isNeedGroupAck: boolean
   memberCount: number
+}
+
+/** The one reader fact of group receipts: `userId` read group message `messageId` at `createdAt`. */
+export interface GroupReadAckRow {
+  /** INTEGER PRIMARY KEY: grows with every new fact, so it is a stable paging cursor. */
+  ackId: number
+  messageId: number
+  userId: string
+  /** Easemob ackGroupMessageRead ext; null for RongCloud responses. */
+  ext: string | null
+  createdAt: number
+  /** The message's read count once this fact was added. */
+  countAfter: number
+}
+
+/** A group message, for the questions "who could read it" and "who has not". */
+export interface ReaderQuery {
+  convId: number
+  messageId: number
+  seq: number
+  senderId: string
+}
+
+export interface GroupUnreadMember {
+  userId: string
+  displayName: string
 }
 
 export interface UserEventRow {
@@ -175,6 +205,36 @@ export interface Storage {
   markDelivered(messageId: number, at: number): boolean
   /** True when this call set read_at; sets delivered_at too when unset, since read implies delivered. */
   markRead(messageId: number, at: number): boolean
+
+  // group receipts (E6–E8, R1–R4)
+  /** Only the fields the owner set; the rest inherit the server defaults. */
+  getGroupReceiptOverrides(groupId: string): Partial<GroupReceiptSettings>
+  /** Merges `patch` into the group's overrides (fields not in it keep their override or default). */
+  setGroupReceiptOverrides(groupId: string, patch: Partial<GroupReceiptSettings>): void
+  /** When the sender asked with sendReadReceiptRequest; undefined if never. */
+  getReceiptRequestedAt(messageId: number): number | undefined
+  /** False when the message already had a request. */
+  insertReceiptRequest(messageId: number, at: number): boolean
+  getGroupReadAck(messageId: number, userId: string): GroupReadAckRow | undefined
+  /**
+   * Adds the reader fact and bumps the message's group_ack_count, atomically. Undefined when the
+   * user already has a fact for that message (nothing written).
+   */
+  insertGroupReadAck(ack: {
+    messageId: number
+    userId: string
+    ext: string | null
+    at: number
+  }): GroupReadAckRow | undefined
+  /** ack_id > afterAckId, ascending, at most `limit` (an index range). */
+  listGroupReadAcks(messageId: number, afterAckId: number, limit: number): GroupReadAckRow[]
+  /**
+   * Eligible readers (joined before the message, not left before it, not its sender) with no reader
+   * fact, user_id > afterUserId ascending, at most `limit`.
+   */
+  listGroupUnreadMembers(query: ReaderQuery, afterUserId: string, limit: number): GroupUnreadMember[]
+  /** Eligible readers who are still members, by user id (the receiptRequest fan-out). */
+  listCurrentEligibleReaders(query: Omit<ReaderQuery, 'messageId'>): string[]
 
   // per-user receipt event log
   appendUserEvent(userId: string, event: PushEvent, data: string, at: number): number

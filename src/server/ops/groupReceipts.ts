@@ -1,0 +1,296 @@
+/**
+ * Group read receipts, both models on one fact (SPEC E6–E8, R1–R4).
+ *
+ * A message "asked for receipts" when it was sent with isNeedGroupAck (Easemob) or its sender later
+ * called sendReadReceiptRequest (RongCloud). Either way a reader answers by writing the same fact,
+ * "member X read message M at T" (group_read_acks): ackGroupMessageRead with its ext,
+ * sendReadReceiptResponse with none. messages.group_ack_count counts those facts and is the read count
+ * of both models; the denominator is the memberCount stamped on the message at send time.
+ *
+ * The eligible readers of a message (seq s, sender S) are the members who could read it when it was
+ * sent: joined_seq < s and (left_seq IS NULL or left_seq >= s), S excluded. A member who leaves later
+ * keeps their fact; one who joins later is never eligible.
+ */
+import { Code, CodedError, codeDescriptions, type CodeName } from '../../shared/codes'
+import type { GroupReadAck, GroupReceiptSettings, GroupRole } from '../../shared/model'
+import type { ReplyData } from '../../shared/protocol'
+import type { GroupReadAckRow, GroupRow, MemberRow, StoredMessage } from '../storage/types'
+import { recordEvent, type OpContext, type OpHandler } from './context'
+import {
+  groupInfoFor,
+  notifyGroupChanged,
+  receiptSettingsOf,
+  requireCurrentMember,
+  requireGroup,
+} from './conversations'
+
+type Rejection = ReplyData<'ackGroupMessageRead'>['rejected'][number]
+
+function rejection(messageUId: string, name: CodeName & keyof typeof Code): Rejection {
+  return { messageUId, code: Code[name], msg: codeDescriptions[name] }
+}
+
+/**
+ * The E8 limits on asking for receipts, shared by sendMessage(isNeedGroupAck) and
+ * sendReadReceiptRequest. `memberCount` is the group's current size, the caller included.
+ */
+export function requireMayAskForReceipts(
+  settings: GroupReceiptSettings,
+  role: GroupRole,
+  memberCount: number,
+): void {
+  if (!settings.enabled) throw new CodedError(Code.GROUP_ACK_DISABLED)
+  if (settings.whoMayRequest === 'ownerAndAdmins' && role === 'member') {
+    throw new CodedError(Code.GROUP_ACK_NOT_ALLOWED)
+  }
+  if (memberCount > settings.maxGroupSize) {
+    throw new CodedError(
+      Code.GROUP_TOO_LARGE,
+      `the group has ${memberCount} members; read acks are limited to groups of ${settings.maxGroupSize}`,
+    )
+  }
+}
+
+function askedForReceipts(ctx: OpContext, message: StoredMessage): boolean {
+  return message.isNeedGroupAck || ctx.storage.getReceiptRequestedAt(message.id) !== undefined
+}
+
+/** Could `member` read the message when it was sent? The sender never counts. */
+function isEligibleReader(member: MemberRow, message: StoredMessage): boolean {
+  return (
+    member.userId !== message.senderId &&
+    member.joinedSeq < message.seq &&
+    (member.leftSeq === null || member.leftSeq >= message.seq)
+  )
+}
+
+function toGroupReadAck(row: GroupReadAckRow, messageUId: string, groupId: string): GroupReadAck {
+  return {
+    ackId: String(row.ackId),
+    messageUId,
+    groupId,
+    from: row.userId,
+    timestamp: row.createdAt,
+    ...(row.ext === null ? {} : { ext: row.ext }),
+    count: row.countAfter,
+  }
+}
+
+type Verdict =
+  | { rejected: Rejection }
+  | { message: StoredMessage; existing: GroupReadAckRow | undefined; rejected?: undefined }
+
+/**
+ * Judges one reader fact the caller (a current member, `me`) wants to write, for either model. In
+ * order: unknown, other group or other sender → MESSAGE_NOT_FOUND; not an eligible reader →
+ * NOT_MESSAGE_RECEIVER; did not ask → RECEIPT_NOT_APPLICABLE; already written → the existing fact
+ * (a retry succeeds whatever changed since); switched off → GROUP_ACK_DISABLED; older than the
+ * validity → GROUP_ACK_EXPIRED.
+ */
+function judgeReadFact(
+  ctx: OpContext,
+  group: { row: GroupRow; me: MemberRow; settings: GroupReceiptSettings },
+  messageUId: string,
+  expectedSenderId?: string,
+): Verdict {
+  const message = ctx.storage.getMessageByUId(messageUId)
+  if (
+    !message ||
+    message.convId !== group.row.convId ||
+    (expectedSenderId !== undefined && message.senderId !== expectedSenderId)
+  ) {
+    return { rejected: rejection(messageUId, 'MESSAGE_NOT_FOUND') }
+  }
+  if (!isEligibleReader(group.me, message)) return { rejected: rejection(messageUId, 'NOT_MESSAGE_RECEIVER') }
+  if (!askedForReceipts(ctx, message)) return { rejected: rejection(messageUId, 'RECEIPT_NOT_APPLICABLE') }
+  const existing = ctx.storage.getGroupReadAck(message.id, ctx.userId)
+  if (existing) return { message, existing }
+  if (!group.settings.enabled) return { rejected: rejection(messageUId, 'GROUP_ACK_DISABLED') }
+  if (ctx.now - message.sentAt > group.settings.validityMs) {
+    return { rejected: rejection(messageUId, 'GROUP_ACK_EXPIRED') }
+  }
+  return { message, existing: undefined }
+}
+
+function writeReadFact(ctx: OpContext, message: StoredMessage, ext: string | null): GroupReadAckRow {
+  const row = ctx.storage.insertGroupReadAck({ messageId: message.id, userId: ctx.userId, ext, at: ctx.now })
+  // judgeReadFact found none, and nothing runs between the two inside the transaction.
+  if (!row) throw new Error(`reader fact ${message.messageUId}/${ctx.userId} appeared concurrently`)
+  return row
+}
+
+function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list) list.push(value)
+  else map.set(key, [value])
+}
+
+/** E6: Easemob ackGroupMessageRead, batched. One groupMessageRead per message sender per frame. */
+export const ackGroupMessageRead: OpHandler<'ackGroupMessageRead'> = (ctx, data) =>
+  ctx.storage.transaction(() => {
+    const { group, me } = requireCurrentMember(ctx, data.groupId)
+    const target = { row: group, me, settings: receiptSettingsOf(ctx, group) }
+    const reply: ReplyData<'ackGroupMessageRead'> = { accepted: [], rejected: [] }
+    const newBySender = new Map<string, GroupReadAck[]>()
+    const seen = new Set<string>()
+    for (const { messageUId, ext } of data.acks) {
+      if (seen.has(messageUId)) continue
+      seen.add(messageUId)
+      const verdict = judgeReadFact(ctx, target, messageUId)
+      if (verdict.rejected) {
+        reply.rejected.push(verdict.rejected)
+        continue
+      }
+      if (verdict.existing) {
+        reply.accepted.push(toGroupReadAck(verdict.existing, messageUId, group.id))
+        continue
+      }
+      const ack = toGroupReadAck(writeReadFact(ctx, verdict.message, ext ?? null), messageUId, group.id)
+      reply.accepted.push(ack)
+      appendTo(newBySender, verdict.message.senderId, ack)
+    }
+    for (const [senderId, acks] of newBySender) recordEvent(ctx, senderId, 'groupMessageRead', { acks })
+    return reply
+  })
+
+/**
+ * A group message whose readers the caller may see: its sender always (even after leaving); other
+ * current members when the group's countVisibility is 'all'.
+ */
+function requireReaderView(ctx: OpContext, messageUId: string): { message: StoredMessage; group: GroupRow } {
+  const message = ctx.storage.getMessageByUId(messageUId)
+  if (!message) throw new CodedError(Code.MESSAGE_NOT_FOUND)
+  if (message.convType !== 'group') {
+    throw new CodedError(Code.RECEIPT_NOT_APPLICABLE, 'group read acks exist for group messages only')
+  }
+  const group = requireGroup(ctx, message.to)
+  if (message.senderId !== ctx.userId) {
+    const member = ctx.storage.getMember(group.convId, ctx.userId)
+    if (!member || member.leftSeq !== null) throw new CodedError(Code.NOT_A_MEMBER)
+    if (receiptSettingsOf(ctx, group).countVisibility === 'sender') {
+      throw new CodedError(Code.GROUP_ACK_COUNT_HIDDEN)
+    }
+  }
+  if (!askedForReceipts(ctx, message)) {
+    throw new CodedError(Code.RECEIPT_NOT_APPLICABLE, 'that message did not ask for read receipts')
+  }
+  return { message, group }
+}
+
+/** Ack ids are the decimal INTEGER PRIMARY KEY this server sent. */
+function parseAckId(text: string | undefined): number {
+  if (text === undefined) return 0
+  if (!/^\d{1,15}$/.test(text)) throw new CodedError(Code.INVALID_ARGUMENT, 'startAckId: not an ack id')
+  return Number(text)
+}
+
+/** E7: the reader facts in ack_id order; startAckId exclusive, so new acks only ever append. */
+export const fetchGroupReadAcks: OpHandler<'fetchGroupReadAcks'> = (ctx, data) => {
+  const afterAckId = parseAckId(data.startAckId)
+  const { message, group } = requireReaderView(ctx, data.messageUId)
+  const rows = ctx.storage.listGroupReadAcks(message.id, afterAckId, data.pageSize + 1)
+  const page = rows.slice(0, data.pageSize)
+  const last = page.at(-1)
+  return {
+    acks: page.map((row) => toGroupReadAck(row, message.messageUId, group.id)),
+    ...(rows.length > data.pageSize && last ? { nextAckId: String(last.ackId) } : {}),
+    count: message.groupAckCount,
+    total: message.memberCount,
+  }
+}
+
+/** The eligible readers without a reader fact, by user id; startUserId exclusive. */
+export const fetchGroupUnreadMembers: OpHandler<'fetchGroupUnreadMembers'> = (ctx, data) => {
+  const { message } = requireReaderView(ctx, data.messageUId)
+  const rows = ctx.storage.listGroupUnreadMembers(
+    { convId: message.convId, messageId: message.id, seq: message.seq, senderId: message.senderId },
+    data.startUserId ?? '',
+    data.pageSize + 1,
+  )
+  const members = rows.slice(0, data.pageSize)
+  const last = members.at(-1)
+  return { members, ...(rows.length > data.pageSize && last ? { nextUserId: last.userId } : {}) }
+}
+
+/**
+ * R1: the sender asks for read receipts of one of its group messages after sending it. Idempotent;
+ * the first request pushes receiptRequest (logged, for syncEvents) to every eligible reader who is
+ * still a member.
+ */
+export const sendReadReceiptRequest: OpHandler<'sendReadReceiptRequest'> = (ctx, data) =>
+  ctx.storage.transaction(() => {
+    const { group, me } = requireCurrentMember(ctx, data.groupId)
+    const message = ctx.storage.getMessageByUId(data.messageUId)
+    if (!message || message.convId !== group.convId) throw new CodedError(Code.MESSAGE_NOT_FOUND)
+    if (message.senderId !== ctx.userId) throw new CodedError(Code.NOT_MESSAGE_SENDER)
+    if (ctx.storage.getReceiptRequestedAt(message.id) !== undefined) return {}
+    const settings = receiptSettingsOf(ctx, group)
+    requireMayAskForReceipts(settings, me.role, ctx.storage.countCurrentMembers(group.convId))
+    if (ctx.now - message.sentAt > settings.validityMs) throw new CodedError(Code.RECEIPT_REQUEST_EXPIRED)
+    ctx.storage.insertReceiptRequest(message.id, ctx.now)
+    const push = {
+      groupId: group.id,
+      channelId: message.channelId,
+      messageUId: message.messageUId,
+      senderUserId: ctx.userId,
+      at: ctx.now,
+    }
+    const readers = ctx.storage.listCurrentEligibleReaders({
+      convId: group.convId,
+      seq: message.seq,
+      senderId: message.senderId,
+    })
+    for (const userId of readers) recordEvent(ctx, userId, 'receiptRequest', push)
+    return {}
+  })
+
+/**
+ * R3 (sendReadReceiptResponseV2): one frame answers several messages of several senders. Each
+ * accepted message gets the caller's reader fact (ext null); each sender gets one receiptResponse
+ * listing the messages newly answered.
+ */
+export const sendReadReceiptResponse: OpHandler<'sendReadReceiptResponse'> = (ctx, data) =>
+  ctx.storage.transaction(() => {
+    const { group, me } = requireCurrentMember(ctx, data.groupId)
+    const target = { row: group, me, settings: receiptSettingsOf(ctx, group) }
+    const reply: ReplyData<'sendReadReceiptResponse'> = { accepted: [], rejected: [] }
+    const newBySender = new Map<string, string[]>()
+    for (const [senderUserId, messageUIds] of Object.entries(data.messageList)) {
+      for (const messageUId of new Set(messageUIds)) {
+        const verdict = judgeReadFact(ctx, target, messageUId, senderUserId)
+        if (verdict.rejected) {
+          reply.rejected.push(verdict.rejected)
+          continue
+        }
+        reply.accepted.push(messageUId)
+        if (verdict.existing) continue
+        writeReadFact(ctx, verdict.message, null)
+        appendTo(newBySender, verdict.message.senderId, messageUId)
+      }
+    }
+    for (const [senderId, messageUIdList] of newBySender) {
+      recordEvent(ctx, senderId, 'receiptResponse', {
+        groupId: group.id,
+        channelId: data.channelId,
+        receivedUserId: ctx.userId,
+        messageUIdList,
+        at: ctx.now,
+      })
+    }
+    return reply
+  })
+
+/** E8: the owner overrides the server's receipt limits for the group; members hear groupChanged. */
+export const setGroupReceiptSettings: OpHandler<'setGroupReceiptSettings'> = (ctx, data) =>
+  ctx.storage.transaction(() => {
+    const { group, conv, me } = requireCurrentMember(ctx, data.groupId)
+    if (me.role !== 'owner') {
+      throw new CodedError(Code.PERMISSION_DENIED, 'only the owner may change the receipt settings')
+    }
+    const before = receiptSettingsOf(ctx, group)
+    ctx.storage.setGroupReceiptOverrides(group.id, data.settings)
+    const after = receiptSettingsOf(ctx, group)
+    const changed = (Object.keys(after) as (keyof GroupReceiptSettings)[]).some((k) => after[k] !== before[k])
+    if (changed) notifyGroupChanged(ctx, group, ctx.storage.listCurrentMemberIds(conv.id))
+    return { group: groupInfoFor(ctx, group, ctx.userId) }
+  })
