@@ -7,7 +7,7 @@ async function register(serverUrl: string, userId: string): Promise<void> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ userId, password: `${userId}-password` }),
   })
-  expect((await res.json()).code).toBe(0)
+  expect(((await res.json()) as { code: number }).code).toBe(0)
 }
 
 async function askForReceipts(page: Page): Promise<void> {
