@@ -26,7 +26,8 @@ if (electron) {
   console.log(
     'No Electron binary on this machine (its download is not reachable here): running the headless host instead; open the URL below in Chromium.',
   )
-  const { child } = await startHeadless({ profile, serverUrl: server.url })
+  const { child, url } = await startHeadless({ profile, serverUrl: server.url })
+  console.log(`Open ${url}`)
   child.on('exit', (code) => process.exit(code ?? 0))
   process.on('SIGINT', () => child.kill('SIGINT'))
 }
