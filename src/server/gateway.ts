@@ -8,6 +8,7 @@ import type { Accounts } from './accounts'
 import { Connection, type ConnectionOptions } from './connection'
 import type { Hub } from './hub'
 import type { Logger } from './log'
+import { UserRateLimits } from './rateLimit'
 import { PushBatch, type OpContext } from './ops/context'
 import { handlers } from './ops/index'
 import type { GroupReceiptSettings } from '../shared/model'
@@ -16,6 +17,9 @@ import type { Storage } from './storage/types'
 export interface GatewayOptions extends ConnectionOptions {
   maxPayload: number
   heartbeatMs: number
+  /** One bucket per user across all of that user's connections. */
+  userRatePerSecond: number
+  userRateBurst: number
 }
 
 export interface GatewayDeps {
@@ -69,6 +73,7 @@ function rejectUpgrade(socket: Duplex, status: number, code: CodeValue, msg: str
 export class Gateway {
   private readonly wss: WebSocketServer
   private readonly heartbeat: NodeJS.Timeout
+  private readonly userLimits: UserRateLimits
   private closing = false
 
   constructor(
@@ -81,6 +86,7 @@ export class Gateway {
       // Compression costs CPU and memory per socket for frames that are small JSON anyway.
       perMessageDeflate: false,
     })
+    this.userLimits = new UserRateLimits(options.userRatePerSecond, options.userRateBurst)
     this.heartbeat = setInterval(() => this.checkHeartbeats(), options.heartbeatMs)
   }
 
@@ -145,7 +151,9 @@ export class Gateway {
 
   /** Never throws: whatever a frame holds, the connection and the server keep going. */
   handleFrame(connection: Connection, text: string): void {
-    const allowed = connection.bucket.take()
+    // The connection's own bucket first: a socket over its limit does not drain its user's others.
+    const connectionAllowed = connection.bucket.take()
+    const userAllowed = connectionAllowed && this.userLimits.take(connection.userId)
     let value: unknown
     let parsed = true
     try {
@@ -154,7 +162,10 @@ export class Gateway {
       parsed = false
     }
     const id = requestIdOf(value)
-    if (!allowed) return this.reply(connection, id, Code.RATE_LIMITED)
+    if (!connectionAllowed) return this.reply(connection, id, Code.RATE_LIMITED)
+    if (!userAllowed) {
+      return this.reply(connection, id, Code.RATE_LIMITED, 'too many requests from this account; retry later')
+    }
     if (!parsed) return this.reply(connection, null, Code.BAD_FRAME, 'the frame is not valid JSON')
 
     const envelope = RequestEnvelope.safeParse(value)
@@ -194,6 +205,7 @@ export class Gateway {
   }
 
   private checkHeartbeats(): void {
+    this.userLimits.sweep((userId) => this.deps.hub.connectionsOf(userId).length > 0)
     for (const connection of this.deps.hub.all()) {
       if (!connection.alive) {
         this.deps.log.debug('heartbeat missed', { connection: connection.id, userId: connection.userId })

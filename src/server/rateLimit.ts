@@ -12,12 +12,57 @@ export class TokenBucket {
     this.last = now()
   }
 
-  take(): boolean {
+  private refill(): void {
     const now = this.now()
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond)
     this.last = now
+  }
+
+  take(): boolean {
+    this.refill()
     if (this.tokens < 1) return false
     this.tokens -= 1
     return true
+  }
+
+  /** True once the bucket has refilled completely: forgetting it then loses nothing. */
+  isFull(): boolean {
+    this.refill()
+    return this.tokens >= this.burst
+  }
+}
+
+/**
+ * One bucket per user, shared by all of that user's connections, so opening more sockets does not
+ * buy more throughput. A bucket outlives the user's last socket until it has refilled (see sweep):
+ * reconnecting does not reset it.
+ */
+export class UserRateLimits {
+  private readonly buckets = new Map<string, TokenBucket>()
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  take(userId: string): boolean {
+    let bucket = this.buckets.get(userId)
+    if (!bucket) {
+      bucket = new TokenBucket(this.perSecond, this.burst, this.now)
+      this.buckets.set(userId, bucket)
+    }
+    return bucket.take()
+  }
+
+  /** Drops the buckets of users without a connection whose bucket is full again (bounded memory). */
+  sweep(isConnected: (userId: string) => boolean): void {
+    for (const [userId, bucket] of this.buckets) {
+      if (!isConnected(userId) && bucket.isFull()) this.buckets.delete(userId)
+    }
+  }
+
+  get size(): number {
+    return this.buckets.size
   }
 }

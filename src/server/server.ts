@@ -31,6 +31,11 @@ export interface ServerOptions {
   maxBufferedBytes?: number
   /** Per-connection token bucket (default 100 frames/s, burst 300). */
   rateLimit?: { perSecond: number; burst: number }
+  /**
+   * Per-user token bucket shared by all of a user's connections (default three times the
+   * per-connection limit), so that opening more sockets does not multiply a user's rate.
+   */
+  userRateLimit?: { perSecond: number; burst: number }
   /** Largest HTTP request body (default 16 KiB). */
   maxHttpBodyBytes?: number
   /** Password hashing cost; lower it only in tests. */
@@ -78,14 +83,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const { storage, owned } = openStorage(options)
   const accounts = new Accounts(storage, { scrypt: options.scrypt, sessionTtlMs: options.sessionTtlMs, now })
   const hub = new Hub()
+  const ratePerSecond = options.rateLimit?.perSecond ?? 100
+  const rateBurst = options.rateLimit?.burst ?? 300
   const gateway = new Gateway(
     { storage, accounts, hub, log, now, receiptDefaults },
     {
       maxPayload: options.maxPayload ?? 64 * 1024,
       heartbeatMs: options.heartbeatMs ?? 30_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
-      ratePerSecond: options.rateLimit?.perSecond ?? 100,
-      rateBurst: options.rateLimit?.burst ?? 300,
+      ratePerSecond,
+      rateBurst,
+      userRatePerSecond: options.userRateLimit?.perSecond ?? ratePerSecond * 3,
+      userRateBurst: options.userRateLimit?.burst ?? rateBurst * 3,
     },
   )
   const httpServer = createServer(
