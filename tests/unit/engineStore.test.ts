@@ -277,7 +277,26 @@ describe('local store', () => {
         'bob',
         3,
       ),
-    ).toMatch(/USING INDEX messages_conv_seq/)
+    ).toMatch(/USING COVERING INDEX messages_unread/)
+    // Marking read up to a seq touches the unread rows only, never the conversation's whole history.
+    expect(
+      plan(
+        db,
+        `UPDATE messages SET is_unread = 0
+         WHERE conv_type = ? AND target_id = ? AND seq <= ? AND direction = 2 AND is_unread = 1`,
+        'private',
+        'bob',
+        3,
+      ),
+    ).toMatch(/USING INDEX messages_unread/)
+    // The conversation list: one scan of the conversations, a key lookup per joined row.
+    expect(
+      plan(
+        db,
+        `SELECT c.target_id, m.content FROM conversations c LEFT JOIN messages m ON m.local_id = c.last_local_id
+         ORDER BY c.updated_at DESC`,
+      ),
+    ).toMatch(/SCAN c USING INDEX conversations_updated\n.*SEARCH m USING INTEGER PRIMARY KEY/)
     expect(
       plan(
         db,

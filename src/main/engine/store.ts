@@ -126,6 +126,31 @@ export function conversationOf(me: string, m: WireMessage): Conversation {
 
 const key = (type: string, targetId: string): string => `${type}:${targetId}`
 
+/**
+ * A conversation with its display name (the peer's or the group's, when known) and its last message,
+ * in one row; the message columns are NULL when it has none.
+ */
+const SUMMARY_SELECT = `SELECT c.conv_type, c.target_id, c.title AS c_title, c.last_seq AS c_last_seq,
+    c.unread_count AS c_unread_count, c.updated_at AS c_updated_at,
+    CASE c.conv_type WHEN 'private' THEN u.display_name ELSE g.name END AS known_name,
+    m.local_id, m.client_msg_id, m.message_uid, m.channel_id, m.seq, m.sender_id, m.direction, m.content,
+    m.sent_at, m.status, m.is_unread, m.need_delivery_ack, m.need_read_ack, m.is_need_group_ack, m.member_count,
+    m.delivered_at, m.read_at, m.group_ack_count, m.is_receipt_request, m.has_respond, m.receipt_request_at
+  FROM conversations c
+  LEFT JOIN messages m ON m.local_id = c.last_local_id
+  LEFT JOIN users u ON c.conv_type = 'private' AND u.user_id = c.target_id
+  LEFT JOIN groups g ON c.conv_type = 'group' AND g.group_id = c.target_id`
+
+type SummaryRow = {
+  [K in keyof MessageRow]: K extends 'conv_type' | 'target_id' ? MessageRow[K] : MessageRow[K] | null
+} & {
+  c_title: string
+  c_last_seq: number
+  c_unread_count: number
+  c_updated_at: number
+  known_name: string | null
+}
+
 /** Reader lists carried on history messages stop here; the reader panel pages through the rest. */
 const READER_LIST_MAX = 100
 
@@ -154,6 +179,10 @@ export class LocalStore {
          ON CONFLICT (conv_type, target_id) DO NOTHING`,
       ),
       convAll: db.prepare<[], ConversationRow>('SELECT * FROM conversations ORDER BY updated_at DESC'),
+      summaryAll: db.prepare<[], SummaryRow>(`${SUMMARY_SELECT} ORDER BY c.updated_at DESC`),
+      summaryOne: db.prepare<[string, string], SummaryRow>(
+        `${SUMMARY_SELECT} WHERE c.conv_type = ? AND c.target_id = ?`,
+      ),
       convUpdateFromServer: db.prepare(
         `UPDATE conversations SET
            title = CASE WHEN :title = '' THEN title ELSE :title END,
@@ -376,27 +405,24 @@ export class LocalStore {
   }
 
   summary(c: Conversation): ConversationSummary | undefined {
-    const r = this.s.convGet.get(c.type, c.targetId)
+    const r = this.s.summaryOne.get(c.type, c.targetId)
     return r && this.rowToSummary(r)
   }
 
+  /** One statement for the whole list (names and last messages joined), not four per conversation. */
   listConversations(): ConversationSummary[] {
-    return this.s.convAll.all().map((r) => this.rowToSummary(r))
+    return this.s.summaryAll.all().map((r) => this.rowToSummary(r))
   }
 
-  private rowToSummary(r: ConversationRow): ConversationSummary {
-    const last = r.last_local_id === null ? undefined : this.s.byLocalId.get(r.last_local_id)
-    let title = r.title
-    if (r.conv_type === 'private')
-      title = this.s.userGet.get(r.target_id)?.display_name ?? (title || r.target_id)
-    else title = this.s.groupGet.get(r.target_id)?.name ?? (title || r.target_id)
+  private rowToSummary(r: SummaryRow): ConversationSummary {
     return {
       conversation: { type: r.conv_type, targetId: r.target_id } as Conversation,
-      title,
-      lastMessage: last ? this.toMessage(last) : null,
-      unreadCount: r.unread_count,
-      lastSeq: r.last_seq,
-      updatedAt: r.updated_at,
+      title: r.known_name ?? (r.c_title || r.target_id),
+      // The extra c_* columns are ignored by toMessage.
+      lastMessage: r.local_id === null ? null : this.toMessage(r as MessageRow),
+      unreadCount: r.c_unread_count,
+      lastSeq: r.c_last_seq,
+      updatedAt: r.c_updated_at,
     }
   }
 
