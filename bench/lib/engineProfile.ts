@@ -1,0 +1,35 @@
+/**
+ * An Engine over a seeded profile, with no server behind it: the session points at a closed port
+ * and the reconnect backoff is long, so the engine's operations run exactly as the IPC handlers
+ * call them, with nothing else competing.
+ */
+import { mkdirSync } from 'node:fs'
+import { Engine } from '../../src/main/engine/engine'
+import { Profile } from '../../src/main/engine/profile'
+
+export const OFFLINE_SERVER = 'ws://127.0.0.1:9/ws'
+
+export function profileDatabase(profileDir: string, userId: string, serverUrl = OFFLINE_SERVER): string {
+  mkdirSync(profileDir, { recursive: true })
+  const profile = new Profile(profileDir)
+  profile.setSession({
+    serverUrl,
+    userId,
+    displayName: userId,
+    token: 'offline-bench-token',
+    expiresAt: Date.now() + 365 * 24 * 3600 * 1000,
+  })
+  return profile.databaseFile(serverUrl, userId)
+}
+
+export function openOfflineEngine(profileDir: string): Engine {
+  const engine = new Engine({
+    profileDir,
+    host: 'headless',
+    version: 'bench',
+    defaultServerUrl: OFFLINE_SERVER,
+    backoff: { minMs: 3_600_000, maxMs: 3_600_000 },
+  })
+  engine.start()
+  return engine
+}

@@ -1,0 +1,76 @@
+/**
+ * CPU time and memory of a process from /proc (Linux): utime + stime of /proc/<pid>/stat in clock
+ * ticks, VmRSS / VmHWM of /proc/<pid>/status.
+ */
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+
+let ticks: number | undefined
+function clockTicks(): number {
+  if (ticks === undefined) {
+    try {
+      ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+    } catch {
+      ticks = 100
+    }
+  }
+  return ticks
+}
+
+/** CPU seconds (user + system) a process has used so far; its reaped children are not included. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // The command name (field 2) may hold spaces: split after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const utime = Number(fields[11])
+  const stime = Number(fields[12])
+  return (utime + stime) / clockTicks()
+}
+
+export interface Memory {
+  rssMiB: number
+  peakRssMiB: number
+}
+
+export function memory(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0)
+  return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 }
+}
+
+/** Pids whose command line contains `needle` (to find the BEAM of an ejabberd node we started). */
+export function pidsWithCmdline(needle: string): number[] {
+  const found: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      if (cmd.includes(needle)) found.push(Number(entry))
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return found
+}
+
+/** CPU seconds of this process (the load generator). */
+export function selfCpuSeconds(): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
+
+/** Measures CPU seconds of several processes over an async workload, and wall time. */
+export async function withCpu<T>(
+  pids: Record<string, number>,
+  work: () => Promise<T>,
+): Promise<{ result: T; wallS: number; cpuS: Record<string, number>; selfCpuS: number }> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]))
+  const self0 = selfCpuSeconds()
+  const t0 = process.hrtime.bigint()
+  const result = await work()
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9
+  const cpuS = Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid) - (before[k] ?? 0)]),
+  )
+  return { result, wallS, cpuS, selfCpuS: selfCpuSeconds() - self0 }
+}

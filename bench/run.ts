@@ -1,0 +1,148 @@
+/**
+ * npm run bench [-- --quick] [-- --only 1,3,renderer]
+ *
+ * Runs the performance scenarios of issue 5 (see BENCHMARKS.md), each several times, and writes
+ * medians: bench/results/<scenario>.json, SVG charts beside them, bench/results/summary.md, and the
+ * marked results section of BENCHMARKS.md. --quick uses small sizes (under 2 minutes in all) and
+ * writes to bench/results/quick/ instead, leaving BENCHMARKS.md alone.
+ *
+ * Never part of the test suite: nothing here asserts a time.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import {
+  machineInfo,
+  readResults,
+  renderSummary,
+  updateBenchmarksMd,
+  writeResult,
+  type ScenarioResult,
+} from './lib/report'
+import type { Scenario } from './lib/types'
+import { scenarios } from './scenarios/index'
+
+setFlagsFromString('--expose-gc')
+;(globalThis as { gc?: unknown }).gc = runInNewContext('gc')
+
+const root = resolve(import.meta.dirname, '..')
+
+function pick(only: string | undefined): Scenario[] {
+  if (!only) return scenarios
+  const wanted = only
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+  const chosen = scenarios.filter((s) => {
+    const num = /^s(\d+)/.exec(s.id)?.[1] ?? ''
+    const names = [s.id, num, `s${num}`, ...s.aliases]
+    return wanted.some((w) => names.includes(w))
+  })
+  const unknown = wanted.filter(
+    (w) =>
+      !scenarios.some((s) =>
+        [s.id, /^s(\d+)/.exec(s.id)?.[1], `s${/^s(\d+)/.exec(s.id)?.[1]}`, ...s.aliases].includes(w),
+      ),
+  )
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `unknown scenario ${unknown.join(', ')}; choose from: ${scenarios.map((s) => `${s.id} (${s.aliases.join(', ')})`).join('; ')}\n`,
+    )
+    process.exit(2)
+  }
+  return chosen
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) {
+    process.stdout.write(
+      'usage: npm run bench [-- --quick] [-- --only <id|number|alias>[,…]]\n' +
+        scenarios.map((s) => `  ${s.id}  ${s.title}  (aliases: ${s.aliases.join(', ')})\n`).join(''),
+    )
+    return
+  }
+  const quick = values.quick ?? false
+  const outDir = quick ? join(root, 'bench/results/quick') : join(root, 'bench/results')
+  mkdirSync(outDir, { recursive: true })
+  const chosen = pick(values.only)
+  const started = process.hrtime.bigint()
+  const log = (m: string): void => {
+    const t = (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1).padStart(6)
+    process.stdout.write(`[${t}s] ${m}\n`)
+  }
+  log(`bench ${quick ? '--quick' : '(full)'}: ${chosen.map((s) => s.id).join(', ')}`)
+  let failures = 0
+  for (const s of chosen) {
+    const tmp = mkdtempSync(join(tmpdir(), `im-bench-${s.id}-`))
+    const t0 = process.hrtime.bigint()
+    const machine = machineInfo()
+    log(`${s.id}: ${s.title}`)
+    const command = `npm run bench -- ${quick ? '--quick ' : ''}--only ${s.id}`
+    let result: ScenarioResult
+    try {
+      const out = await s.run({ quick, outDir, tmp, root, log: (m) => log(`  ${s.id}: ${m}`) })
+      result = {
+        id: s.id,
+        title: s.title,
+        command,
+        mode: quick ? 'quick' : 'full',
+        startedAt: new Date().toISOString(),
+        durationS: Number(process.hrtime.bigint() - t0) / 1e9,
+        machine,
+        ...out,
+      }
+    } catch (error) {
+      failures++
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
+      log(`${s.id} FAILED: ${message}`)
+      result = {
+        id: s.id,
+        title: s.title,
+        command,
+        mode: quick ? 'quick' : 'full',
+        startedAt: new Date().toISOString(),
+        durationS: Number(process.hrtime.bigint() - t0) / 1e9,
+        machine,
+        params: {},
+        sections: [],
+        targets: [],
+        charts: [],
+        notes: [],
+        skipped: `failed: ${message.split('\n')[0]}`,
+        raw: {},
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true })
+    }
+    writeResult(outDir, result)
+    for (const t of result.targets)
+      log(`  ${t.met === null ? '·' : t.met ? '✓' : '✗'} ${t.what}: ${t.measured} (target ${t.target})`)
+    if (result.skipped) log(`  not run: ${result.skipped}`)
+  }
+  const all = readResults(outDir)
+  writeFileSync(join(outDir, 'summary.md'), renderSummary(all, '') + '\n')
+  if (!quick) {
+    const updated = updateBenchmarksMd(join(root, 'BENCHMARKS.md'), renderSummary(all, 'bench/results/'))
+    log(
+      updated
+        ? 'BENCHMARKS.md results section rewritten'
+        : 'BENCHMARKS.md has no results markers: left alone',
+    )
+  }
+  log(
+    `done in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s; summary in ${join(outDir, 'summary.md')}`,
+  )
+  if (failures > 0) process.exitCode = 1
+}
+
+await main()
