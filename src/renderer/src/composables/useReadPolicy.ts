@@ -149,8 +149,11 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
       }
     }
     for (const [channelId, messageList] of responses) {
+      // The main channel goes as no argument: JSON would turn an undefined one into null.
       void callIm(() =>
-        api.sendReadReceiptResponseV2(conversation.targetId, messageList, channelId || undefined),
+        channelId
+          ? api.sendReadReceiptResponseV2(conversation.targetId, messageList, channelId)
+          : api.sendReadReceiptResponseV2(conversation.targetId, messageList),
       )
     }
   })

@@ -99,14 +99,25 @@ export const useGroupsStore = defineStore('groups', () => {
     return changeGroup(groupId, () => window.im.setGroupMemberRole(groupId, userId, role))
   }
 
+  // Optional cursors are left out rather than passed as undefined: a JSON transport (the headless
+  // bridge) turns an undefined array element into null, which the contract rejects.
+
   /** Easemob fetchGroupReadAcks (E7): who read a message that asked for acks, oldest first. */
   function fetchReadAcks(messageUId: string, pageSize: number, startAckId?: string) {
-    return callIm(() => window.im.fetchGroupReadAcks(messageUId, pageSize, startAckId))
+    return callIm(() =>
+      startAckId === undefined
+        ? window.im.fetchGroupReadAcks(messageUId, pageSize)
+        : window.im.fetchGroupReadAcks(messageUId, pageSize, startAckId),
+    )
   }
 
   /** The other side of the reader panel: members who could read the message and have not yet. */
   function fetchUnreadMembers(messageUId: string, pageSize: number, startUserId?: string) {
-    return callIm(() => window.im.fetchGroupUnreadMembers(messageUId, pageSize, startUserId))
+    return callIm(() =>
+      startUserId === undefined
+        ? window.im.fetchGroupUnreadMembers(messageUId, pageSize)
+        : window.im.fetchGroupUnreadMembers(messageUId, pageSize, startUserId),
+    )
   }
 
   async function leave(groupId: string): Promise<Result<null>> {
