@@ -83,6 +83,21 @@ describe('sign-in form', () => {
     await submit(wrapper)
     expect(field(wrapper, 'auth-error').text()).toBe('Maintenance until noon.')
   })
+
+  it('says why the session ended when the server revoked it', async () => {
+    im.respond('getCurrentUser', () =>
+      ok({
+        user: { userId: 'alice', displayName: 'Alice' },
+        serverUrl: 'ws://127.0.0.1:7700/ws',
+        deviceId: 'd1',
+      }),
+    )
+    const app = createTestApp('en')
+    await useSessionStore().init()
+    im.emit('sessionEnded', { reason: 'revoked' })
+    const wrapper = app.mount(AuthScreen)
+    expect(field(wrapper, 'auth-error').text()).toBe('Your session has expired. Sign in again.')
+  })
 })
 
 describe('sign-up form', () => {
