@@ -24,6 +24,12 @@ export default defineConfig({
     root: 'src/renderer',
     resolve: { alias: { '@renderer': resolve('src/renderer/src') } },
     plugins: [vue()],
+    // vue-i18n's bundler build reads these; composition API only, no devtools hooks in production.
+    define: {
+      __VUE_I18N_FULL_INSTALL__: true,
+      __VUE_I18N_LEGACY_API__: false,
+      __INTLIFY_PROD_DEVTOOLS__: false,
+    },
     build: {
       rollupOptions: { input: { index: resolve('src/renderer/index.html') } },
     },

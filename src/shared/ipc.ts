@@ -154,6 +154,8 @@ export const ipcOperations = {
   leaveGroup: op<null>()(GroupId),
   setGroupMemberRole: op<GroupInfo>()(GroupId, UserId, z.enum(['admin', 'member'])),
   getGroupMembers: op<GroupMember[]>()(GroupId),
+  /** The group as this device knows it (name, my role, receipt settings). */
+  getGroupInfo: op<GroupInfo>()(GroupId),
 
   // Receipts: single chat (SPEC E1–E5)
   /** Easemob ackMessageRead(messageId): messageId is the server messageUId of a received message. */

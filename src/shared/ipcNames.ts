@@ -23,6 +23,7 @@ export const operationNames = [
   'leaveGroup',
   'setGroupMemberRole',
   'getGroupMembers',
+  'getGroupInfo',
   'ackMessageRead',
   'ackConversationRead',
   'ackGroupMessageRead',

@@ -84,6 +84,23 @@ describe('Easemob model: per-message group acks (E6, E7)', () => {
     expect(unread.members.map((u) => u.userId)).toEqual(['dave'])
   })
 
+  it('still acks a message that a read mark from another device already marked read', async () => {
+    const { server, owner: alice, members, conv } = await team()
+    const [bob] = members as [Device]
+    const phone = await signIn(server, 'bob')
+    const m = await sendToGroup(alice, conv, 'ack me anyway', true)
+    await arrived(bob, m.messageUId as string)
+    await arrived(phone, m.messageUId as string)
+    const readElsewhere = bob.next('conversationRead')
+    await phone.dispatch('ackConversationRead', [conv])
+    await readElsewhere
+    expect(messageOf(bob, m.messageUId as string)?.isUnread).toBe(false)
+    const acked = alice.next('groupMessageRead')
+    await bob.dispatch('ackGroupMessageRead', [m.messageUId])
+    expect(await acked).toEqual([expect.objectContaining({ from: 'bob', count: 1 })])
+    expect(messageOf(bob, m.messageUId as string)?.readReceiptInfo.hasRespond).toBe(true)
+  })
+
   it('refuses acks for messages that did not ask, and from the sender itself', async () => {
     const { owner: alice, members, conv } = await team()
     const plain = await sendToGroup(alice, conv, 'no acks')

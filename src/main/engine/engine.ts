@@ -95,6 +95,9 @@ export class Engine extends EventEmitter<EventArgs> {
   private queuedFlush: Promise<void> | undefined
   private readonly pulling = new Map<string, Promise<void>>()
   private eventCatchUp: Promise<void> | undefined
+  /** A pass that a live connection refused for now (rate limit, timeout) is retried after this. */
+  private outboxRetry: NodeJS.Timeout | undefined
+  private outboxRetryMs = 0
 
   constructor(private readonly options: EngineOptions) {
     super()
@@ -218,6 +221,8 @@ export class Engine extends EventEmitter<EventArgs> {
     if (!s) return
     this.stopRequested = true
     this.wake?.()
+    clearTimeout(this.outboxRetry)
+    this.outboxRetry = undefined
     this.conn?.close()
     await this.supervisor
     await this.flushTail
@@ -581,8 +586,22 @@ export class Engine extends EventEmitter<EventArgs> {
 
   private async drainOutbox(s: Session): Promise<void> {
     if (this.session !== s || !this.conn?.isOpen) return
-    // Stops at the first transient failure; the next connection starts a new pass.
-    if (await this.flushSends(s)) await this.flushAcks(s)
+    // Stops at the first transient failure. A lost connection starts a new pass on the next one; a
+    // refusal on a live connection (RATE_LIMITED, TIMEOUT, INTERNAL) gets a retry after a pause that
+    // grows while refusals continue, or nothing would wake the outbox until the next user action.
+    const complete = (await this.flushSends(s)) && (await this.flushAcks(s))
+    if (complete) this.outboxRetryMs = 0
+    else if (this.session === s && this.conn?.isOpen && !this.stopRequested) this.retryOutboxLater()
+  }
+
+  private retryOutboxLater(): void {
+    if (this.outboxRetry) return
+    const { minMs, maxMs } = this.options.backoff ?? { minMs: 500, maxMs: 30_000 }
+    this.outboxRetryMs = Math.min(maxMs, Math.max(minMs, this.outboxRetryMs * 2))
+    this.outboxRetry = setTimeout(() => {
+      this.outboxRetry = undefined
+      void this.flushOutbox()
+    }, this.outboxRetryMs)
   }
 
   /** Returns false when the connection failed mid-way (the rest waits for the next connection). */
@@ -793,6 +812,12 @@ export class Engine extends EventEmitter<EventArgs> {
     return null
   }
 
+  groupInfo(groupId: string): GroupInfo {
+    const g = this.requireSession().store.group(groupId)
+    if (!g) throw new CodedError(Code.GROUP_NOT_FOUND)
+    return g
+  }
+
   async groupMembers(groupId: string): Promise<GroupMember[]> {
     const s = this.requireSession()
     const res = await this.requireOk('getGroupMembers', { groupId })
@@ -845,14 +870,20 @@ export class Engine extends EventEmitter<EventArgs> {
       throw new CodedError(Code.RECEIPT_NOT_APPLICABLE, 'This message did not ask for group read acks.')
     }
     const now = Date.now()
-    this.readLocally(s, row, now, () =>
-      s.store.enqueue(
-        'ackGroupMessageRead',
-        messageUId,
-        { groupId: row.target_id, ...(ext ? { ext } : {}) },
-        now,
-      ),
-    )
+    // Acked once per member, whether or not the message was already marked read here (a read mark
+    // from another device marks it read without acking it): hasRespond records the ack.
+    if (row.has_respond === 0) {
+      s.store.db.transaction(() => {
+        s.store.markResponded([messageUId])
+        s.store.enqueue(
+          'ackGroupMessageRead',
+          messageUId,
+          { groupId: row.target_id, ...(ext ? { ext } : {}) },
+          now,
+        )
+      })()
+    }
+    this.readLocally(s, row, now, () => undefined)
     return null
   }
 

@@ -47,6 +47,7 @@ export function createHandlerTable(engine: Engine): HandlerTable {
     setGroupMemberRole: (groupId, userId, role) =>
       engine.groupOp('setGroupMemberRole', { groupId, userId, role }),
     getGroupMembers: (groupId) => engine.groupMembers(groupId),
+    getGroupInfo: (groupId) => engine.groupInfo(groupId),
     ackMessageRead: (messageUId) => engine.ackMessageRead(messageUId),
     ackConversationRead: (conversation) => engine.ackConversationRead(conversation),
     ackGroupMessageRead: (messageUId, ext) => engine.ackGroupMessageRead(messageUId, ext),

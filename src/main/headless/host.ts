@@ -65,6 +65,10 @@ export async function startHeadlessHost(options: {
         'x-content-type-options': 'nosniff',
         'cache-control': 'no-store',
         'referrer-policy': 'no-referrer',
+        // The page's own CSP is a meta tag (it must also work from file:// in Electron); the
+        // directives a meta tag cannot carry are sent here.
+        'content-security-policy': "frame-ancestors 'none'",
+        'x-frame-options': 'DENY',
       })
       res.end(body)
     } catch {
@@ -108,7 +112,12 @@ export async function startHeadlessHost(options: {
         send(ws, { type: 'result', id, result: fail(Code.BAD_FRAME, 'a call is {id, op, args}') })
         return
       }
-      void options.dispatch(frame.op, frame.args).then((result) => send(ws, { type: 'result', id, result }))
+      // JSON has no undefined: an omitted optional argument arrives as null (Electron's IPC keeps
+      // undefined). No operation takes a null argument, so null means "not given", as it does there.
+      const args = Array.isArray(frame.args)
+        ? frame.args.map((a: unknown) => (a === null ? undefined : a))
+        : frame.args
+      void options.dispatch(frame.op, args).then((result) => send(ws, { type: 'result', id, result }))
     })
   })
 
