@@ -12,13 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { Code, codeName } from '../../src/shared/codes'
 import { LIMITS } from '../../src/shared/model'
-import {
-  PushFrame,
-  ReplyFrame,
-  requestOps,
-  requests,
-  type RequestOp,
-} from '../../src/shared/protocol'
+import { PushFrame, ReplyFrame, requestOps, requests, type RequestOp } from '../../src/shared/protocol'
 import { Accounts } from '../../src/server/accounts'
 import { Connection } from '../../src/server/connection'
 import { Gateway } from '../../src/server/gateway'

@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Engine } from '../../src/main/engine/engine'
 import { createDispatcher, createHandlerTable, type Dispatch } from '../../src/main/engine/handlers'
 import { ProfileConfigError } from '../../src/main/engine/profile'
-import { Code } from '../../src/shared/codes'
+import { Code, codeName } from '../../src/shared/codes'
 import { operationNames } from '../../src/shared/ipc'
+import { fuzzRuns, fuzzTimeout } from '../fuzz/runs'
 
 let dir: string
 let engine: Engine
@@ -65,16 +66,26 @@ describe('IPC dispatcher', () => {
     expect(res.code).toBe(Code.SERVER_UNREACHABLE)
   })
 
-  it('never throws, whatever the renderer sends (fuzzed)', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...operationNames, 'nope'), fc.anything(), async (op, args) => {
-        const res = await dispatch(op, args)
-        expect(typeof res.code).toBe('number')
-      }),
-      { numRuns: 500 },
-    )
-    expect(logged).toEqual([])
-  })
+  const runs = fuzzRuns(3000)
+  it(
+    `never throws, whatever the renderer sends (fuzzed, ${runs} calls)`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...operationNames, 'nope'),
+          fc.oneof(fc.anything(), fc.array(fc.anything(), { maxLength: 4 })),
+          async (op, args) => {
+            const res = await dispatch(op, args)
+            expect(typeof res.code).toBe('number')
+            expect(codeName(res.code)).toBeDefined()
+          },
+        ),
+        { numRuns: runs },
+      )
+      expect(logged).toEqual([])
+    },
+    fuzzTimeout(runs, 2),
+  )
 })
 
 describe('profile file', () => {

@@ -8,11 +8,13 @@ import {
   type Receipt,
   type ReceiptState,
 } from '../../src/shared/receiptState'
+import { fuzzRuns } from '../fuzz/runs'
 
 const receipt = fc.record({
   kind: fc.constantFrom('delivered' as const, 'read' as const),
   at: fc.integer({ min: 1, max: 1e6 }),
 })
+const RUNS = fuzzRuns(3000)
 const SENT: ReceiptState = { deliveredAt: null, readAt: null }
 const fold = (rs: readonly Receipt[]): ReceiptState => rs.reduce(applyReceipt, SENT)
 
@@ -27,7 +29,7 @@ describe('receipt state machine', () => {
           state = next
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: RUNS },
     )
   })
 
@@ -37,7 +39,7 @@ describe('receipt state machine', () => {
         const shuffled = [...rs, ...rs].sort((a, b) => ((a.at * 31 + seed) % 7) - ((b.at * 31 + seed) % 7))
         expect(fold(shuffled)).toEqual(fold(rs))
       }),
-      { numRuns: 3000 },
+      { numRuns: RUNS },
     )
   })
 
@@ -50,7 +52,7 @@ describe('receipt state machine', () => {
           expect(s.deliveredAt as number).toBeLessThanOrEqual(s.readAt)
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: RUNS },
     )
   })
 
@@ -72,6 +74,7 @@ describe('receipt state machine', () => {
           w = next
         }
       }),
+      { numRuns: RUNS },
     )
   })
 })
