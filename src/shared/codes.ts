@@ -43,6 +43,10 @@ export const Code = {
   // 5xxx: this side failed
   INTERNAL: 5000,
   TIMEOUT: 5001,
+
+  // 6xxx: the local profile
+  PROFILE_DATABASE_TOO_NEW: 6001,
+  PROFILE_DATABASE_CORRUPT: 6002,
 } as const
 
 export type CodeName = keyof typeof Code
@@ -80,6 +84,10 @@ export const codeDescriptions: Record<CodeName, string> = {
   RECEIPT_REQUEST_EXPIRED: 'Read receipts can be requested only shortly after sending.',
   INTERNAL: 'Unexpected failure; the details are in the log.',
   TIMEOUT: 'The server did not answer in time.',
+  PROFILE_DATABASE_TOO_NEW:
+    'This profile’s history was written by a newer version of the app: update the app (the file is left as it is).',
+  PROFILE_DATABASE_CORRUPT:
+    'This profile’s history could not be read; it was set aside (renamed, not deleted) and is downloaded again from the server.',
 }
 
 const nameByValue = new Map<number, CodeName>(

@@ -51,6 +51,11 @@ export const SessionInfo = z.object({
   user: z.object({ userId: UserId, displayName: z.string() }),
   serverUrl: z.string(),
   deviceId: z.string(),
+  /**
+   * Something the user should be told about this session's local data, e.g. PROFILE_DATABASE_CORRUPT:
+   * the damaged history file was set aside and is being downloaded again.
+   */
+  notice: z.object({ code: z.number().int(), msg: z.string() }).optional(),
 })
 export type SessionInfo = z.infer<typeof SessionInfo>
 
@@ -68,7 +73,7 @@ export interface ConnectionState {
   state: ConnectionStateName
   /** While disconnected: when the next attempt starts (ms since epoch). */
   retryAt?: number
-  /** Why the last attempt failed, in words. */
+  /** Why the last attempt failed, in words; or the session's notice (see SessionInfo.notice). */
   detail?: string
 }
 

@@ -39,6 +39,7 @@ import {
 } from '../../shared/protocol'
 import { ServerConnection, UnauthorizedError } from './connection'
 import { Profile, type StoredSession } from './profile'
+import { openProfileStore, type ProfileNotice } from './profileDatabase'
 import { LocalStore, conversationOf, type MessageRow, type OutboxRow } from './store'
 
 export interface EngineOptions {
@@ -49,6 +50,11 @@ export interface EngineOptions {
   /** Reconnect backoff bounds (ms). */
   backoff?: { minMs: number; maxMs: number }
   requestTimeoutMs?: number
+  /**
+   * Silence after which the link to the server counts as dead and is dropped (the server pings every
+   * 30 s by default; default 75 s). Tests use small values to detect a cut network quickly.
+   */
+  silenceTimeoutMs?: number
   /** Messages per pull request while syncing a backlog. */
   pullPageSize?: number
   /** Path of a better-sqlite3 addon built for this runtime (Electron), when not the default one. */
@@ -81,6 +87,8 @@ export function httpBase(serverUrl: string): string {
 
 interface Session extends StoredSession {
   store: LocalStore
+  /** Told to the user with the login result and every connection state of this session. */
+  notice?: ProfileNotice
 }
 
 export class Engine extends EventEmitter<EventArgs> {
@@ -104,10 +112,19 @@ export class Engine extends EventEmitter<EventArgs> {
     this.profile = new Profile(options.profileDir)
   }
 
-  /** Resumes the stored session, if any, and starts connecting. */
+  /**
+   * Resumes the stored session, if any, and starts connecting. A profile database this app cannot
+   * open (PROFILE_DATABASE_TOO_NEW) leaves the engine signed out, with the reason as the state detail.
+   */
   start(): void {
     const s = this.profile.session
-    if (s && s.expiresAt > Date.now()) this.openSession(s)
+    if (!s || s.expiresAt <= Date.now()) return
+    try {
+      this.openSession(s)
+    } catch (err) {
+      if (!(err instanceof CodedError)) throw err
+      this.setState('signedOut', { detail: err.message })
+    }
   }
 
   async shutdown(): Promise<void> {
@@ -130,7 +147,8 @@ export class Engine extends EventEmitter<EventArgs> {
   }
 
   private setState(state: ConnectionStateName, extra: Omit<ConnectionState, 'state'> = {}): void {
-    this.state = { state, ...extra }
+    const notice = this.session?.notice
+    this.state = { state, ...(notice && state !== 'signedOut' ? { detail: notice.msg } : {}), ...extra }
     this.emit('connectionState', this.state)
   }
 
@@ -150,6 +168,7 @@ export class Engine extends EventEmitter<EventArgs> {
       user: { userId: s.userId, displayName: s.store.displayName(s.userId) ?? s.displayName },
       serverUrl: s.serverUrl,
       deviceId: this.profile.deviceId,
+      ...(s.notice ? { notice: s.notice } : {}),
     }
   }
 
@@ -188,8 +207,15 @@ export class Engine extends EventEmitter<EventArgs> {
       token: parsed.data.token,
       expiresAt: parsed.data.expiresAt,
     }
+    try {
+      this.openSession(stored)
+    } catch (err) {
+      if (!(err instanceof CodedError)) throw err
+      // The local history cannot be opened: the new token is of no use, end it on the server too.
+      await this.postJson(input.serverUrl, http.logout.path, {}, stored.token).catch(() => undefined)
+      return fail(err.code, err.message)
+    }
     this.profile.setSession(stored)
-    this.openSession(stored)
     const info = this.currentUser()
     return info ? ok(info) : fail(Code.INTERNAL)
   }
@@ -205,13 +231,15 @@ export class Engine extends EventEmitter<EventArgs> {
     return ok(null)
   }
 
+  /** Throws CodedError(PROFILE_DATABASE_TOO_NEW) when the profile's database is from a newer app. */
   private openSession(stored: StoredSession): void {
     const binding = this.options.nativeBinding
-    const store = new LocalStore(this.profile.databaseFile(stored.serverUrl, stored.userId), {
+    const { store, notice } = openProfileStore(this.profile.databaseFile(stored.serverUrl, stored.userId), {
       ...(binding && existsSync(binding) ? { nativeBinding: binding } : {}),
     })
+    if (notice) console.warn(notice.msg)
     store.upsertUsers([{ userId: stored.userId, displayName: stored.displayName }])
-    this.session = { ...stored, store }
+    this.session = { ...stored, store, ...(notice ? { notice } : {}) }
     this.stopRequested = false
     this.supervisor = this.supervise(this.session)
   }
@@ -276,6 +304,7 @@ export class Engine extends EventEmitter<EventArgs> {
         token: s.token,
         deviceId: this.profile.deviceId,
         ...(this.options.requestTimeoutMs ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
+        ...(this.options.silenceTimeoutMs ? { silenceTimeoutMs: this.options.silenceTimeoutMs } : {}),
       })
       this.conn = conn
       const closed = new Promise<void>((resolve) => conn.once('close', () => resolve()))
