@@ -2,14 +2,20 @@
 import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { Code, ok } from '../../src/shared/codes'
+import type { GroupInfo } from '../../src/shared/model'
 import MessageBubble from '@renderer/components/MessageBubble.vue'
 import MessageComposer from '@renderer/components/MessageComposer.vue'
-import ReadersDialog from '@renderer/components/ReadersDialog.vue'
+import { groupReadCounts } from '@renderer/lib/messages'
+import { useGroupsStore } from '@renderer/stores/groups'
+import { useMessagesStore } from '@renderer/stores/messages'
 import { installFakeIm, type FakeIm } from './fakeIm'
-import { groupChat, makeSent } from './fixtures'
+import { groupChat, makeGroupInfo, makeSent, privateChat } from './fixtures'
 import { createTestApp } from './mountHelpers'
 
 let im: FakeIm
+
+type Code4100 = (typeof Code)[
+  'GROUP_ACK_DISABLED' | 'GROUP_ACK_NOT_ALLOWED' | 'GROUP_ACK_EXPIRED' | 'GROUP_TOO_LARGE']
 
 beforeEach(() => {
   im = installFakeIm()
@@ -60,6 +66,109 @@ describe('composer in a group', () => {
     expect((wrapper.get('[data-testid="composer-input"]').element as HTMLTextAreaElement).value).toBe('')
   })
 
+  it('is offered in groups only', () => {
+    const wrapper = createTestApp('en').mount(MessageComposer, { conversation: privateChat, disabled: false })
+    expect(wrapper.find('[data-testid="composer-group-ack"]').exists()).toBe(false)
+  })
+
+  it('is disabled, with the reason as its title, when the group’s settings do not let me ask', async () => {
+    const settings = makeGroupInfo().receiptSettings
+    const cases: Array<[GroupInfo, string]> = [
+      [
+        makeGroupInfo({ myRole: 'owner', receiptSettings: { ...settings, enabled: false } }),
+        'Group read receipts are switched off.',
+      ],
+      [
+        makeGroupInfo({
+          myRole: 'member',
+          receiptSettings: { ...settings, whoMayRequest: 'ownerAndAdmins' },
+        }),
+        'Only the group owner and admins can ask for read receipts in this group.',
+      ],
+      [
+        makeGroupInfo({
+          myRole: 'owner',
+          memberCount: 201,
+          receiptSettings: { ...settings, maxGroupSize: 200 },
+        }),
+        'This group is too large for read receipts.',
+      ],
+    ]
+    for (const [info, reason] of cases) {
+      const app = createTestApp('en')
+      im.respond('getGroupInfo', () => ok(info))
+      await useGroupsStore().loadInfo(groupChat.targetId)
+      const wrapper = app.mount(MessageComposer, { conversation: groupChat, disabled: false })
+      const toggle = wrapper.get('[data-testid="composer-group-ack"]')
+      expect(toggle.attributes('disabled'), reason).toBeDefined()
+      expect(toggle.attributes('title')).toBe(reason)
+      wrapper.unmount()
+    }
+
+    const app = createTestApp('en')
+    im.respond('getGroupInfo', () =>
+      ok(
+        makeGroupInfo({ myRole: 'admin', receiptSettings: { ...settings, whoMayRequest: 'ownerAndAdmins' } }),
+      ),
+    )
+    await useGroupsStore().loadInfo(groupChat.targetId)
+    const admin = app.mount(MessageComposer, { conversation: groupChat, disabled: false })
+    const toggle = admin.get('[data-testid="composer-group-ack"]')
+    expect(toggle.attributes('disabled')).toBeUndefined()
+    expect(toggle.attributes('title')).toBe('Ask members for read receipts')
+  })
+
+  it('turns off when the settings change under it', async () => {
+    const app = createTestApp('en')
+    const groups = useGroupsStore()
+    groups.start()
+    const info = makeGroupInfo({ myRole: 'member' })
+    im.respond('getGroupInfo', () => ok(info))
+    await groups.loadInfo(groupChat.targetId)
+    const wrapper = app.mount(MessageComposer, { conversation: groupChat, disabled: false })
+    const toggle = () => wrapper.get('[data-testid="composer-group-ack"]')
+    await toggle().trigger('click')
+    expect(toggle().attributes('aria-pressed')).toBe('true')
+
+    im.emit('groupChanged', {
+      groupId: groupChat.targetId,
+      group: { ...info, receiptSettings: { ...info.receiptSettings, whoMayRequest: 'ownerAndAdmins' } },
+    })
+    await flushPromises()
+    expect(toggle().attributes('aria-pressed')).toBe('false')
+    expect(toggle().attributes('disabled')).toBeDefined()
+    await wrapper.get('[data-testid="composer-input"]').setValue('hello')
+    await wrapper.get('[data-testid="composer-input"]').trigger('keydown', { key: 'Enter' })
+    await flushPromises()
+    expect(im.callsOf('sendMessage')[0][2]).toEqual({ isNeedGroupAck: false })
+  })
+
+  it('says in words why the engine refused a send that asked for acks', async () => {
+    const reasons: Array<[Code4100, string]> = [
+      [Code.GROUP_ACK_DISABLED, 'Group read receipts are switched off.'],
+      [
+        Code.GROUP_ACK_NOT_ALLOWED,
+        'Only the group owner and admins can ask for read receipts in this group.',
+      ],
+      [Code.GROUP_ACK_EXPIRED, 'This message is too old for read receipts.'],
+      [Code.GROUP_TOO_LARGE, 'This group is too large for read receipts.'],
+    ]
+    for (const [code, words] of reasons) {
+      im.respond('sendMessage', () => ({ code, msg: 'refused' }))
+      const wrapper = createTestApp('en').mount(MessageComposer, { conversation: groupChat, disabled: false })
+      await wrapper.get('[data-testid="composer-group-ack"]').trigger('click')
+      await wrapper.get('[data-testid="composer-input"]').setValue('Please confirm')
+      await wrapper.get('[data-testid="composer-input"]').trigger('keydown', { key: 'Enter' })
+      await flushPromises()
+      expect(wrapper.get('[data-testid="composer-error"]').text()).toBe(words)
+      // The refused text comes back into the box.
+      expect((wrapper.get('[data-testid="composer-input"]').element as HTMLTextAreaElement).value).toBe(
+        'Please confirm',
+      )
+      wrapper.unmount()
+    }
+  })
+
   it('keeps a newline on Shift+Enter', async () => {
     const wrapper = createTestApp('en').mount(MessageComposer, { conversation: groupChat, disabled: false })
     await wrapper.get('[data-testid="composer-input"]').setValue('line')
@@ -68,42 +177,55 @@ describe('composer in a group', () => {
   })
 })
 
-describe('readers panel (Easemob acks)', () => {
-  it('pages through who read a message and who has not', async () => {
+describe('"n of m read" on my group messages', () => {
+  it('says "Read by everyone" only when every member who could read it has, live', async () => {
     const message = makeSent({
       conversation: groupChat,
       isNeedGroupAck: true,
       groupAckCount: 2,
       groupMemberCount: 3,
     })
-    const ack = (from: string, ackId: string, timestamp: number) => ({
-      ackId,
-      messageUId: message.messageUId ?? '',
-      groupId: groupChat.targetId,
-      from,
-      timestamp,
-      count: 2,
-    })
-    im.respond('fetchGroupReadAcks', (_uid, _size, startAckId) =>
-      ok(
-        startAckId === 'a1'
-          ? { acks: [ack('carol', 'a2', 2)], count: 2, total: 3 }
-          : { acks: [ack('bob', 'a1', 1)], nextAckId: 'a1', count: 2, total: 3 },
-      ),
-    )
-    im.respond('fetchGroupUnreadMembers', () => ok({ members: [{ userId: 'dave', displayName: 'Dave' }] }))
-    const wrapper = createTestApp('en').mount(ReadersDialog, { message })
-    await flushPromises()
+    const wrapper = createTestApp('en').mount(MessageBubble, { message, isGroup: true })
+    const reads = () => wrapper.get('[data-testid="message-group-reads"]')
+    expect(reads().text()).toBe('2 of 3 read')
+    expect(reads().attributes('data-all-read')).toBe('false')
 
-    const readers = () =>
-      wrapper.findAll('[data-testid="reader-item"]').map((r) => r.attributes('data-user-id'))
-    expect(wrapper.get('[data-testid="readers-summary"]').text()).toBe('2 of 3 read')
-    expect(readers()).toEqual(['bob'])
-    expect(wrapper.get('[data-testid="unread-member-item"]').text()).toContain('Dave')
+    await wrapper.setProps({ message: { ...message, groupAckCount: 3 } })
+    expect(reads().text()).toBe('Read by everyone')
+    expect(reads().attributes('data-all-read')).toBe('true')
 
-    await wrapper.get('button.btn--small').trigger('click')
-    await flushPromises()
-    expect(readers()).toEqual(['bob', 'carol'])
-    expect(im.callsOf('fetchGroupReadAcks')[1]).toEqual([message.messageUId, 50, 'a1'])
+    // Nobody could read it (everyone else left before it was sent): never "everyone".
+    await wrapper.setProps({ message: { ...message, groupAckCount: 0, groupMemberCount: 0 } })
+    expect(reads().text()).toBe('0 of 0 read')
+    expect(reads().attributes('data-all-read')).toBe('false')
+  })
+
+  it('does the same for a RongCloud request, in both languages', () => {
+    const request = (readCount: number) =>
+      makeSent({
+        conversation: groupChat,
+        readReceiptInfo: { isReceiptRequestMessage: true, hasRespond: false, readCount, totalCount: 2 },
+      })
+    const en = createTestApp('en').mount(MessageBubble, { message: request(2), isGroup: true })
+    expect(en.get('[data-testid="message-group-reads"]').text()).toBe('Read by everyone')
+    const zh = createTestApp('zh-CN').mount(MessageBubble, { message: request(2), isGroup: true })
+    expect(zh.get('[data-testid="message-group-reads"]').text()).toBe('全部已读')
+    const partly = createTestApp('en').mount(MessageBubble, { message: request(1), isGroup: true })
+    expect(partly.get('[data-testid="message-group-reads"]').attributes('data-all-read')).toBe('false')
+  })
+
+  it('follows messageStatusChanged through the messages store', async () => {
+    const message = makeSent({ conversation: groupChat, isNeedGroupAck: true, groupMemberCount: 2 })
+    im.respond('getHistoryMessages', () => ok({ list: [message], hasMore: false }))
+    createTestApp('en')
+    const store = useMessagesStore()
+    store.start()
+    await store.open(groupChat)
+    im.emit('messageStatusChanged', [{ ...message, groupAckCount: 2 }])
+    const stored = store.get(groupChat)?.list[0]
+    expect(stored && groupReadCounts(stored)).toEqual({ count: 2, total: 2 })
+    // A stale copy cannot lower the count.
+    im.emit('messageStatusChanged', [{ ...message, groupAckCount: 1 }])
+    expect(store.get(groupChat)?.list[0]?.groupAckCount).toBe(2)
   })
 })

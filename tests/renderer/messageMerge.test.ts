@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Message } from '../../src/shared/model'
+import { applyReceipt, type ReceiptState } from '../../src/shared/receiptState'
 import { compareMessages, mergeMessage, receiptState, upsertMessage } from '@renderer/lib/messages'
 import { makeMessage, makeSent } from './fixtures'
 
@@ -38,8 +39,30 @@ describe('mergeMessage', () => {
         const best = Math.max(...copies.map((c) => RANK[receiptState(c)]))
         expect(RANK[receiptState(merged)]).toBe(best)
         if (merged.isReceiverRead) expect(merged.isDelivered).toBe(true)
+        // The same answer as the shared rule folded over every receipt the copies carry.
+        let state: ReceiptState = { deliveredAt: null, readAt: null }
+        for (const copy of copies) {
+          if (copy.deliveredTime !== null)
+            state = applyReceipt(state, { kind: 'delivered', at: copy.deliveredTime })
+          if (copy.readTime !== null) state = applyReceipt(state, { kind: 'read', at: copy.readTime })
+        }
+        expect({ deliveredAt: merged.deliveredTime, readAt: merged.readTime }).toEqual(state)
+        if (merged.readTime !== null) expect(merged.deliveredTime).toBeLessThanOrEqual(merged.readTime)
       }),
     )
+  })
+
+  it('reads imply delivery, at the read time when no earlier delivery is known', () => {
+    const base = makeSent({ seq: 7 })
+    const read = { ...base, isDelivered: true, deliveredTime: null, isReceiverRead: true, readTime: 30 }
+    const delivered = { ...base, isDelivered: true, deliveredTime: 50 }
+    expect(mergeMessage(base, read)).toMatchObject({ isDelivered: true, deliveredTime: 30, readTime: 30 })
+    // A delivery reported later than the read cannot make delivery come after reading.
+    expect(mergeMessage(read, delivered)).toMatchObject({
+      deliveredTime: 30,
+      readTime: 30,
+      isReceiverRead: true,
+    })
   })
 
   it('keeps the earliest receipt times and a message read once read', () => {

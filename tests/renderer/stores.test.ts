@@ -279,4 +279,34 @@ describe('groups store', () => {
     im.respond('removeGroupMembers', () => ({ code: Code.PERMISSION_DENIED, msg: 'denied' }))
     expect((await store.removeMembers('g_team', [PEER])).code).toBe(Code.PERMISSION_DENIED)
   })
+
+  it('loads the group info, and keeps a groupChanged that arrives while it loads', async () => {
+    await signedIn()
+    const store = useGroupsStore()
+    store.start()
+    const info = makeGroupInfo({ myRole: 'owner' })
+    im.respond('getGroupInfo', () => ok(info))
+    await store.loadInfo('g_team')
+    expect(store.info('g_team')).toEqual(info)
+
+    const newer = { ...info, receiptSettings: { ...info.receiptSettings, enabled: false } }
+    let answer: (value: ReturnType<typeof ok<typeof info>>) => void = () => undefined
+    im.respond('getGroupInfo', () => new Promise((resolve) => (answer = resolve)))
+    const loading = store.loadInfo('g_team')
+    im.emit('groupChanged', { groupId: 'g_team', group: newer })
+    answer(ok(info))
+    await loading
+    expect(store.info('g_team')?.receiptSettings.enabled).toBe(false)
+  })
+
+  it('saves receipt settings and keeps the answer as the group info', async () => {
+    await signedIn()
+    const store = useGroupsStore()
+    const info = makeGroupInfo({ myRole: 'owner' })
+    const saved = { ...info, receiptSettings: { ...info.receiptSettings, maxGroupSize: 20 } }
+    im.respond('setGroupReceiptSettings', () => ok(saved))
+    expect((await store.setReceiptSettings('g_team', { maxGroupSize: 20 })).code).toBe(0)
+    expect(im.callsOf('setGroupReceiptSettings')).toEqual([['g_team', { maxGroupSize: 20 }]])
+    expect(store.info('g_team')).toEqual(saved)
+  })
 })

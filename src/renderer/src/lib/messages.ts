@@ -1,4 +1,5 @@
-import type { Message, ReadReceiptInfo } from '../../../shared/model'
+import type { GroupReceiptSettings, GroupRole, Message, ReadReceiptInfo } from '../../../shared/model'
+import { applyReceipt, type ReceiptState as ReceiptTimes } from '../../../shared/receiptState'
 
 export type ReceiptState = 'sending' | 'failed' | 'sent' | 'delivered' | 'read'
 
@@ -37,34 +38,41 @@ function mergeReadReceiptInfo(current: ReadReceiptInfo, incoming: ReadReceiptInf
   return merged
 }
 
+const NO_RECEIPTS: ReceiptTimes = { deliveredAt: null, readAt: null }
+
+/** Feeds the receipt times one copy of a message carries through the shared monotonic rule. */
+function withReceiptsOf(state: ReceiptTimes, message: Message): ReceiptTimes {
+  let next = state
+  if (message.deliveredTime !== null)
+    next = applyReceipt(next, { kind: 'delivered', at: message.deliveredTime })
+  if (message.readTime !== null) next = applyReceipt(next, { kind: 'read', at: message.readTime })
+  return next
+}
+
 /**
  * Combines two copies of one message so that its state never goes backwards, whatever order the
  * copies arrive in: a late "sending" copy (the sendMessage answer after the "sent" event) must not
- * undo "sent", and a receipt once seen stays seen. The one place this rule lives in the renderer.
+ * undo "sent", and a receipt once seen stays seen. Delivered/read times go through `applyReceipt`
+ * (src/shared/receiptState.ts), the rule the engine applies too: earliest time wins, read implies
+ * delivered.
  */
 export function mergeMessage(current: Message, incoming: Message): Message {
   const keepSent = current.status === 'sent' && incoming.status !== 'sent'
   const base = keepSent ? { ...incoming, ...pickSentFields(current) } : incoming
-  const isReceiverRead = current.isReceiverRead || incoming.isReceiverRead
-  const readTime = earliest(current.readTime, incoming.readTime)
+  const receipts = withReceiptsOf(withReceiptsOf(NO_RECEIPTS, current), incoming)
+  // A flag without its time (never sent by the engine, but cheap to honour) still never turns off.
+  const isReceiverRead = receipts.readAt !== null || current.isReceiverRead || incoming.isReceiverRead
   return {
     ...base,
-    // Read implies delivered.
-    isDelivered: current.isDelivered || incoming.isDelivered || isReceiverRead,
-    deliveredTime: earliest(current.deliveredTime, incoming.deliveredTime) ?? readTime,
+    isDelivered:
+      receipts.deliveredAt !== null || isReceiverRead || current.isDelivered || incoming.isDelivered,
+    deliveredTime: receipts.deliveredAt,
     isReceiverRead,
-    readTime,
+    readTime: receipts.readAt,
     isUnread: current.isUnread && incoming.isUnread,
     groupAckCount: Math.max(current.groupAckCount, incoming.groupAckCount),
     readReceiptInfo: mergeReadReceiptInfo(current.readReceiptInfo, incoming.readReceiptInfo),
   }
-}
-
-/** Receipt times are the first time a step was seen: copies that disagree resolve to the earlier one. */
-function earliest(a: number | null, b: number | null): number | null {
-  if (a === null) return b
-  if (b === null) return a
-  return Math.min(a, b)
 }
 
 function pickSentFields(message: Message): Pick<Message, 'status' | 'messageUId' | 'seq' | 'sentTime'> {
@@ -102,4 +110,48 @@ export function upsertMessage(list: Message[], incoming: Message): Message {
   while (position > 0 && compareMessages(list[position - 1], stored) > 0) position -= 1
   list.splice(position, 0, stored)
   return stored
+}
+
+// A type, not an interface: vue-i18n takes it as named interpolation values.
+export type GroupReadCounts = {
+  /** Members who read it. */
+  count: number
+  /** Members who could read it when it was sent (the sender excluded). */
+  total: number
+}
+
+/**
+ * "n of m read" of a group message that asked for receipts, either way: Easemob isNeedGroupAck
+ * (groupAckCount / groupMemberCount) or a RongCloud request (readReceiptInfo, sender side).
+ * Null when the message did not ask, or its counts are not known here.
+ */
+export function groupReadCounts(message: Message): GroupReadCounts | null {
+  if (message.isNeedGroupAck) return { count: message.groupAckCount, total: message.groupMemberCount }
+  const info = message.readReceiptInfo
+  if (info.isReceiptRequestMessage && info.totalCount !== undefined) {
+    return { count: info.readCount ?? Object.keys(info.readerList ?? {}).length, total: info.totalCount }
+  }
+  return null
+}
+
+/** "Read by everyone" is said only when every member who could read it has: never of an empty set. */
+export function isReadByEveryone(counts: GroupReadCounts): boolean {
+  return counts.total > 0 && counts.count === counts.total
+}
+
+export type ReceiptRefusal = 'GROUP_ACK_DISABLED' | 'GROUP_ACK_NOT_ALLOWED' | 'GROUP_TOO_LARGE'
+
+/**
+ * Why I may not ask this group for read receipts (SPEC E8), in the server's order; null when I may.
+ * `memberCount` is the group's current size, me included. The server still has the last word.
+ */
+export function receiptRequestRefusal(
+  settings: GroupReceiptSettings,
+  role: GroupRole | undefined,
+  memberCount: number,
+): ReceiptRefusal | null {
+  if (!settings.enabled) return 'GROUP_ACK_DISABLED'
+  if (settings.whoMayRequest === 'ownerAndAdmins' && role === 'member') return 'GROUP_ACK_NOT_ALLOWED'
+  if (memberCount > settings.maxGroupSize) return 'GROUP_TOO_LARGE'
+  return null
 }

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { shallowReactive } from 'vue'
 import { Code, type Result } from '../../../shared/codes'
-import type { GroupInfo, GroupMember, GroupRole } from '../../../shared/model'
+import type { GroupInfo, GroupMember, GroupReceiptSettings, GroupRole } from '../../../shared/model'
 import { callIm } from '../lib/im'
 import { useSessionStore } from './session'
 
@@ -49,6 +49,15 @@ export const useGroupsStore = defineStore('groups', () => {
     return result
   }
 
+  /** The group as the engine knows it (name, my role, effective receipt settings); groupChanged keeps it. */
+  async function loadInfo(groupId: string): Promise<Result<GroupInfo>> {
+    const known = infoById.get(groupId)
+    const result = await callIm(() => window.im.getGroupInfo(groupId))
+    // A groupChanged that arrived meanwhile is newer than this answer.
+    if (result.code === 0 && infoById.get(groupId) === known) setInfo(result.data)
+    return result
+  }
+
   function members(groupId: string): GroupMember[] | undefined {
     return membersById.get(groupId)
   }
@@ -78,6 +87,16 @@ export const useGroupsStore = defineStore('groups', () => {
       setInfo(result.data)
       await loadMembers(groupId)
     }
+    return result
+  }
+
+  /** Owner only (SPEC E8): overrides some of the group's receipt limits; the rest stay as they are. */
+  async function setReceiptSettings(
+    groupId: string,
+    settings: Partial<GroupReceiptSettings>,
+  ): Promise<Result<GroupInfo>> {
+    const result = await callIm(() => window.im.setGroupReceiptSettings(groupId, settings))
+    if (result.code === 0) setInfo(result.data)
     return result
   }
 
@@ -141,6 +160,7 @@ export const useGroupsStore = defineStore('groups', () => {
     start,
     stop,
     loadMembers,
+    loadInfo,
     members,
     info,
     hasLeft,
@@ -150,6 +170,7 @@ export const useGroupsStore = defineStore('groups', () => {
     addMembers,
     removeMembers,
     setRole,
+    setReceiptSettings,
     leave,
     fetchReadAcks,
     fetchUnreadMembers,
