@@ -277,9 +277,10 @@ export class LocalStore {
       unsent: db.prepare<[string, string], MessageRow>(
         `SELECT * FROM messages WHERE conv_type = ? AND target_id = ? AND seq IS NULL ORDER BY local_id DESC`,
       ),
-      pendingForUid: db.prepare<[string], { kind: ReceiptKind | 'request'; by_user: string; at: number }>(
-        'SELECT kind, by_user, at FROM pending_receipts WHERE message_uid = ?',
-      ),
+      pendingForUid: db.prepare<
+        [string],
+        { kind: ReceiptKind | 'request' | 'readers'; by_user: string; at: number }
+      >('SELECT kind, by_user, at FROM pending_receipts WHERE message_uid = ?'),
       pendingAny: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM pending_receipts'),
       pendingDelete: db.prepare<[string]>('DELETE FROM pending_receipts WHERE message_uid = ?'),
       pendingInsert: db.prepare<[string, string, string, number]>(
@@ -720,6 +721,10 @@ export class LocalStore {
       if (p.kind === 'request') {
         this.s.setRequested.run(p.at, row.local_id)
         row = this.s.byLocalId.get(row.local_id)
+      } else if (p.kind === 'readers') {
+        if (row.direction !== 1) continue
+        this.s.setAckCount.run(this.s.readerCount.get(uid)?.n ?? 0, row.local_id)
+        row = this.s.byLocalId.get(row.local_id)
       } else row = this.applyReceiptToRow(row, p.kind, p.at) ?? row
     }
     this.s.pendingDelete.run(uid)
@@ -744,8 +749,14 @@ export class LocalStore {
     serverCount = 0,
   ): MessageRow | undefined {
     const row = this.s.byUid.get(uid)
-    if (!row || row.direction !== 1) return undefined
+    if (row && row.direction !== 1) return undefined
     for (const r of readers) this.s.readerInsert.run(uid, r.userId, r.at)
+    if (!row) {
+      // My message whose server id is not known here yet (the reply to its send is still on the way,
+      // or it was sent from another device): the readers are kept and counted when it arrives.
+      this.s.pendingInsert.run(uid, 'readers', '', 0)
+      return undefined
+    }
     const count = Math.max(serverCount, this.s.readerCount.get(uid)?.n ?? 0)
     if (count <= row.group_ack_count) return undefined
     this.s.setAckCount.run(count, row.local_id)
