@@ -12,6 +12,10 @@ function chromiumPath(): string | undefined {
  * downloaded). IM_E2E_HOST=electron runs the same specs with `_electron.launch` where an Electron
  * binary exists. Each test gets a fresh server and fresh profiles (see e2e/fixtures.ts).
  */
+if (process.env.IM_E2E_HOST === 'electron' && !existsSync('node_modules/electron/path.txt')) {
+  console.log('IM_E2E_HOST=electron: no Electron binary exists on this machine, so every spec is skipped.')
+}
+
 export default defineConfig({
   testDir: 'e2e',
   // Every test starts a server, several engines and browser contexts: on two cores, one at a time.

@@ -73,6 +73,10 @@ export const test = base.extend<Fixtures>({
   },
 
   account: async ({ serverUrl, browser }, use, testInfo) => {
+    testInfo.skip(
+      HOST === 'electron' && !electronPath(),
+      'IM_E2E_HOST=electron, but no Electron binary exists on this machine: the Electron run is skipped.',
+    )
     const started: (() => Promise<void>)[] = []
     await use(async (name, options = {}) => {
       const profileDir = options.profileDir ?? mkdtempSync(join(tmpdir(), `im-e2e-${name}-`))
@@ -104,15 +108,6 @@ export const test = base.extend<Fixtures>({
     })
     for (const s of started.reverse()) await s()
   },
-})
-
-test.beforeAll(() => {
-  if (HOST === 'electron' && !electronPath()) {
-    test.skip(
-      true,
-      'IM_E2E_HOST=electron, but no Electron binary exists on this machine: the Electron run is skipped.',
-    )
-  }
 })
 
 export { expect }
