@@ -16,7 +16,6 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { expect } from 'vitest'
-import type { RunningServer } from '../../src/server/server'
 import { eventNames } from '../../src/shared/ipc'
 import type { Conversation, Message } from '../../src/shared/model'
 import { data, signIn, tempDir, type Device } from '../integration/harness'
@@ -39,16 +38,6 @@ export interface BurstReport {
   groupAcksOnServer: number
   readMarksOnServer: number
   ms: { burstToKill: number; restartToConverged: number; total: number }
-}
-
-function asRunning(server: ServerProcess): RunningServer {
-  return {
-    url: server.url,
-    httpUrl: server.url.replace(/^ws/, 'http').replace(/\/ws$/, ''),
-    host: '127.0.0.1',
-    port: server.port,
-    close: () => server.stop(),
-  }
 }
 
 /**
@@ -234,7 +223,7 @@ export async function serverKillBurst(options: BurstOptions): Promise<BurstRepor
   try {
     const names = Array.from({ length: options.users }, (_, i) => `burst${i}`)
     const devices: Device[] = []
-    for (const name of names) devices.push(await signIn(asRunning(server), name))
+    for (const name of names) devices.push(await signIn(server, name))
     for (const d of devices)
       data(await d.dispatch('updateSettings', [{ requireDeliveryAck: true, requireReadAck: true }]))
     const group = data<{ groupId: string }>(

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Engine } from '../../src/main/engine/engine'
+import { Engine, type EngineOptions } from '../../src/main/engine/engine'
 import { createDispatcher, createHandlerTable, type Dispatch } from '../../src/main/engine/handlers'
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server'
 import { eventNames, type IpcEvents } from '../../src/shared/ipc'
@@ -50,7 +50,11 @@ export interface Device {
   stop(): Promise<void>
 }
 
-export function openDevice(profileDir: string, serverUrl: string): Device {
+export function openDevice(
+  profileDir: string,
+  serverUrl: string,
+  options: Partial<EngineOptions> = {},
+): Device {
   const engine = new Engine({
     profileDir,
     host: 'headless',
@@ -58,6 +62,7 @@ export function openDevice(profileDir: string, serverUrl: string): Device {
     defaultServerUrl: serverUrl,
     backoff: { minMs: 20, maxMs: 200 },
     requestTimeoutMs: 5000,
+    ...options,
   })
   const dispatch = createDispatcher(createHandlerTable(engine))
   let stopped = false
@@ -124,11 +129,12 @@ export function openDevice(profileDir: string, serverUrl: string): Device {
 
 /** Registers (if needed) and signs in `userId` on a fresh profile; resolves once synced and connected. */
 export async function signIn(
-  server: RunningServer,
+  server: Pick<RunningServer, 'url'>,
   userId: string,
   profileDir = tempDir(userId),
+  options: Partial<EngineOptions> = {},
 ): Promise<Device> {
-  const device = openDevice(profileDir, server.url)
+  const device = openDevice(profileDir, server.url, options)
   const password = `${userId}-password`
   const reg = await device.dispatch('register', [{ serverUrl: server.url, userId, password }])
   if (reg.code !== 0 && reg.code !== 2003) throw new Error(`register ${userId}: ${reg.msg}`)
@@ -140,8 +146,12 @@ export async function signIn(
 }
 
 /** Reopens an existing profile (an app restart); resolves once synced and connected. */
-export async function reopen(profileDir: string, server: { url: string }): Promise<Device> {
-  const device = openDevice(profileDir, server.url)
+export async function reopen(
+  profileDir: string,
+  server: { url: string },
+  options: Partial<EngineOptions> = {},
+): Promise<Device> {
+  const device = openDevice(profileDir, server.url, options)
   const connected = device.until('connected', () => device.engine.connectionState.state === 'connected')
   device.engine.start()
   await connected
