@@ -142,6 +142,8 @@ export const Message = z.object({
   /** Per-conversation sequence number, null until sent. */
   seq: z.number().int().nullable(),
   status: MessageStatus,
+  /** Why the server refused it, when status is 'failed' (a code of codes.ts and its words). */
+  failure: z.object({ code: z.number().int(), msg: z.string() }).optional(),
   isDelivered: z.boolean(),
   deliveredTime: z.number().nullable(),
   isReceiverRead: z.boolean(),

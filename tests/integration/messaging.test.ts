@@ -61,6 +61,23 @@ describe('single chat', () => {
   })
 })
 
+describe('refusals', () => {
+  it('marks a message the server refuses as failed, with the reason, and sends it no more', async () => {
+    const server = await testServer()
+    const alice = await signIn(server, 'alice')
+    const sent = data<Message>(
+      await alice.dispatch('sendMessage', [{ type: 'private', targetId: 'ghost' }, text('boo')]),
+    )
+    const [failed] = await alice.next('messageStatusChanged', (ms) =>
+      ms.some((m) => m.messageId === sent.messageId),
+    )
+    expect(failed).toMatchObject({ status: 'failed', failure: { code: 2004 } })
+    expect(alice.engine.store?.outboxSize()).toBe(0)
+    const [again] = await history(alice, { type: 'private', targetId: 'ghost' })
+    expect(again).toMatchObject({ status: 'failed', failure: { code: 2004 } })
+  })
+})
+
 describe('group chat', () => {
   it('fans a message out to every member, with roles and permissions enforced', async () => {
     const server = await testServer()

@@ -660,7 +660,7 @@ export class Engine extends EventEmitter<EventArgs> {
       s.store.countAttempt(row.id)
       return false
     }
-    const failed = s.store.markFailed(localId)
+    const failed = s.store.markFailed(localId, res.code, res.msg)
     s.store.removeFromOutbox([row.id])
     if (failed) this.emit('messageStatusChanged', [s.store.toMessage(failed)])
     return true

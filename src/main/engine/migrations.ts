@@ -62,6 +62,9 @@ export const engineMigrations: readonly Migration[] = [
           is_receipt_request INTEGER NOT NULL DEFAULT 0,
           has_respond INTEGER NOT NULL DEFAULT 0,
           receipt_request_at INTEGER,
+          -- why the server refused the message (status 'failed'): a result code and its words
+          fail_code INTEGER,
+          fail_reason TEXT,
           -- client ids are chosen by each sender, so they are unique per sender only
           UNIQUE (sender_id, client_msg_id)
         ) STRICT;

@@ -43,6 +43,8 @@ export interface MessageRow {
   is_receipt_request: number
   has_respond: number
   receipt_request_at: number | null
+  fail_code: number | null
+  fail_reason: string | null
 }
 
 interface ConversationRow {
@@ -108,6 +110,7 @@ export function rowToMessage(row: MessageRow, readers?: Record<string, number>):
     isNeedGroupAck: row.is_need_group_ack === 1,
     groupAckCount: row.group_ack_count,
     groupMemberCount: row.member_count,
+    ...(row.fail_code !== null ? { failure: { code: row.fail_code, msg: row.fail_reason ?? '' } } : {}),
     readReceiptInfo: {
       isReceiptRequestMessage: row.is_receipt_request === 1,
       hasRespond: row.has_respond === 1,
@@ -149,6 +152,16 @@ type SummaryRow = {
   c_unread_count: number
   c_updated_at: number
   known_name: string | null
+}
+
+/** What one storeServerMessages batch does to a conversation. */
+interface TouchedConversation {
+  c: Conversation
+  readSeq: number
+  unread: number
+  newestSeq: number
+  newestLocalId: number
+  at: number
 }
 
 /** Reader lists carried on history messages stop here; the reader panel pages through the rest. */
@@ -255,7 +268,9 @@ export class LocalStore {
            need_delivery_ack = :needDeliveryAck, need_read_ack = :needReadAck, member_count = :memberCount
          WHERE local_id = :localId`,
       ),
-      markFailed: db.prepare<[number]>(`UPDATE messages SET status = 'failed' WHERE local_id = ?`),
+      markFailed: db.prepare<[number, string, number]>(
+        `UPDATE messages SET status = 'failed', fail_code = ?, fail_reason = ? WHERE local_id = ?`,
+      ),
       setReceipt: db.prepare<[number | null, number | null, number]>(
         'UPDATE messages SET delivered_at = ?, read_at = ? WHERE local_id = ?',
       ),
@@ -541,13 +556,18 @@ export class LocalStore {
     if (messages.length === 0) return batch
     const checkPending = (this.s.pendingAny.get()?.n ?? 0) > 0
     this.db.transaction(() => {
-      const touched = new Map<string, Conversation>()
+      // Per conversation: its read mark (for unread flags) and what the batch adds, written once at
+      // the end (last_seq, unread_count, last message, updated_at) instead of once per message.
+      const touched = new Map<string, TouchedConversation>()
       for (const m of messages) {
         const c = conversationOf(me, m)
         const k = key(c.type, c.targetId)
-        if (!touched.has(k)) {
+        let t = touched.get(k)
+        if (!t) {
           this.ensureConversation(c, '', now)
-          touched.set(k, c)
+          const readSeq = this.s.convGet.get(c.type, c.targetId)?.read_seq ?? 0
+          t = { c, readSeq, unread: 0, newestSeq: 0, newestLocalId: 0, at: 0 }
+          touched.set(k, t)
         }
         const mine = m.senderId === me
         if (mine) {
@@ -576,8 +596,8 @@ export class LocalStore {
             continue
           }
         }
-        const conv = this.s.convGet.get(c.type, c.targetId)
-        const unread = !mine && m.seq > (conv?.read_seq ?? 0) ? 1 : 0
+        const unread = !mine && m.seq > t.readSeq ? 1 : 0
+        const content = JSON.stringify(m.content)
         const info = this.s.insertMessage.run({
           clientMsgId: m.clientMsgId,
           messageUId: m.messageUId,
@@ -587,7 +607,7 @@ export class LocalStore {
           seq: m.seq,
           senderId: m.senderId,
           direction: mine ? 1 : 2,
-          content: JSON.stringify(m.content),
+          content,
           sentAt: m.sentAt,
           status: 'sent',
           isUnread: unread,
@@ -598,23 +618,65 @@ export class LocalStore {
         })
         if (info.changes === 0) continue
         const localId = Number(info.lastInsertRowid)
-        this.s.convAfterInsert.run({
-          seq: m.seq,
-          unread,
-          localId,
-          at: m.sentAt,
-          type: c.type,
-          targetId: c.targetId,
-        })
+        t.unread += unread
+        t.at = Math.max(t.at, m.sentAt)
+        if (m.seq > t.newestSeq) {
+          t.newestSeq = m.seq
+          t.newestLocalId = localId
+        }
         if (!mine && m.convType === 'private' && m.needDeliveryAck) {
           this.s.outboxInsert.run('ackDelivered', m.messageUId, '{}', now)
         }
-        if (checkPending) this.applyPendingReceipts(m.messageUId, batch)
-        const row = this.s.byLocalId.get(localId)
-        if (row) batch.inserted.push(rowToMessage(row))
+        if (checkPending) {
+          this.applyPendingReceipts(m.messageUId, batch)
+          const row = this.s.byLocalId.get(localId)
+          if (row) batch.inserted.push(rowToMessage(row))
+          continue
+        }
+        // Exactly the row just inserted (every other column has its default), without reading it back.
+        batch.inserted.push(
+          rowToMessage({
+            local_id: localId,
+            client_msg_id: m.clientMsgId,
+            message_uid: m.messageUId,
+            conv_type: c.type,
+            target_id: c.targetId,
+            channel_id: m.channelId,
+            seq: m.seq,
+            sender_id: m.senderId,
+            direction: mine ? 1 : 2,
+            content,
+            sent_at: m.sentAt,
+            status: 'sent',
+            is_unread: unread,
+            need_delivery_ack: m.needDeliveryAck ? 1 : 0,
+            need_read_ack: m.needReadAck ? 1 : 0,
+            is_need_group_ack: m.isNeedGroupAck ? 1 : 0,
+            member_count: m.memberCount,
+            delivered_at: null,
+            read_at: null,
+            group_ack_count: 0,
+            is_receipt_request: 0,
+            has_respond: 0,
+            receipt_request_at: null,
+            fail_code: null,
+            fail_reason: null,
+          } as MessageRow),
+        )
       }
-      for (const [k, c] of touched) {
-        this.advanceSynced(c)
+      for (const [k, t] of touched) {
+        if (t.newestLocalId !== 0) {
+          // The same update as one per message: max seq, summed unread, newest message, latest time.
+          this.s.convAfterInsert.run({
+            seq: t.newestSeq,
+            unread: t.unread,
+            localId: t.newestLocalId,
+            at: t.at,
+            type: t.c.type,
+            targetId: t.c.targetId,
+          })
+        }
+        this.advanceSynced(t.c)
         batch.conversations.add(k)
       }
     })()
@@ -644,8 +706,8 @@ export class LocalStore {
     return this.s.byLocalId.get(localId)
   }
 
-  markFailed(localId: number): MessageRow | undefined {
-    this.s.markFailed.run(localId)
+  markFailed(localId: number, code: number, reason: string): MessageRow | undefined {
+    this.s.markFailed.run(code, reason, localId)
     return this.s.byLocalId.get(localId)
   }
 
