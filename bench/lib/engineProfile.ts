@@ -3,7 +3,8 @@
  * and the reconnect backoff is long, so the engine's operations run exactly as the IPC handlers
  * call them, with nothing else competing.
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Engine } from '../../src/main/engine/engine'
 import { Profile } from '../../src/main/engine/profile'
 
@@ -32,4 +33,27 @@ export function openOfflineEngine(profileDir: string): Engine {
   })
   engine.start()
   return engine
+}
+
+/** A profile folder signed in as a seeded account (its device id must be the session's). */
+export function writeSignedInProfile(
+  profileDir: string,
+  account: { userId: string; token: string; deviceId: string },
+  serverUrl: string,
+): void {
+  mkdirSync(profileDir, { recursive: true })
+  writeFileSync(
+    join(profileDir, 'profile.json'),
+    JSON.stringify({
+      version: 1,
+      deviceId: account.deviceId,
+      session: {
+        serverUrl,
+        userId: account.userId,
+        displayName: account.userId,
+        token: account.token,
+        expiresAt: Date.now() + 24 * 3600 * 1000,
+      },
+    }),
+  )
 }

@@ -42,6 +42,18 @@ export function messageUid(n: number): string {
   return `${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}`
 }
 
+const UID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+
+/** A random messageUId like the server's (uniform characters, so index inserts land anywhere). */
+export function randomUid(r: () => number): string {
+  let s = ''
+  for (let i = 0; i < 16; i++) {
+    if (i > 0 && i % 4 === 0) s += '-'
+    s += UID_CHARS[Math.floor(r() * 36)] as string
+  }
+  return s
+}
+
 function text(r: () => number): string {
   const n = 3 + Math.floor(r() * 14)
   const w: string[] = []

@@ -1,0 +1,101 @@
+/**
+ * A lean protocol client for load generation: one WebSocket per simulated device, requests matched
+ * to replies by id, pushes to a callback. It speaks the same frames as the engine but keeps no
+ * SQLite and validates nothing, so one process can drive thousands of devices.
+ */
+import WebSocket from 'ws'
+import { DEVICE_HEADER } from '../../src/shared/protocol'
+import type { Account } from './server'
+
+export interface Reply {
+  code: number
+  msg?: string
+  data?: unknown
+}
+
+export interface Push {
+  type: 'push'
+  event: string
+  data: Record<string, unknown>
+  eventSeq?: number
+}
+
+export class WireClient {
+  private nextId = 1
+  private readonly pending = new Map<number, (r: Reply) => void>()
+  onPush: (p: Push) => void = () => undefined
+  sentFrames = 0
+  receivedFrames = 0
+
+  private constructor(
+    readonly account: Account,
+    private readonly ws: WebSocket,
+  ) {
+    ws.on('message', (raw) => {
+      this.receivedFrames++
+      const frame = JSON.parse(raw.toString()) as { type: string; id?: number } & Reply & Push
+      if (frame.type === 'push') this.onPush(frame)
+      else if (frame.id !== undefined && frame.id !== null) {
+        const p = this.pending.get(frame.id)
+        this.pending.delete(frame.id)
+        p?.(frame)
+      }
+    })
+  }
+
+  static connect(url: string, account: Account): Promise<WireClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, {
+        headers: { authorization: `Bearer ${account.token}`, [DEVICE_HEADER]: account.deviceId },
+        perMessageDeflate: false,
+      })
+      ws.once('open', () => resolve(new WireClient(account, ws)))
+      ws.once('error', reject)
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
+    })
+  }
+
+  request(op: string, data: unknown): Promise<Reply> {
+    const id = this.nextId++
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve)
+      this.sentFrames++
+      this.ws.send(JSON.stringify({ id, op, data }))
+    })
+  }
+
+  /** Resolves with the reply data; throws on a non-zero code. */
+  async call<T>(op: string, data: unknown): Promise<T> {
+    const r = await this.request(op, data)
+    if (r.code !== 0) throw new Error(`${this.account.userId} ${op}: ${r.code} ${r.msg ?? ''}`)
+    return r.data as T
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve()
+      this.ws.once('close', () => resolve())
+      this.ws.close()
+    })
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      for (;;) {
+        const i = next++
+        if (i >= items.length) return
+        out[i] = await fn(items[i] as T, i)
+      }
+    }),
+  )
+  return out
+}
