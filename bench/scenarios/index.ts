@@ -2,5 +2,6 @@ import type { Scenario } from '../lib/types'
 import { s1Store } from './s1Store'
 import { s2Ingest } from './s2Ingest'
 import { s3ReceiptTraffic } from './s3ReceiptTraffic'
+import { s4GroupReaders } from './s4GroupReaders'
 
-export const scenarios: Scenario[] = [s1Store, s2Ingest, s3ReceiptTraffic]
+export const scenarios: Scenario[] = [s1Store, s2Ingest, s3ReceiptTraffic, s4GroupReaders]
