@@ -62,6 +62,7 @@ export default tseslint.config(
       'e2e/**/*.ts',
       'scripts/**/*.{js,mjs}',
       'bench/**/*.ts',
+      'soak/**/*.ts',
       '*.config.{ts,js}',
     ],
     languageOptions: { globals: { ...globals.node } },

@@ -1,0 +1,161 @@
+/**
+ * npm run soak [-- --clients 2000 --duration 300 --generators 2 --skip-load]
+ *
+ * The long runs, each bounded, one after the other:
+ * 1. the fuzz properties of the test suite with FUZZ_RUNS=100000 (vitest.soak.config.ts), and the
+ *    server SIGKILLed in the middle of 10,000 messages and receipts (soak/serverKill.soak.ts);
+ * 2. the load test: 2,000 clients for 5 minutes (soak/load.ts).
+ * Writes the figures to bench/results/soak.md and exits non-zero if anything failed.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '2000' },
+    duration: { type: 'string', default: '300' },
+    generators: { type: 'string', default: '2' },
+    'fuzz-runs': { type: 'string', default: '100000' },
+    'skip-load': { type: 'boolean', default: false },
+  },
+})
+
+const root = join(import.meta.dirname, '..')
+const work = mkdtempSync(join(tmpdir(), 'im-soak-'))
+const vitestJson = join(work, 'vitest.json')
+const burstJsonl = join(work, 'burst.jsonl')
+const loadJson = join(work, 'load.json')
+const started = new Date()
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}): number {
+  process.stderr.write(`soak: ${cmd} ${args.join(' ')}\n`)
+  return spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1
+}
+
+const fuzzStatus = run(
+  join(root, 'node_modules/.bin/vitest'),
+  [
+    'run',
+    '-c',
+    'vitest.soak.config.ts',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${vitestJson}`,
+  ],
+  { FUZZ_RUNS: values['fuzz-runs'], SOAK_REPORT: burstJsonl },
+)
+const loadStatus = values['skip-load']
+  ? 0
+  : run(process.execPath, [
+      '--import',
+      'tsx',
+      join(root, 'soak/load.ts'),
+      '--clients',
+      values.clients,
+      '--duration',
+      values.duration,
+      '--generators',
+      values.generators,
+      '--json',
+      loadJson,
+    ])
+
+interface VitestReport {
+  numPassedTests: number
+  numFailedTests: number
+  testResults: { name: string; assertionResults: { title: string; status: string; duration?: number }[] }[]
+}
+
+const lines: string[] = [
+  '# Soak results',
+  '',
+  `Command: \`npm run soak${values['skip-load'] ? ' -- --skip-load' : ''}\` (soak/run.ts), ${started.toISOString()}, ` +
+    `${Math.round((Date.now() - started.getTime()) / 1000)} s in all.`,
+  `Machine: Node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; ` +
+    'server, load generators and engines share it.',
+  '',
+  `## Fuzzing and the 10,000-message server kill (FUZZ_RUNS=${values['fuzz-runs']})`,
+  '',
+]
+if (existsSync(vitestJson)) {
+  const report = JSON.parse(readFileSync(vitestJson, 'utf8')) as VitestReport
+  lines.push('| file | test | status | seconds |', '|---|---|---|---|')
+  for (const file of report.testResults) {
+    for (const t of file.assertionResults) {
+      lines.push(
+        `| ${file.name.replace(`${root}/`, '')} | ${t.title} | ${t.status} | ${((t.duration ?? 0) / 1000).toFixed(1)} |`,
+      )
+    }
+  }
+  lines.push('', `${report.numPassedTests} passed, ${report.numFailedTests} failed.`, '')
+} else {
+  lines.push('vitest wrote no report (it crashed before the end).', '')
+}
+if (existsSync(burstJsonl)) {
+  for (const line of readFileSync(burstJsonl, 'utf8').trim().split('\n')) {
+    const r = JSON.parse(line) as {
+      messages: number
+      storedAtKill: number
+      receiptCalls: number
+      groupAcksOnServer: number
+      readMarksOnServer: number
+      ms: { burstToKill: number; restartToConverged: number; total: number }
+    }
+    lines.push(
+      '### Server SIGKILLed mid-burst (soak/serverKill.soak.ts)',
+      '',
+      `${r.messages} messages between 8 engines (${r.storedAtKill} stored when the server was killed, the rest ` +
+        `queued or written while it was down), ${r.receiptCalls} receipt calls, ${r.groupAcksOnServer} group read ` +
+        `acks and ${r.readMarksOnServer} single-chat reads on the server. Killed ${r.ms.burstToKill} ms into the ` +
+        `burst; every engine equal to the server ${r.ms.restartToConverged} ms after the restart; ` +
+        `${(r.ms.total / 1000).toFixed(1)} s in all.`,
+      '',
+    )
+  }
+}
+if (existsSync(loadJson)) {
+  const r = JSON.parse(readFileSync(loadJson, 'utf8')) as {
+    command: string
+    clients: number
+    durationS: number
+    generators: { generator: string; latencyMs: Record<string, number>; sent: Record<string, number> }[]
+    totals: { messages: number; receipts: number; errors: number; lost: number }
+    server: {
+      rssMb: { first: number; afterWarmUp: number; end: number; max: number; growth: number }
+      cpuPercent: number
+      samples: [number, number][]
+    }
+  }
+  const lat = (k: string) => r.generators.map((g) => g.latencyMs[k]).join(' / ')
+  lines.push(
+    '## Load',
+    '',
+    `\`${r.command}\`: ${r.clients} clients (one WebSocket each, ${r.generators.length} generator processes) ` +
+      `for ${r.durationS} s, the server in its own process with a file-backed database.`,
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| messages sent | ${r.totals.messages} (${Math.round(r.totals.messages / r.durationS)}/s) |`,
+    `| receipts received by senders (delivered, read, group acks) | ${r.totals.receipts} |`,
+    `| errors | ${r.totals.errors} |`,
+    `| lost messages or receipts | ${r.totals.lost} |`,
+    `| sendMessage reply p50 / p99 (ms, per generator) | ${lat('replyP50')} ; ${lat('replyP99')} |`,
+    `| delivery to recipient p50 / p99 (ms, per generator) | ${lat('deliveryP50')} ; ${lat('deliveryP99')} |`,
+    `| server RSS: start / after warm-up / end / max (MB) | ${r.server.rssMb.first} / ${r.server.rssMb.afterWarmUp} / ${r.server.rssMb.end} / ${r.server.rssMb.max} |`,
+    `| server RSS growth after warm-up | ${r.server.rssMb.growth} % |`,
+    `| server CPU (share of one core, whole run) | ${r.server.cpuPercent} % |`,
+    '',
+    `RSS samples (s, MB): ${r.server.samples.map(([s, mb]) => `${s}:${mb}`).join(' ')}`,
+    '',
+  )
+} else if (!values['skip-load']) {
+  lines.push('## Load', '', 'The load test wrote no report (it failed before the end).', '')
+}
+
+mkdirSync(join(root, 'bench/results'), { recursive: true })
+writeFileSync(join(root, 'bench/results/soak.md'), `${lines.join('\n')}\n`)
+process.stderr.write(`soak: wrote bench/results/soak.md\n`)
+process.exit(fuzzStatus === 0 && loadStatus === 0 ? 0 : 1)
