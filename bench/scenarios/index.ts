@@ -3,5 +3,6 @@ import { s1Store } from './s1Store'
 import { s2Ingest } from './s2Ingest'
 import { s3ReceiptTraffic } from './s3ReceiptTraffic'
 import { s4GroupReaders } from './s4GroupReaders'
+import { s5ServerLoad } from './s5ServerLoad'
 
-export const scenarios: Scenario[] = [s1Store, s2Ingest, s3ReceiptTraffic, s4GroupReaders]
+export const scenarios: Scenario[] = [s1Store, s2Ingest, s3ReceiptTraffic, s4GroupReaders, s5ServerLoad]

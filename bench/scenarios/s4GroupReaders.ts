@@ -33,11 +33,18 @@ async function measure(
   const owner = ids[0] as string
   const groupId = `g_bench${members}`
   storage.transaction(() => {
-    for (const id of ids) storage.insertUser({ id, displayName: id.toUpperCase(), passwordHash: 'x', createdAt: now })
+    for (const id of ids)
+      storage.insertUser({ id, displayName: id.toUpperCase(), passwordHash: 'x', createdAt: now })
     const conv = storage.insertConversation({ key: `g:${groupId}`, type: 'group', createdAt: now })
     storage.insertGroup({ id: groupId, convId: conv.id, name: 'big', ownerId: owner, createdAt: now })
     ids.forEach((id, i) =>
-      storage.upsertMember({ convId: conv.id, userId: id, role: i === 0 ? 'owner' : 'member', joinedSeq: 0, joinedAt: now }),
+      storage.upsertMember({
+        convId: conv.id,
+        userId: id,
+        role: i === 0 ? 'owner' : 'member',
+        joinedSeq: 0,
+        joinedAt: now,
+      }),
     )
   })
   const ctxOf = (userId: string): OpContext => ({
@@ -74,8 +81,12 @@ async function measure(
   const ownerCtx = ctxOf(owner)
   const timings: Record<string, Timing> = {
     count: timeSync({ iterations }, () => storage.getMessageByUId(uid)?.groupAckCount),
-    readers: timeSync({ iterations }, () => handlers.fetchGroupReadAcks(ownerCtx, { messageUId: uid, pageSize: 50 })),
-    unread: timeSync({ iterations }, () => handlers.fetchGroupUnreadMembers(ownerCtx, { messageUId: uid, pageSize: 50 })),
+    readers: timeSync({ iterations }, () =>
+      handlers.fetchGroupReadAcks(ownerCtx, { messageUId: uid, pageSize: 50 }),
+    ),
+    unread: timeSync({ iterations }, () =>
+      handlers.fetchGroupUnreadMembers(ownerCtx, { messageUId: uid, pageSize: 50 }),
+    ),
   }
   const check = handlers.fetchGroupReadAcks(ownerCtx, { messageUId: uid, pageSize: 1 })
   if (check.count !== readers.length || check.total !== members - 1)
@@ -98,7 +109,9 @@ export const s4GroupReaders: Scenario = {
     for (const share of shares)
       for (const n of sizes) {
         res[`${n}/${share}`] = await measure(ctx.tmp, n, share, iterations)
-        ctx.log(`${fmt(n)} members, ${share * 100}% read: seeded in ${fmt(res[`${n}/${share}`]?.seedS ?? NaN)} s`)
+        ctx.log(
+          `${fmt(n)} members, ${share * 100}% read: seeded in ${fmt(res[`${n}/${share}`]?.seedS ?? NaN)} s`,
+        )
       }
     const t = (n: number, share: number, op: string): Timing | undefined => res[`${n}/${share}`]?.timings[op]
     for (const share of shares) {
@@ -118,7 +131,15 @@ export const s4GroupReaders: Scenario = {
     for (const op of OPS) {
       const a = t(200, 0.5, op.key)?.median ?? NaN
       const b = t(20_000, 0.5, op.key)?.median ?? NaN
-      out.targets.push(target(`${op.label}, 20,000 vs 200 members (half read)`, '≤ 3x', `${fmt(b / a)}x (${fmt(b)} ms)`, b / a, 3))
+      out.targets.push(
+        target(
+          `${op.label}, 20,000 vs 200 members (half read)`,
+          '≤ 3x',
+          `${fmt(b / a)}x (${fmt(b)} ms)`,
+          b / a,
+          3,
+        ),
+      )
     }
     if (shares.includes(0.95))
       out.notes.push(
