@@ -36,6 +36,15 @@ function isOwnFrame(event: IpcMainInvokeEvent): boolean {
   return url === rendererUrl || url.startsWith(`${rendererUrl}#`) || url.startsWith(`${rendererUrl}?`)
 }
 
+function isPlainHttpsUrl(text: string): boolean {
+  try {
+    const url = new URL(text)
+    return url.protocol === 'https:' && url.username === '' && url.password === ''
+  } catch {
+    return false
+  }
+}
+
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
     width: 1100,
@@ -52,13 +61,16 @@ function createWindow(): BrowserWindow {
       webSecurity: true,
       webviewTag: false,
       spellcheck: false,
+      // A middle click must not open a link in a new window (electronegativity AUXCLICK_JS_CHECK).
+      disableBlinkFeatures: 'Auxclick',
     },
   })
   win.once('ready-to-show', () => win.show())
   win.webContents.on('will-navigate', (e) => e.preventDefault())
   win.webContents.on('will-attach-webview', (e) => e.preventDefault())
+  // No window ever opens in the app; a plain https link goes to the system browser, nothing else.
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url)
+    if (isPlainHttpsUrl(url)) void shell.openExternal(url)
     return { action: 'deny' }
   })
   void win.loadFile(rendererFile)
