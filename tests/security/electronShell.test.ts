@@ -24,6 +24,7 @@ const fake = vi.hoisted(() => {
   }[] = []
   const appListeners = new Map<string, (...args: unknown[]) => unknown>()
   const exposed = new Map<string, unknown>()
+  const loaded: string[] = []
   const rendererListeners: ((...args: unknown[]) => unknown)[] = []
   const state = {
     userData: '',
@@ -50,7 +51,8 @@ const fake = vi.hoisted(() => {
     isDestroyed(): boolean {
       return false
     }
-    loadFile(): Promise<void> {
+    loadFile(file: string): Promise<void> {
+      loaded.push(file)
       return Promise.resolve()
     }
   }
@@ -89,6 +91,7 @@ const fake = vi.hoisted(() => {
     windows,
     appListeners,
     exposed,
+    loaded,
     rendererListeners,
     state,
     openExternal,
@@ -117,6 +120,8 @@ afterAll(() => {
 describe('Electron shell', () => {
   it('opens its window sandboxed, context-isolated, without Node, webviews or middle-click windows', () => {
     expect(fake.windows).toHaveLength(1)
+    // It loads the app's own page from disk, never a remote URL.
+    expect(fake.loaded.map((f) => pathToFileURL(f).href)).toEqual([rendererUrl])
     expect(fake.windows[0]?.options.webPreferences).toMatchObject({
       contextIsolation: true,
       sandbox: true,
