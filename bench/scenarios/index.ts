@@ -4,5 +4,13 @@ import { s2Ingest } from './s2Ingest'
 import { s3ReceiptTraffic } from './s3ReceiptTraffic'
 import { s4GroupReaders } from './s4GroupReaders'
 import { s5ServerLoad } from './s5ServerLoad'
+import { s6Peer } from './s6Peer'
 
-export const scenarios: Scenario[] = [s1Store, s2Ingest, s3ReceiptTraffic, s4GroupReaders, s5ServerLoad]
+export const scenarios: Scenario[] = [
+  s1Store,
+  s2Ingest,
+  s3ReceiptTraffic,
+  s4GroupReaders,
+  s5ServerLoad,
+  s6Peer,
+]
