@@ -10,9 +10,16 @@ import { Profile } from '../../src/main/engine/profile'
 
 export const OFFLINE_SERVER = 'ws://127.0.0.1:9/ws'
 
-export function profileDatabase(profileDir: string, userId: string, serverUrl = OFFLINE_SERVER): string {
+/** The database file of `userId` in a profile; `signIn` also stores an offline session there. */
+export function profileDatabase(
+  profileDir: string,
+  userId: string,
+  serverUrl = OFFLINE_SERVER,
+  signIn = true,
+): string {
   mkdirSync(profileDir, { recursive: true })
   const profile = new Profile(profileDir)
+  if (!signIn) return profile.databaseFile(serverUrl, userId)
   profile.setSession({
     serverUrl,
     userId,

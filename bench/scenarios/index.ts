@@ -5,6 +5,7 @@ import { s3ReceiptTraffic } from './s3ReceiptTraffic'
 import { s4GroupReaders } from './s4GroupReaders'
 import { s5ServerLoad } from './s5ServerLoad'
 import { s6Peer } from './s6Peer'
+import { s7Renderer } from './s7Renderer'
 
 export const scenarios: Scenario[] = [
   s1Store,
@@ -13,4 +14,5 @@ export const scenarios: Scenario[] = [
   s4GroupReaders,
   s5ServerLoad,
   s6Peer,
+  s7Renderer,
 ]
