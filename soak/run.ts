@@ -20,48 +20,61 @@ const { values } = parseArgs({
     generators: { type: 'string', default: '2' },
     'fuzz-runs': { type: 'string', default: '100000' },
     'skip-load': { type: 'boolean', default: false },
+    /** Rewrites bench/results/soak.md from the reports of an earlier run kept in this folder. */
+    from: { type: 'string' },
   },
 })
 
 const root = join(import.meta.dirname, '..')
-const work = mkdtempSync(join(tmpdir(), 'im-soak-'))
+const work = values.from ?? mkdtempSync(join(tmpdir(), 'im-soak-'))
 const vitestJson = join(work, 'vitest.json')
 const burstJsonl = join(work, 'burst.jsonl')
 const loadJson = join(work, 'load.json')
-const started = new Date()
+const metaFile = join(work, 'meta.json')
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): number {
   process.stderr.write(`soak: ${cmd} ${args.join(' ')}\n`)
   return spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1
 }
 
-const fuzzStatus = run(
-  join(root, 'node_modules/.bin/vitest'),
-  [
-    'run',
-    '-c',
-    'vitest.soak.config.ts',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${vitestJson}`,
-  ],
-  { FUZZ_RUNS: values['fuzz-runs'], SOAK_REPORT: burstJsonl },
-)
-const loadStatus = values['skip-load']
+const fresh = values.from === undefined
+const started = new Date()
+const fuzzStatus = !fresh
   ? 0
-  : run(process.execPath, [
-      '--import',
-      'tsx',
-      join(root, 'soak/load.ts'),
-      '--clients',
-      values.clients,
-      '--duration',
-      values.duration,
-      '--generators',
-      values.generators,
-      '--json',
-      loadJson,
-    ])
+  : run(
+      join(root, 'node_modules/.bin/vitest'),
+      [
+        'run',
+        '-c',
+        'vitest.soak.config.ts',
+        '--reporter=default',
+        '--reporter=json',
+        `--outputFile.json=${vitestJson}`,
+      ],
+      { FUZZ_RUNS: values['fuzz-runs'], SOAK_REPORT: burstJsonl },
+    )
+const loadStatus =
+  values['skip-load'] || !fresh
+    ? 0
+    : run(process.execPath, [
+        '--import',
+        'tsx',
+        join(root, 'soak/load.ts'),
+        '--clients',
+        values.clients,
+        '--duration',
+        values.duration,
+        '--generators',
+        values.generators,
+        '--json',
+        loadJson,
+      ])
+
+// When the report is rewritten from an earlier run, its date and length come from that run.
+const meta = fresh
+  ? { started: started.toISOString(), seconds: Math.round((Date.now() - started.getTime()) / 1000) }
+  : (JSON.parse(readFileSync(metaFile, 'utf8')) as { started: string; seconds: number })
+if (fresh) writeFileSync(metaFile, JSON.stringify(meta))
 
 interface VitestReport {
   numPassedTests: number
@@ -72,8 +85,7 @@ interface VitestReport {
 const lines: string[] = [
   '# Soak results',
   '',
-  `Command: \`npm run soak${values['skip-load'] ? ' -- --skip-load' : ''}\` (soak/run.ts), ${started.toISOString()}, ` +
-    `${Math.round((Date.now() - started.getTime()) / 1000)} s in all.`,
+  `Command: \`npm run soak${values['skip-load'] ? ' -- --skip-load' : ''}\` (soak/run.ts), ${meta.started}, ${meta.seconds} s in all.`,
   `Machine: Node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; ` +
     'server, load generators and engines share it.',
   '',
@@ -129,7 +141,8 @@ if (existsSync(loadJson)) {
       samples: [number, number][]
     }
   }
-  const lat = (k: string) => r.generators.map((g) => g.latencyMs[k]).join(' / ')
+  const lat = (p50: string, p99: string) =>
+    r.generators.map((g) => `${g.latencyMs[p50]} / ${g.latencyMs[p99]}`).join('; ')
   lines.push(
     '## Load',
     '',
@@ -142,8 +155,8 @@ if (existsSync(loadJson)) {
     `| receipts received by senders (delivered, read, group acks) | ${r.totals.receipts} |`,
     `| errors | ${r.totals.errors} |`,
     `| lost messages or receipts | ${r.totals.lost} |`,
-    `| sendMessage reply p50 / p99 (ms, per generator) | ${lat('replyP50')} ; ${lat('replyP99')} |`,
-    `| delivery to recipient p50 / p99 (ms, per generator) | ${lat('deliveryP50')} ; ${lat('deliveryP99')} |`,
+    `| sendMessage reply, p50 / p99 (ms; one pair per generator) | ${lat('replyP50', 'replyP99')} |`,
+    `| server timestamp to recipient, p50 / p99 (ms, whole ms; one pair per generator) | ${lat('deliveryP50', 'deliveryP99')} |`,
     `| server RSS: start / after warm-up / end / max (MB) | ${r.server.rssMb.first} / ${r.server.rssMb.afterWarmUp} / ${r.server.rssMb.end} / ${r.server.rssMb.max} |`,
     `| server RSS growth after warm-up | ${r.server.rssMb.growth} % |`,
     `| server CPU (share of one core, whole run) | ${r.server.cpuPercent} % |`,
