@@ -170,5 +170,9 @@ if (existsSync(loadJson)) {
 
 mkdirSync(join(root, 'bench/results'), { recursive: true })
 writeFileSync(join(root, 'bench/results/soak.md'), `${lines.join('\n')}\n`)
+// Formatted like every other Markdown file of the repository.
+spawnSync(join(root, 'node_modules/.bin/prettier'), ['--write', join(root, 'bench/results/soak.md')], {
+  cwd: root,
+})
 process.stderr.write(`soak: wrote bench/results/soak.md\n`)
 process.exit(fuzzStatus === 0 && loadStatus === 0 ? 0 : 1)
