@@ -13,17 +13,28 @@ import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
-const { values } = parseArgs({
-  options: {
-    clients: { type: 'string', default: '2000' },
-    duration: { type: 'string', default: '300' },
-    generators: { type: 'string', default: '2' },
-    'fuzz-runs': { type: 'string', default: '100000' },
-    'skip-load': { type: 'boolean', default: false },
-    /** Rewrites bench/results/soak.md from the reports of an earlier run kept in this folder. */
-    from: { type: 'string' },
-  },
-})
+const USAGE =
+  'usage: npm run soak [-- --clients 2000 --duration 300 --generators 2 --fuzz-runs 100000 --skip-load --from <dir>]'
+
+const OPTIONS = {
+  clients: { type: 'string', default: '2000' },
+  duration: { type: 'string', default: '300' },
+  generators: { type: 'string', default: '2' },
+  'fuzz-runs': { type: 'string', default: '100000' },
+  'skip-load': { type: 'boolean', default: false },
+  /** Rewrites bench/results/soak.md from the reports of an earlier run kept in this folder. */
+  from: { type: 'string' },
+} as const
+function parseOptions() {
+  try {
+    return parseArgs({ options: OPTIONS })
+  } catch (err) {
+    process.stderr.write(`soak: ${(err as Error).message}\n${USAGE}\n`)
+    process.exit(2)
+  }
+}
+
+const { values } = parseOptions()
 
 const root = join(import.meta.dirname, '..')
 const work = values.from ?? mkdtempSync(join(tmpdir(), 'im-soak-'))
