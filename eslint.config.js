@@ -57,6 +57,7 @@ export default tseslint.config(
     files: [
       'src/main/**/*.ts',
       'src/server/**/*.ts',
+      'src/node/**/*.ts',
       'src/preload/**/*.ts',
       'tests/**/*.ts',
       'e2e/**/*.ts',

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DatabaseTooNewError, migrate } from '../../src/main/engine/migrate'
 import { engineMigrations } from '../../src/main/engine/migrations'
+import { SchemaTooNewError, runMigrations } from '../../src/node/migrate'
 import { LocalStore } from '../../src/main/engine/store'
 import type { Conversation } from '../../src/shared/model'
 import type { WireMessage } from '../../src/shared/protocol'
@@ -45,8 +45,8 @@ function plan(db: Database.Database, sql: string, ...params: unknown[]): string 
 describe('engine migrations', () => {
   it('migrates a fresh database and is idempotent', () => {
     const db = new Database(':memory:')
-    expect(migrate(db, engineMigrations)).toEqual({ from: 0, to: engineMigrations.length })
-    expect(migrate(db, engineMigrations)).toEqual({
+    expect(runMigrations(db, engineMigrations, 'app')).toEqual({ from: 0, to: engineMigrations.length })
+    expect(runMigrations(db, engineMigrations, 'app')).toEqual({
       from: engineMigrations.length,
       to: engineMigrations.length,
     })
@@ -56,14 +56,14 @@ describe('engine migrations', () => {
   it('refuses a database written by a newer app, and leaves it untouched', () => {
     const db = new Database(':memory:')
     db.pragma('user_version = 99')
-    expect(() => migrate(db, engineMigrations)).toThrow(DatabaseTooNewError)
+    expect(() => runMigrations(db, engineMigrations, 'app')).toThrow(SchemaTooNewError)
     expect(db.pragma('user_version', { simple: true })).toBe(99)
     db.close()
   })
 
   it('rejects a migration list with a gap', () => {
     const db = new Database(':memory:')
-    expect(() => migrate(db, [{ version: 2, name: 'x', up() {} }])).toThrow(/expected 1/)
+    expect(() => runMigrations(db, [{ version: 2, name: 'x', up() {} }], 'app')).toThrow(/out of order/)
     db.close()
   })
 })

@@ -1,4 +1,4 @@
-import type { Migration } from './migrate'
+import type { Migration } from '../../node/migrate'
 
 /**
  * The engine's local schema, one profile = one account = one SQLite file. Append-only.

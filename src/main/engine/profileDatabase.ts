@@ -13,7 +13,7 @@ import { closeSync, existsSync, openSync, readSync, renameSync } from 'node:fs'
 import { basename } from 'node:path'
 import Database from 'better-sqlite3'
 import { Code, CodedError } from '../../shared/codes'
-import { DatabaseTooNewError } from './migrate'
+import { SchemaTooNewError } from '../../node/migrate'
 import { engineMigrations } from './migrations'
 import { LocalStore } from './store'
 
@@ -121,7 +121,7 @@ export function openProfileStore(
     store = new LocalStore(file, binding ? { nativeBinding: binding } : {})
   } catch (error) {
     // The header said otherwise, but a write-ahead log left by a newer app may say newer.
-    if (error instanceof DatabaseTooNewError) throw tooNew(file, error.found)
+    if (error instanceof SchemaTooNewError) throw tooNew(file, error.databaseVersion)
     throw error
   }
   return notice ? { store, notice } : { store }

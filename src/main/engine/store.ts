@@ -16,7 +16,7 @@ import {
 import type { ConversationState, WireMessage } from '../../shared/protocol'
 import { applyReceipt, advanceWatermark, type ReceiptKind } from '../../shared/receiptState'
 import type { ConversationSummary } from '../../shared/model'
-import { migrate } from './migrate'
+import { runMigrations } from '../../node/migrate'
 import { engineMigrations } from './migrations'
 
 export interface MessageRow {
@@ -177,7 +177,7 @@ export class LocalStore {
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = NORMAL')
     this.db.pragma('foreign_keys = ON')
-    migrate(this.db, engineMigrations)
+    runMigrations(this.db, engineMigrations, 'app')
     const db = this.db
     this.s = {
       kvGet: db.prepare<[string], { value: string }>('SELECT value FROM kv WHERE key = ?'),

@@ -1,29 +1,6 @@
+import { runMigrations, type Migration } from '../../node/migrate'
 import type { Db } from './db'
 
-export interface Migration {
-  /** 1, 2, 3, … in order; recorded in `PRAGMA user_version` once applied. */
-  version: number
-  name: string
-  up(db: Db): void
-}
-
-export class SchemaTooNewError extends Error {
-  constructor(
-    readonly databaseVersion: number,
-    readonly codeVersion: number,
-  ) {
-    super(
-      `database schema version ${databaseVersion} is newer than this server understands (${codeVersion}); ` +
-        'run a newer server or restore a matching backup',
-    )
-    this.name = 'SchemaTooNewError'
-  }
-}
-
-/**
- * Append-only: never edit a migration that has shipped, add the next number instead.
- * Every table is STRICT so a wrong type is an error, not a silent coercion.
- */
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -161,31 +138,9 @@ export const migrations: readonly Migration[] = [
   },
 ]
 
-export function schemaVersion(db: Db): number {
-  return db.pragma('user_version', { simple: true }) as number
-}
+export { SchemaTooNewError, schemaVersion, type Migration } from '../../node/migrate'
 
-/**
- * Brings the database up to the newest migration. Pending migrations and the new user_version are
- * written in one transaction, so a failure leaves the database exactly as it was.
- */
+/** Brings the server's database up to the newest migration (see src/node/migrate.ts). */
 export function migrate(db: Db, list: readonly Migration[] = migrations): { from: number; to: number } {
-  list.forEach((migration, index) => {
-    if (migration.version !== index + 1) {
-      throw new Error(
-        `migration list out of order: position ${index + 1} holds version ${migration.version} (${migration.name})`,
-      )
-    }
-  })
-  const latest = list.length
-  const current = schemaVersion(db)
-  if (current > latest) throw new SchemaTooNewError(current, latest)
-  if (current === latest) return { from: current, to: current }
-
-  db.transaction(() => {
-    for (const migration of list.slice(current)) migration.up(db)
-    // PRAGMA does not take bound parameters; latest is an integer we computed.
-    db.pragma(`user_version = ${latest}`)
-  })()
-  return { from: current, to: latest }
+  return runMigrations(db, list, 'server')
 }
