@@ -8,7 +8,7 @@
  *
  * Never part of the test suite: nothing here asserts a time.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -54,6 +54,15 @@ function pick(only: string | undefined): Scenario[] {
     process.exit(2)
   }
   return chosen
+}
+
+/** Written files in the repository's Prettier style, so `npm run format` leaves them alone. */
+async function formatFiles(files: string[]): Promise<void> {
+  const prettier = await import('prettier')
+  for (const file of files) {
+    const options = (await prettier.resolveConfig(file)) ?? {}
+    writeFileSync(file, await prettier.format(readFileSync(file, 'utf8'), { ...options, filepath: file }))
+  }
 }
 
 async function main(): Promise<void> {
@@ -131,6 +140,7 @@ async function main(): Promise<void> {
   }
   const all = readResults(outDir)
   writeFileSync(join(outDir, 'summary.md'), renderSummary(all, '') + '\n')
+  const written = [...chosen.map((s) => join(outDir, `${s.id}.json`)), join(outDir, 'summary.md')]
   if (!quick) {
     const updated = updateBenchmarksMd(join(root, 'BENCHMARKS.md'), renderSummary(all, 'bench/results/'))
     log(
@@ -138,7 +148,9 @@ async function main(): Promise<void> {
         ? 'BENCHMARKS.md results section rewritten'
         : 'BENCHMARKS.md has no results markers: left alone',
     )
+    if (updated) written.push(join(root, 'BENCHMARKS.md'))
   }
+  await formatFiles(written)
   log(
     `done in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s; summary in ${join(outDir, 'summary.md')}`,
   )

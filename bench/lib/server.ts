@@ -12,6 +12,7 @@ import { hashPassword } from '../../src/server/passwords'
 import { SqliteStorage } from '../../src/server/storage/sqlite'
 import type { GroupReceiptSettings } from '../../src/shared/model'
 import type { FrameCounts } from './serverChild'
+import { withTimeout } from './stats'
 
 export type { FrameCounts }
 
@@ -51,15 +52,19 @@ export async function spawnServer(options: {
       env: { ...process.env, BENCH_SERVER_CONFIG: JSON.stringify(options) },
     },
   )
-  const { url, httpUrl } = await new Promise<{ url: string; httpUrl: string }>((res, rej) => {
-    let out = ''
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString()
-      const line = out.split('\n').find((l) => l.startsWith('{'))
-      if (line) res(JSON.parse(line) as { url: string; httpUrl: string })
-    })
-    child.once('exit', (code) => rej(new Error(`bench server exited with ${code}`)))
-  })
+  const { url, httpUrl } = await withTimeout(
+    new Promise<{ url: string; httpUrl: string }>((res, rej) => {
+      let out = ''
+      child.stdout?.on('data', (c: Buffer) => {
+        out += c.toString()
+        const line = out.split('\n').find((l) => l.startsWith('{'))
+        if (line) res(JSON.parse(line) as { url: string; httpUrl: string })
+      })
+      child.once('exit', (code) => rej(new Error(`bench server exited with ${code}`)))
+    }),
+    60_000,
+    'the bench server to start',
+  )
   const ask = <T>(type: string): Promise<T> =>
     new Promise((res) => {
       const on = (m: { type: string; counts?: FrameCounts }): void => {

@@ -12,6 +12,7 @@ import { WebSocket } from 'ws'
 import type { GroupReceiptSettings } from '../../src/shared/model'
 import { Gateway } from '../../src/server/gateway'
 import { startServer } from '../../src/server/server'
+import { openServerStorage } from './server'
 
 interface Config {
   dataDir: string
@@ -70,9 +71,13 @@ if (config.countFrames) {
   }
 }
 
+// BENCH_SERVER_PRAGMAS (experiments only, e.g. "synchronous=OFF"): pragmas set on the server's database.
+const pragmas = (process.env.BENCH_SERVER_PRAGMAS ?? '').split(',').filter(Boolean)
+const storage = pragmas.length > 0 ? openServerStorage(config.dataDir) : undefined
+for (const p of pragmas) storage?.db.pragma(p)
 const server = await startServer({
   port: 0,
-  dataDir: config.dataDir,
+  ...(storage ? { storage } : { dataDir: config.dataDir }),
   logLevel: 'error',
   scrypt: { N: 1024, r: 8, p: 1 },
   rateLimit: { perSecond: 1e9, burst: 1e9 },

@@ -110,3 +110,14 @@ export function gc(): void {
     g()
   }
 }
+
+/** Rejects with "timed out: <what>" when `p` takes longer than `ms`: a stuck step fails its scenario, never the whole run. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
+    }),
+  ])
+}

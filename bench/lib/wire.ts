@@ -6,6 +6,7 @@
 import WebSocket from 'ws'
 import { DEVICE_HEADER } from '../../src/shared/protocol'
 import type { Account } from './server'
+import { withTimeout } from './stats'
 
 export interface Reply {
   code: number
@@ -44,6 +45,10 @@ export class WireClient {
   }
 
   static connect(url: string, account: Account): Promise<WireClient> {
+    return withTimeout(this.open(url, account), 30_000, `${account.userId} to connect`)
+  }
+
+  private static open(url: string, account: Account): Promise<WireClient> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, {
         headers: { authorization: `Bearer ${account.token}`, [DEVICE_HEADER]: account.deviceId },

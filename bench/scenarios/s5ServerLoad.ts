@@ -11,7 +11,7 @@
 import { join } from 'node:path'
 import { runPairs, type LoadResult } from '../lib/load'
 import { OursEndpoint } from '../lib/oursEndpoint'
-import { cpuSeconds, memory, withCpu } from '../lib/proc'
+import { memory, withCpu } from '../lib/proc'
 import { openServerStorage, seedAccounts, spawnServer, type Account, type BenchServer } from '../lib/server'
 import { fmt, median, nowMs, percentile } from '../lib/stats'
 import { writeChart } from '../lib/svg'
@@ -245,7 +245,6 @@ export const s5ServerLoad: Scenario = {
           storage.close()
           const server = await spawnServer({ dataDir })
           const clients = await connectAll(server, accounts)
-          const cpuIdle0 = cpuSeconds(server.pid)
           try {
             const r =
               workload === 'single'
@@ -258,7 +257,6 @@ export const s5ServerLoad: Scenario = {
                 `server ${fmt(r.serverCpuPer10k)} CPU s/10k msgs, RSS ${fmt(r.serverRssMiB)} MiB, load generator ${fmt(r.loadGenCpuS)} CPU s in ${fmt(r.seconds)} s`,
             )
           } finally {
-            void cpuIdle0
             await Promise.all(clients.map((c) => c.close()))
             await server.close()
           }
