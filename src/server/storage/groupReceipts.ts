@@ -1,5 +1,5 @@
 import type { GroupReceiptSettings } from '../../shared/model'
-import { fromBool, prepare, toBool, type Db } from './db'
+import { fromBool, prepare, toBool, transact, type Db } from './db'
 import type { GroupReadAckRow, GroupUnreadMember, ReaderQuery } from './types'
 
 // ---- per-group overrides of the receipt settings ----
@@ -112,7 +112,7 @@ export function insertGroupReadAck(
   db: Db,
   ack: { messageId: number; userId: string; ext: string | null; at: number },
 ): GroupReadAckRow | undefined {
-  return db.transaction(() => {
+  return transact(db, () => {
     if (getGroupReadAck(db, ack.messageId, ack.userId)) return undefined
     const countAfter = prepare<[number], number>(
       db,
@@ -137,7 +137,7 @@ export function insertGroupReadAck(
       createdAt: ack.at,
       countAfter,
     }
-  })()
+  })
 }
 
 export function listGroupReadAcks(

@@ -1,5 +1,5 @@
 import type { ConversationType, MessageContent } from '../../shared/model'
-import { fromBool, prepare, toBool, type Db } from './db'
+import { fromBool, prepare, toBool, transact, type Db } from './db'
 import type { NewMessage, StoredMessage } from './types'
 
 interface MessageRecord {
@@ -86,7 +86,7 @@ export function messageUIdExists(db: Db, uid: string): boolean {
 }
 
 export function insertMessage(db: Db, message: NewMessage): StoredMessage {
-  return db.transaction(() => {
+  return transact(db, () => {
     const seq = prepare<[number], number>(
       db,
       'UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq',
@@ -139,7 +139,7 @@ export function insertMessage(db: Db, message: NewMessage): StoredMessage {
       readAt: null,
       groupAckCount: 0,
     }
-  })()
+  })
 }
 
 export function listMessages(

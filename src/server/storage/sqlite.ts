@@ -1,6 +1,6 @@
 import * as accounts from './accounts'
 import * as conversations from './conversations'
-import { openDatabase, type Db } from './db'
+import { openDatabase, transact, type Db } from './db'
 import * as events from './events'
 import * as groupReceipts from './groupReceipts'
 import * as messages from './messages'
@@ -23,7 +23,7 @@ export class SqliteStorage implements Storage {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)()
+    return transact(this.db, fn)
   }
 
   close(): void {
