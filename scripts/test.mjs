@@ -13,36 +13,34 @@ const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' })
 
 const only = process.argv[2] // "unit" or "e2e" to run one half
 const statuses = []
+let passed = 0
+let failed = 0
+
 if (only !== 'e2e') {
+  const unit = join(results, 'unit.json')
   statuses.push(
-    run(bin('vitest'), [
-      'run',
-      '--reporter=default',
-      '--reporter=json',
-      `--outputFile.json=${join(results, 'unit.json')}`,
-    ]),
+    run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${unit}`]),
   )
+  // Counted at once, so that nothing running later can take the report away.
+  if (existsSync(unit)) {
+    const r = JSON.parse(readFileSync(unit, 'utf8'))
+    passed += r.numPassedTests
+    failed += r.numFailedTests
+    if (r.numTotalTests === 0) failed += 1
+  }
 }
+
 if (only !== 'unit') {
   const built = run(bin('electron-vite'), ['build'])
   statuses.push(built === 0 ? run(bin('playwright'), ['test']) : built)
+  const e2e = join(results, 'e2e.json')
+  if (existsSync(e2e)) {
+    const r = JSON.parse(readFileSync(e2e, 'utf8'))
+    passed += r.stats.expected + r.stats.flaky
+    failed += r.stats.unexpected
+  }
 }
 
-let passed = 0
-let failed = 0
-const unit = join(results, 'unit.json')
-if (existsSync(unit)) {
-  const r = JSON.parse(readFileSync(unit, 'utf8'))
-  passed += r.numPassedTests
-  failed += r.numFailedTests
-  if (r.numTotalTests === 0) failed += 1
-}
-const e2e = join(results, 'e2e.json')
-if (existsSync(e2e)) {
-  const r = JSON.parse(readFileSync(e2e, 'utf8'))
-  passed += r.stats.expected + r.stats.flaky
-  failed += r.stats.unexpected
-}
 const broken = statuses.some((s) => s !== 0)
 if (broken && failed === 0) failed = 1 // a runner that crashed before reporting still fails the run
 console.log(`${passed} passed, ${failed} failed`)
