@@ -66,6 +66,9 @@ type EventArgs = { [E in keyof IpcEvents]: [IpcEvents[E]] }
 /** Codes after which resending the same message can never succeed. */
 const TRANSIENT = new Set<number>([Code.SERVER_UNREACHABLE, Code.TIMEOUT, Code.RATE_LIMITED, Code.INTERNAL])
 
+/** Conversations pulled at the same time while syncing a backlog. */
+const SYNC_PARALLEL_CONVERSATIONS = 4
+
 const DEFAULT_SETTINGS: AccountSettings = { requireDeliveryAck: false, requireReadAck: false }
 
 /** The server enforces these too; checking here gives the user the reason before anything is written. */
@@ -389,7 +392,16 @@ export class Engine extends EventEmitter<EventArgs> {
     const total = behind.reduce((n, b) => n + (b.upTo - b.afterSeq), 0)
     const progress = { done: 0, total }
     if (total > 0) this.emit('syncProgress', { ...progress })
-    for (const b of behind) await this.pullConversation(s, b.conversation, progress)
+    // A few conversations at a time (each one page after another): the server reads the next page
+    // while this process stores the last one. One at a time, a 100k-message backlog synced at ~40k
+    // messages/s (bench scenario s2).
+    const queue = [...behind]
+    await Promise.all(
+      Array.from({ length: Math.min(SYNC_PARALLEL_CONVERSATIONS, queue.length) }, async () => {
+        for (let b = queue.shift(); b; b = queue.shift())
+          await this.pullConversation(s, b.conversation, progress)
+      }),
+    )
     if (total > 0) this.emit('syncProgress', { done: total, total })
 
     await this.catchUpEvents(s)
