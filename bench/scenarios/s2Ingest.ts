@@ -179,7 +179,11 @@ export const s2Ingest: Scenario = {
     const out = emptyOutput()
     const total = ctx.quick ? 20_000 : 100_000
     const runs = ctx.quick ? 2 : 3
-    const e2eSizes = ctx.quick ? [2_000, 10_000] : [10_000, 30_000, 100_000]
+    const e2eSizes = process.env.BENCH_S2_SIZES
+      ? process.env.BENCH_S2_SIZES.split(',').map(Number)
+      : ctx.quick
+        ? [2_000, 10_000]
+        : [10_000, 30_000, 100_000]
     out.params = { total, runs, page: PAGE, e2eSizes }
 
     // (a) the store alone
