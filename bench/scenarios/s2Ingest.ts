@@ -59,7 +59,8 @@ function storeOnly(
   const t0 = nowMs()
   let tc = t0
   for (let i = 0; i < messages.length; i += PAGE) {
-    store.storeServerMessages(ME, messages.slice(i, i + PAGE), Date.now())
+    // As a sync pull calls it: nothing is built per message for the renderer.
+    store.storeServerMessages(ME, messages.slice(i, i + PAGE), Date.now(), { collectInserted: false })
     const done = i + PAGE
     if (done % chunk === 0) {
       const t = nowMs()

@@ -393,7 +393,7 @@ export class Engine extends EventEmitter<EventArgs> {
     const progress = { done: 0, total }
     if (total > 0) this.emit('syncProgress', { ...progress })
     // A few conversations at a time (each one page after another): the server reads the next page
-    // while this process stores the last one. One at a time, a 100k-message backlog synced at ~40k
+    // while this process stores the last one. One at a time, a 100k-message backlog synced at ~60k
     // messages/s (bench scenario s2).
     const queue = [...behind]
     await Promise.all(
@@ -443,7 +443,7 @@ export class Engine extends EventEmitter<EventArgs> {
 
   /** Stores server messages and tells the renderer; queues what the senders asked for. */
   private ingest(s: Session, messages: readonly WireMessage[], live: boolean): void {
-    const batch = s.store.storeServerMessages(s.userId, messages, Date.now())
+    const batch = s.store.storeServerMessages(s.userId, messages, Date.now(), { collectInserted: live })
     if (batch.inserted.length > 0 && live) this.emit('messageReceived', batch.inserted)
     if (batch.receiptsApplied.length > 0) this.emit('messageStatusChanged', batch.receiptsApplied)
     if (batch.conversations.size > 0) {

@@ -550,8 +550,16 @@ export class LocalStore {
    * Stores messages from the server (pushes, pulls, and the reply to my own send) in one
    * transaction: inserts new ones, confirms my own unsent ones, counts unread, queues delivery
    * acks the senders asked for, applies receipts that arrived early, advances the synced mark.
+   * `collectInserted: false` (a sync pull, which tells the renderer nothing per message) leaves
+   * `inserted` empty instead of building a Message for every row.
    */
-  storeServerMessages(me: string, messages: readonly WireMessage[], now: number): StoredBatch {
+  storeServerMessages(
+    me: string,
+    messages: readonly WireMessage[],
+    now: number,
+    options: { collectInserted?: boolean } = {},
+  ): StoredBatch {
+    const collect = options.collectInserted ?? true
     const batch: StoredBatch = { inserted: [], receiptsApplied: [], conversations: new Set() }
     if (messages.length === 0) return batch
     const checkPending = (this.s.pendingAny.get()?.n ?? 0) > 0
@@ -627,8 +635,9 @@ export class LocalStore {
         if (!mine && m.convType === 'private' && m.needDeliveryAck) {
           this.s.outboxInsert.run('ackDelivered', m.messageUId, '{}', now)
         }
+        if (checkPending) this.applyPendingReceipts(m.messageUId, batch)
+        if (!collect) continue
         if (checkPending) {
-          this.applyPendingReceipts(m.messageUId, batch)
           const row = this.s.byLocalId.get(localId)
           if (row) batch.inserted.push(rowToMessage(row))
           continue
