@@ -1,7 +1,7 @@
 /**
  * ejabberd from Debian's packages, started by the bench on loopback with a generated config: one
  * virtual host, c2s without TLS on 127.0.0.1, no traffic shaper, a large listen backlog, no offline
- * storage or archive, and mod_http_api on loopback so accounts can be registered quickly (the same
+ * storage, and no archive unless `archive` (mod_mam, every message stored in Mnesia), and mod_http_api on loopback so accounts can be registered quickly (the same
  * command ejabberdctl register runs, without an Erlang VM start per account).
  */
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -78,11 +78,14 @@ export interface RunningEjabberd {
 }
 
 /** `dir` is created under the system temp folder (ejabberd runs as its own user and must reach it). */
-export async function startEjabberd(backlog: number): Promise<RunningEjabberd> {
+export async function startEjabberd(
+  backlog: number,
+  options: { archive?: boolean } = {},
+): Promise<RunningEjabberd> {
   const dir = mkdtempSync(join(tmpdir(), 'im-bench-ejabberd-'))
   const c2sPort = await freePort()
   const httpPort = await freePort()
-  const node = `benchej${process.pid}@localhost`
+  const node = `benchej${process.pid}${options.archive ? 'mam' : ''}@localhost`
   const cfg = join(dir, 'cfg')
   for (const d of [cfg, join(dir, 'spool'), join(dir, 'logs')]) mkdirSync(d, { recursive: true })
   writeFileSync(
@@ -131,7 +134,7 @@ modules:
   mod_disco: {}
   mod_ping: {}
   mod_roster: {}
-`,
+${options.archive ? '  mod_mam:\n    default: always\n    db_type: mnesia\n' : ''}`,
   )
   writeFileSync(
     join(cfg, 'ejabberdctl.cfg'),
