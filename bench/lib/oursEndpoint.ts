@@ -21,18 +21,20 @@ export class OursEndpoint implements ChatEndpoint {
   }
 
   send(to: ChatEndpoint, id: string): void {
-    void this.client
-      .request('sendMessage', {
+    this.client.requestThen(
+      'sendMessage',
+      {
         clientMsgId: `${id}-${this.name}-${this.seq++}`.replace(/[^A-Za-z0-9_-]/g, '_'),
         conversation: { type: 'private', targetId: to.name },
         channelId: '',
         content: { type: 'text', text: id },
-      })
-      .then((r) => {
+      },
+      (r) => {
         const m = (r.data as { message?: { messageUId: string } } | undefined)?.message
         if (r.code !== 0 || !m) throw new Error(`sendMessage failed: ${r.code} ${r.msg ?? ''}`)
         this.sent.set(m.messageUId, id)
-      })
+      },
+    )
   }
 
   receipts(_from: ChatEndpoint, ids: string[]): void {

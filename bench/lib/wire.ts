@@ -42,6 +42,12 @@ export class WireClient {
         p?.(frame)
       }
     })
+    ws.on('close', () => {
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id)
+        p({ code: -1, msg: `${account.userId}: connection closed before the reply` })
+      }
+    })
   }
 
   static connect(url: string, account: Account): Promise<WireClient> {
@@ -61,12 +67,19 @@ export class WireClient {
   }
 
   request(op: string, data: unknown): Promise<Reply> {
+    return new Promise((resolve) => this.requestThen(op, data, resolve))
+  }
+
+  /**
+   * `onReply` runs inside the frame's 'message' event. ws emits the frames of one TCP read one after
+   * another without a microtask turn between them, so state a reply sets (a messageUId) must be set
+   * here, not in a promise continuation, or a push read from the same chunk would not see it.
+   */
+  requestThen(op: string, data: unknown, onReply: (r: Reply) => void): void {
     const id = this.nextId++
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve)
-      this.sentFrames++
-      this.ws.send(JSON.stringify({ id, op, data }))
-    })
+    this.pending.set(id, onReply)
+    this.sentFrames++
+    this.ws.send(JSON.stringify({ id, op, data }))
   }
 
   /** Resolves with the reply data; throws on a non-zero code. */

@@ -53,7 +53,9 @@ function count(db: Engine, sql: string, ...params: unknown[]): number {
 /** Waits until the server has seen no frame for `quietMs` (the traffic of the phase is over). */
 async function quiesce(server: BenchServer, quietMs = 300): Promise<void> {
   let last = -1
+  const deadline = Date.now() + 60_000
   for (;;) {
+    if (Date.now() > deadline) throw new Error('the wire never went quiet (60 s)')
     const f = await server.frames()
     const n = f.receivedFrames + f.sentFrames
     if (n === last) return

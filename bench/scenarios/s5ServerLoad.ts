@@ -13,7 +13,7 @@ import { runPairs, type LoadResult } from '../lib/load'
 import { OursEndpoint } from '../lib/oursEndpoint'
 import { memory, withCpu } from '../lib/proc'
 import { openServerStorage, seedAccounts, spawnServer, type Account, type BenchServer } from '../lib/server'
-import { fmt, median, nowMs, percentile } from '../lib/stats'
+import { fmt, median, nowMs, percentile, withTimeout } from '../lib/stats'
 import { writeChart } from '../lib/svg'
 import { emptyOutput, type Scenario } from '../lib/types'
 import { pool, WireClient } from '../lib/wire'
@@ -87,10 +87,14 @@ async function groups(
   const gids = await Promise.all(
     groupsOf.map(async (members) => {
       const owner = members[0] as WireClient
-      const res = await owner.call<{ group: { groupId: string } }>('createGroup', {
-        name: 'load',
-        memberIds: members.slice(1).map((m) => m.account.userId),
-      })
+      const res = await withTimeout(
+        owner.call<{ group: { groupId: string } }>('createGroup', {
+          name: 'load',
+          memberIds: members.slice(1).map((m) => m.account.userId),
+        }),
+        60_000,
+        'createGroup',
+      )
       return res.group.groupId
     }),
   )
@@ -107,8 +111,13 @@ async function groups(
   const m = await withCpu({ server: server.pid }, async () => {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`group load timed out at ${complete}/${total}`)),
-        600_000,
+        () =>
+          reject(
+            new Error(
+              `group load timed out: ${complete}/${total} complete, ${deliveries} deliveries, ${acks} acks`,
+            ),
+          ),
+        180_000,
       )
       groupsOf.forEach((members, g) => {
         const groupId = gids[g] as string
@@ -123,21 +132,23 @@ async function groups(
               const id = `g${g}s${k}m${senderState.next++}`
               senderState.inFlight++
               sentAt.set(id, nowMs())
-              void c
-                .request('sendMessage', {
+              c.requestThen(
+                'sendMessage',
+                {
                   clientMsgId: `${id}-xxxxxxxx`,
                   conversation: { type: 'group', targetId: groupId },
                   channelId: '',
                   content: { type: 'text', text: id },
                   isNeedGroupAck: true,
-                })
-                .then((r) => {
+                },
+                (r) => {
                   const uid = (r.data as { message?: { messageUId: string } } | undefined)?.message
                     ?.messageUId
                   if (r.code !== 0 || !uid)
                     return reject(new Error(`group send failed: ${r.code} ${r.msg ?? ''}`))
                   uidToId.set(uid, id)
-                })
+                },
+              )
             }
           }
           c.onPush = (p) => {
