@@ -62,9 +62,6 @@ export const engineMigrations: readonly Migration[] = [
           is_receipt_request INTEGER NOT NULL DEFAULT 0,
           has_respond INTEGER NOT NULL DEFAULT 0,
           receipt_request_at INTEGER,
-          -- why the server refused the message (status 'failed'): a result code and its words
-          fail_code INTEGER,
-          fail_reason TEXT,
           -- client ids are chosen by each sender, so they are unique per sender only
           UNIQUE (sender_id, client_msg_id)
         ) STRICT;
@@ -130,6 +127,17 @@ export const engineMigrations: readonly Migration[] = [
       db.exec(`
         CREATE INDEX messages_unread ON messages (conv_type, target_id, seq)
           WHERE direction = 2 AND is_unread = 1;
+      `)
+    },
+  },
+  {
+    version: 3,
+    name: 'why a message failed',
+    up(db) {
+      // The server's refusal of a message (status 'failed'): a result code and its words.
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN fail_code INTEGER;
+        ALTER TABLE messages ADD COLUMN fail_reason TEXT;
       `)
     },
   },
