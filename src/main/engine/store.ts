@@ -578,32 +578,6 @@ export class LocalStore {
           touched.set(k, t)
         }
         const mine = m.senderId === me
-        if (mine) {
-          const own = this.s.ownUnsentByClientId.get(m.clientMsgId, me)
-          if (own) {
-            if (own.seq === null) {
-              this.s.markSent.run({
-                localId: own.local_id,
-                messageUId: m.messageUId,
-                seq: m.seq,
-                sentAt: m.sentAt,
-                needDeliveryAck: m.needDeliveryAck ? 1 : 0,
-                needReadAck: m.needReadAck ? 1 : 0,
-                memberCount: m.memberCount,
-              })
-              this.s.convAfterInsert.run({
-                seq: m.seq,
-                unread: 0,
-                localId: own.local_id,
-                at: m.sentAt,
-                type: c.type,
-                targetId: c.targetId,
-              })
-              if (checkPending) this.applyPendingReceipts(m.messageUId, batch)
-            }
-            continue
-          }
-        }
         const unread = !mine && m.seq > t.readSeq ? 1 : 0
         const content = JSON.stringify(m.content)
         const info = this.s.insertMessage.run({
@@ -624,7 +598,13 @@ export class LocalStore {
           isNeedGroupAck: m.isNeedGroupAck ? 1 : 0,
           memberCount: m.memberCount,
         })
-        if (info.changes === 0) continue
+        if (info.changes === 0) {
+          // Already stored. If it is my own message written on this device, this is the server's
+          // copy of it: the first one confirms it (seq, messageUId). Looked up only on conflict, so
+          // ingesting a backlog costs one statement per message.
+          if (mine) this.confirmOwn(m, c, batch, checkPending)
+          continue
+        }
         const localId = Number(info.lastInsertRowid)
         t.unread += unread
         t.at = Math.max(t.at, m.sentAt)
@@ -690,6 +670,29 @@ export class LocalStore {
       }
     })()
     return batch
+  }
+
+  private confirmOwn(m: WireMessage, c: Conversation, batch: StoredBatch, checkPending: boolean): void {
+    const own = this.s.ownUnsentByClientId.get(m.clientMsgId, m.senderId)
+    if (!own || own.seq !== null) return
+    this.s.markSent.run({
+      localId: own.local_id,
+      messageUId: m.messageUId,
+      seq: m.seq,
+      sentAt: m.sentAt,
+      needDeliveryAck: m.needDeliveryAck ? 1 : 0,
+      needReadAck: m.needReadAck ? 1 : 0,
+      memberCount: m.memberCount,
+    })
+    this.s.convAfterInsert.run({
+      seq: m.seq,
+      unread: 0,
+      localId: own.local_id,
+      at: m.sentAt,
+      type: c.type,
+      targetId: c.targetId,
+    })
+    if (checkPending) this.applyPendingReceipts(m.messageUId, batch)
   }
 
   /** Moves synced_seq over every contiguous stored sequence number. */
