@@ -617,41 +617,10 @@ export class LocalStore {
         }
         if (checkPending) this.applyPendingReceipts(m.messageUId, batch)
         if (!collect) continue
-        if (checkPending) {
-          const row = this.s.byLocalId.get(localId)
-          if (row) batch.inserted.push(rowToMessage(row))
-          continue
-        }
-        // Exactly the row just inserted (every other column has its default), without reading it back.
-        batch.inserted.push(
-          rowToMessage({
-            local_id: localId,
-            client_msg_id: m.clientMsgId,
-            message_uid: m.messageUId,
-            conv_type: c.type,
-            target_id: c.targetId,
-            channel_id: m.channelId,
-            seq: m.seq,
-            sender_id: m.senderId,
-            direction: mine ? 1 : 2,
-            content,
-            sent_at: m.sentAt,
-            status: 'sent',
-            is_unread: unread,
-            need_delivery_ack: m.needDeliveryAck ? 1 : 0,
-            need_read_ack: m.needReadAck ? 1 : 0,
-            is_need_group_ack: m.isNeedGroupAck ? 1 : 0,
-            member_count: m.memberCount,
-            delivered_at: null,
-            read_at: null,
-            group_ack_count: 0,
-            is_receipt_request: 0,
-            has_respond: 0,
-            receipt_request_at: null,
-            fail_code: null,
-            fail_reason: null,
-          } as MessageRow),
-        )
+        // Live messages come one or a few at a time: reading the row back keeps one source of truth
+        // for its shape (sync pulls do not collect, so the backlog path never pays this).
+        const row = this.s.byLocalId.get(localId)
+        if (row) batch.inserted.push(rowToMessage(row))
       }
       for (const [k, t] of touched) {
         if (t.newestLocalId !== 0) {
