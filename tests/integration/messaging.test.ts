@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ConversationSummary, GroupInfo, GroupMember, Message } from '../../src/shared/model'
-import type { HistoryPage } from '../../src/shared/ipc'
-import { cleanup, data, reopen, signIn, tempDir, testServer, type Device } from './harness'
+import type { HistoryPage, SyncProgress } from '../../src/shared/ipc'
+import { cleanup, data, openDevice, reopen, signIn, tempDir, testServer, type Device } from './harness'
 
 afterEach(cleanup)
 
@@ -131,7 +131,17 @@ describe('offline and restarts', () => {
     for (let i = 1; i <= 30; i++) await alice.dispatch('sendMessage', [toBob, text(`offline ${i}`)])
     await alice.until('all sent', () => alice.engine.store?.outboxSize() === 0)
 
-    const again = await reopen(bob.profileDir, server)
+    // Small pull pages so that the backlog takes several steps, each reported to the UI.
+    const again = openDevice(bob.profileDir, server.url, { pullPageSize: 10 })
+    const progress: SyncProgress[] = []
+    again.engine.on('syncProgress', (p) => progress.push(p))
+    const connected = again.until('connected', () => again.engine.connectionState.state === 'connected')
+    again.engine.start()
+    await connected
+    expect(progress.at(0)).toEqual({ done: 0, total: 30 })
+    expect(progress.at(-1)).toEqual({ done: 30, total: 30 })
+    expect(progress.map((p) => p.done)).toEqual([...progress.map((p) => p.done)].sort((a, b) => a - b))
+    expect(progress.length).toBeGreaterThanOrEqual(4)
     const list = data<ConversationSummary[]>(await again.dispatch('getConversationList', []))
     expect(list[0]).toMatchObject({ unreadCount: 30, lastMessage: { content: { text: 'offline 30' } } })
     expect((await history(again, { type: 'private', targetId: 'alice' }, 100)).map((m) => m.seq)).toEqual(
