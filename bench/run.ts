@@ -97,31 +97,27 @@ async function main(): Promise<void> {
     const machine = machineInfo()
     log(`${s.id}: ${s.title}`)
     const command = `npm run bench -- ${quick ? '--quick ' : ''}--only ${s.id}`
+    const startedAt = new Date().toISOString()
+    // What every result carries, whether the scenario ran or failed.
+    const header = () => ({
+      id: s.id,
+      title: s.title,
+      command,
+      mode: quick ? ('quick' as const) : ('full' as const),
+      startedAt,
+      durationS: Number(process.hrtime.bigint() - t0) / 1e9,
+      machine,
+    })
     let result: ScenarioResult
     try {
       const out = await s.run({ quick, outDir, tmp, root, log: (m) => log(`  ${s.id}: ${m}`) })
-      result = {
-        id: s.id,
-        title: s.title,
-        command,
-        mode: quick ? 'quick' : 'full',
-        startedAt: new Date().toISOString(),
-        durationS: Number(process.hrtime.bigint() - t0) / 1e9,
-        machine,
-        ...out,
-      }
+      result = { ...header(), ...out }
     } catch (error) {
       failures++
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
       log(`${s.id} FAILED: ${message}`)
       result = {
-        id: s.id,
-        title: s.title,
-        command,
-        mode: quick ? 'quick' : 'full',
-        startedAt: new Date().toISOString(),
-        durationS: Number(process.hrtime.bigint() - t0) / 1e9,
-        machine,
+        ...header(),
         params: {},
         sections: [],
         targets: [],
