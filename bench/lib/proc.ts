@@ -17,14 +17,18 @@ function clockTicks(): number {
   return ticks
 }
 
-/** CPU seconds (user + system) a process has used so far; its reaped children are not included. */
-export function cpuSeconds(pid: number): number {
+/** User and system CPU seconds a process has used so far; its reaped children are not included. */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // The command name (field 2) may hold spaces: split after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const utime = Number(fields[11])
-  const stime = Number(fields[12])
-  return (utime + stime) / clockTicks()
+  return { user: Number(fields[11]) / clockTicks(), system: Number(fields[12]) / clockTicks() }
+}
+
+/** CPU seconds (user + system) a process has used so far; its reaped children are not included. */
+export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid)
+  return user + system
 }
 
 export interface Memory {

@@ -118,20 +118,22 @@ export async function seedAccounts(
 ): Promise<Account[]> {
   const now = Date.now()
   const hash = await passwordHash
-  return storage.transaction(() =>
-    userIds.map((userId) => {
-      storage.insertUser({ id: userId, displayName: userId, passwordHash: hash, createdAt: now })
-      storage.updateSettings(userId, settings)
+  return storage.transaction(async (tx) => {
+    const accounts: Account[] = []
+    for (const userId of userIds) {
+      await tx.insertUser({ id: userId, displayName: userId, passwordHash: hash, createdAt: now })
+      await tx.updateSettings(userId, settings)
       const token = randomBytes(24).toString('base64url')
       const deviceId = `dev-${userId}`.replace(/[^A-Za-z0-9_-]/g, '_').padEnd(8, '_')
-      storage.insertSession(hashToken(token), {
+      await tx.insertSession(hashToken(token), {
         userId,
         deviceId,
         createdAt: now,
         expiresAt: now + 24 * 3600 * 1000,
         revoked: false,
       })
-      return { userId, token, deviceId }
-    }),
-  )
+      accounts.push({ userId, token, deviceId })
+    }
+    return accounts
+  })
 }

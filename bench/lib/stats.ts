@@ -69,6 +69,22 @@ export function timeSync<S>(
   return summarize(samples)
 }
 
+/** timeSync for work that answers with a promise (the server's storage and operations). */
+export async function timeAsync(
+  options: { iterations: number; warmup?: number },
+  fn: (i: number) => Promise<unknown>,
+): Promise<Timing> {
+  const { iterations, warmup = Math.min(20, Math.ceil(iterations / 5)) } = options
+  const samples: number[] = []
+  for (let i = 0; i < warmup + iterations; i++) {
+    const t0 = process.hrtime.bigint()
+    await fn(i)
+    const dt = Number(process.hrtime.bigint() - t0) / 1e6
+    if (i >= warmup) samples.push(dt)
+  }
+  return summarize(samples)
+}
+
 /** Round to a few significant digits for tables and JSON. */
 export function round(x: number, digits = 3): number {
   if (!Number.isFinite(x) || x === 0) return x

@@ -113,20 +113,21 @@ function runIngestChild(job: {
 }
 
 /** Server history for one account: `total` messages over private chats and groups it is in. */
-function seedServerHistory(
+async function seedServerHistory(
   storage: ReturnType<typeof openServerStorage>,
   reader: string,
   peers: string[],
   total: number,
   uidBase: number,
-): void {
+): Promise<void> {
   const now = Date.now()
-  const convs = peers.map((peer, i) => {
+  const convs = []
+  for (const [i, peer] of peers.entries()) {
     const group = i % 4 === 3
     const key = group ? `g:g_${reader}${i}` : `p:${[reader, peer].sort().join(':')}`
-    const conv = storage.insertConversation({ key, type: group ? 'group' : 'private', createdAt: now })
+    const conv = await storage.insertConversation({ key, type: group ? 'group' : 'private', createdAt: now })
     if (group) {
-      storage.insertGroup({
+      await storage.insertGroup({
         id: `g_${reader}${i}`,
         convId: conv.id,
         name: `group ${i}`,
@@ -134,7 +135,7 @@ function seedServerHistory(
         createdAt: now,
       })
       for (const [k, u] of [peer, reader, ...peers.slice(0, 10).filter((p) => p !== peer)].entries())
-        storage.upsertMember({
+        await storage.upsertMember({
           convId: conv.id,
           userId: u,
           role: k === 0 ? 'owner' : 'member',
@@ -143,17 +144,17 @@ function seedServerHistory(
         })
     } else {
       for (const u of [reader, peer])
-        storage.upsertMember({ convId: conv.id, userId: u, role: null, joinedSeq: 0, joinedAt: now })
+        await storage.upsertMember({ convId: conv.id, userId: u, role: null, joinedSeq: 0, joinedAt: now })
     }
-    return { conv, group, peer, to: group ? `g_${reader}${i}` : '' }
-  })
+    convs.push({ conv, group, peer, to: group ? `g_${reader}${i}` : '' })
+  }
   const per = Math.ceil(total / convs.length)
   let n = 0
   for (const c of convs) {
-    storage.transaction(() => {
+    await storage.transaction(async (tx) => {
       for (let s = 0; s < per && n < total; s++, n++) {
         const mine = s % 3 === 0
-        storage.insertMessage({
+        await tx.insertMessage({
           uid: messageUid(uidBase + n + 1),
           convId: c.conv.id,
           senderId: mine ? reader : c.peer,
@@ -205,10 +206,10 @@ export const s2Ingest: Scenario = {
     const readers = e2eSizes.map((n) => `reader${n}`)
     const accounts = await seedAccounts(storage, [...peers, ...readers])
     const t0 = nowMs()
-    e2eSizes.forEach((n, i) =>
-      seedServerHistory(storage, readers[i] as string, peers, n, (i + 1) * 1_000_000_000),
-    )
-    storage.close()
+    for (const [i, n] of e2eSizes.entries()) {
+      await seedServerHistory(storage, readers[i] as string, peers, n, (i + 1) * 1_000_000_000)
+    }
+    await storage.close()
     ctx.log(
       `server history seeded (${e2eSizes.map((n) => fmt(n)).join(', ')}) in ${((nowMs() - t0) / 1000).toFixed(1)} s`,
     )

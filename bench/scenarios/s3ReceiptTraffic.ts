@@ -191,7 +191,7 @@ export const s3ReceiptTraffic: Scenario = {
       ...Array.from({ length: groupSize - 1 }, (_, i) => `mem${String(i).padStart(4, '0')}`),
     ]
     const accounts = await seedAccounts(storage, ids)
-    storage.close()
+    await storage.close()
     const server = await spawnServer({ dataDir, countFrames: true })
     const phases: Phase[] = []
     let engines: Engine[] = []

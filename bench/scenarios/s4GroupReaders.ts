@@ -9,7 +9,7 @@ import { PushBatch, type OpContext } from '../../src/server/ops/context'
 import { handlers } from '../../src/server/ops/index'
 import { resolveReceiptDefaults } from '../../src/server/receiptSettings'
 import { openServerStorage } from '../lib/server'
-import { fmt, rng, timeSync, type Timing } from '../lib/stats'
+import { fmt, rng, timeAsync, type Timing } from '../lib/stats'
 import { writeChart } from '../lib/svg'
 import { emptyOutput, target, type Scenario } from '../lib/types'
 
@@ -32,20 +32,20 @@ async function measure(
   const ids = Array.from({ length: members }, (_, i) => `u${String(i).padStart(6, '0')}`)
   const owner = ids[0] as string
   const groupId = `g_bench${members}`
-  storage.transaction(() => {
+  await storage.transaction(async (tx) => {
     for (const id of ids)
-      storage.insertUser({ id, displayName: id.toUpperCase(), passwordHash: 'x', createdAt: now })
-    const conv = storage.insertConversation({ key: `g:${groupId}`, type: 'group', createdAt: now })
-    storage.insertGroup({ id: groupId, convId: conv.id, name: 'big', ownerId: owner, createdAt: now })
-    ids.forEach((id, i) =>
-      storage.upsertMember({
+      await tx.insertUser({ id, displayName: id.toUpperCase(), passwordHash: 'x', createdAt: now })
+    const conv = await tx.insertConversation({ key: `g:${groupId}`, type: 'group', createdAt: now })
+    await tx.insertGroup({ id: groupId, convId: conv.id, name: 'big', ownerId: owner, createdAt: now })
+    for (const [i, id] of ids.entries()) {
+      await tx.upsertMember({
         convId: conv.id,
         userId: id,
         role: i === 0 ? 'owner' : 'member',
         joinedSeq: 0,
         joinedAt: now,
-      }),
-    )
+      })
+    }
   })
   const ctxOf = (userId: string): OpContext => ({
     storage,
@@ -58,14 +58,14 @@ async function measure(
   })
   // A little history before the message, then the message that asks for read acks.
   for (let i = 0; i < 20; i++)
-    handlers.sendMessage(ctxOf(ids[1 + (i % (members - 1))] as string), {
+    await handlers.sendMessage(ctxOf(ids[1 + (i % (members - 1))] as string), {
       clientMsgId: `before-${i}-xxxxxxxx`,
       conversation: { type: 'group', targetId: groupId },
       channelId: '',
       content: { type: 'text', text: `hello ${i}` },
       isNeedGroupAck: false,
     })
-  const sent = handlers.sendMessage(ctxOf(owner), {
+  const sent = await handlers.sendMessage(ctxOf(owner), {
     clientMsgId: 'the-message-xxxxxxxx',
     conversation: { type: 'group', targetId: groupId },
     channelId: '',
@@ -76,22 +76,23 @@ async function measure(
   // A random share of the members read it, each with its own ack (as their engines would send).
   const r = rng(members)
   const readers = ids.slice(1).filter(() => r() < readShare)
-  for (const id of readers) handlers.ackGroupMessageRead(ctxOf(id), { groupId, acks: [{ messageUId: uid }] })
+  for (const id of readers)
+    await handlers.ackGroupMessageRead(ctxOf(id), { groupId, acks: [{ messageUId: uid }] })
   const seedS = Number(process.hrtime.bigint() - t0) / 1e9
   const ownerCtx = ctxOf(owner)
   const timings: Record<string, Timing> = {
-    count: timeSync({ iterations }, () => storage.getMessageByUId(uid)?.groupAckCount),
-    readers: timeSync({ iterations }, () =>
+    count: await timeAsync({ iterations }, async () => (await storage.getMessageByUId(uid))?.groupAckCount),
+    readers: await timeAsync({ iterations }, () =>
       handlers.fetchGroupReadAcks(ownerCtx, { messageUId: uid, pageSize: 50 }),
     ),
-    unread: timeSync({ iterations }, () =>
+    unread: await timeAsync({ iterations }, () =>
       handlers.fetchGroupUnreadMembers(ownerCtx, { messageUId: uid, pageSize: 50 }),
     ),
   }
-  const check = handlers.fetchGroupReadAcks(ownerCtx, { messageUId: uid, pageSize: 1 })
+  const check = await handlers.fetchGroupReadAcks(ownerCtx, { messageUId: uid, pageSize: 1 })
   if (check.count !== readers.length || check.total !== members - 1)
     throw new Error(`count ${check.count}/${check.total}, expected ${readers.length}/${members - 1}`)
-  storage.close()
+  await storage.close()
   return { timings, seedS, readers: readers.length }
 }
 

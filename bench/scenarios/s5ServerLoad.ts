@@ -253,7 +253,7 @@ export const s5ServerLoad: Scenario = {
             storage,
             Array.from({ length: n }, (_, i) => `c${String(i).padStart(5, '0')}`),
           )
-          storage.close()
+          await storage.close()
           const server = await spawnServer({ dataDir })
           const clients = await connectAll(server, accounts)
           try {

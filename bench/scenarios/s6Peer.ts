@@ -101,7 +101,7 @@ export const s6Peer: Scenario = {
       const dataDir = join(ctx.tmp, 'ours')
       const storage = openServerStorage(dataDir)
       const accounts = await seedAccounts(storage, users)
-      storage.close()
+      await storage.close()
       server = await spawnServer({ dataDir })
       const ours = await pool(
         accounts,

@@ -245,7 +245,7 @@ export const s7Renderer: Scenario = {
     const dataDir = join(ctx.tmp, 'server')
     const storage = openServerStorage(dataDir)
     const accounts = await seedAccounts(storage, ['viewer', PEER])
-    storage.close()
+    await storage.close()
     const server = await spawnServer({ dataDir })
     const browser = await chromium.launch({
       executablePath: exe,

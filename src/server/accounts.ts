@@ -42,7 +42,7 @@ export class Accounts {
   }
 
   async register(body: z.output<typeof http.register.body>): Promise<{ user: UserProfile }> {
-    if (this.storage.getUser(body.userId)) throw new CodedError(Code.USER_EXISTS)
+    if (await this.storage.getUser(body.userId)) throw new CodedError(Code.USER_EXISTS)
     const passwordHash = await hashPassword(body.password, this.scrypt)
     const user = {
       id: body.userId,
@@ -51,14 +51,14 @@ export class Accounts {
       createdAt: this.now(),
     }
     // Checked again: another registration of the same id may have finished while we were hashing.
-    if (!this.storage.insertUser(user)) throw new CodedError(Code.USER_EXISTS)
+    if (!(await this.storage.insertUser(user))) throw new CodedError(Code.USER_EXISTS)
     return { user: toProfile(user) }
   }
 
   async login(
     body: z.output<typeof http.login.body>,
   ): Promise<{ token: string; user: UserProfile; expiresAt: number }> {
-    const user = this.storage.getUser(body.userId)
+    const user = await this.storage.getUser(body.userId)
     if (!user) {
       this.dummyHash ??= hashPassword('not a password', this.scrypt)
       await verifyPassword(body.password, await this.dummyHash)
@@ -68,7 +68,7 @@ export class Accounts {
     const token = newSessionToken()
     const createdAt = this.now()
     const expiresAt = createdAt + this.sessionTtlMs
-    this.storage.insertSession(hashToken(token), {
+    await this.storage.insertSession(hashToken(token), {
       userId: user.id,
       deviceId: body.deviceId,
       createdAt,
@@ -79,17 +79,19 @@ export class Accounts {
   }
 
   /** The live session behind a token, or undefined for an unknown, expired or revoked one. */
-  authenticate(token: string): AuthenticatedSession | undefined {
+  async authenticate(token: string): Promise<AuthenticatedSession | undefined> {
     const tokenHash = hashToken(token)
-    const session = this.storage.getSession(tokenHash)
+    const session = await this.storage.getSession(tokenHash)
     if (!session || session.revoked || session.expiresAt <= this.now()) return undefined
     return { userId: session.userId, deviceId: session.deviceId, tokenHash }
   }
 
   /** Revokes the token's session; returns it so that its sockets can be closed. */
-  logout(token: string): AuthenticatedSession {
-    const session = this.authenticate(token)
-    if (!session || !this.storage.revokeSession(session.tokenHash)) throw new CodedError(Code.TOKEN_INVALID)
+  async logout(token: string): Promise<AuthenticatedSession> {
+    const session = await this.authenticate(token)
+    if (!session || !(await this.storage.revokeSession(session.tokenHash))) {
+      throw new CodedError(Code.TOKEN_INVALID)
+    }
     return session
   }
 }

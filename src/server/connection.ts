@@ -1,15 +1,8 @@
 import { WebSocket } from 'ws'
-import type { PushEvent } from '../shared/protocol'
+import type { Duplex } from 'node:stream'
 import type { AuthenticatedSession } from './accounts'
 import type { Logger } from './log'
 import { TokenBucket } from './rateLimit'
-
-export interface OutgoingPush {
-  type: 'push'
-  event: PushEvent
-  data: unknown
-  eventSeq?: number
-}
 
 export interface ConnectionOptions {
   /** Past this many unsent bytes the peer is too slow: drop it; it resyncs by seq when it comes back. */
@@ -56,5 +49,21 @@ export class Connection {
       return
     }
     this.ws.send(payload)
+  }
+
+  /**
+   * Several frames in one socket write: the TCP socket is corked while ws frames them, so the
+   * replies and pushes of one event-loop turn leave in one writev instead of one write each.
+   */
+  sendAll(payloads: readonly string[]): void {
+    if (payloads.length === 1) return this.send(payloads[0] as string)
+    // ws keeps its net.Socket as _socket (ws 8); without it the frames still go, one write each.
+    const socket = (this.ws as unknown as { _socket?: Duplex })._socket
+    socket?.cork()
+    try {
+      for (const payload of payloads) this.send(payload)
+    } finally {
+      socket?.uncork()
+    }
   }
 }

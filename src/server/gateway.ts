@@ -12,7 +12,7 @@ import { UserRateLimits } from './rateLimit'
 import { PushBatch, type OpContext } from './ops/context'
 import { handlers } from './ops/index'
 import type { GroupReceiptSettings } from '../shared/model'
-import type { Storage } from './storage/types'
+import type { Storage, Unit, UnitResult } from './storage/types'
 
 export interface GatewayOptions extends ConnectionOptions {
   maxPayload: number
@@ -56,6 +56,10 @@ function requestIdOf(value: unknown): number | null {
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null
 }
 
+function describeCommitError(error: unknown): string {
+  return `nothing of this request was saved (${error instanceof Error ? error.message : 'storage failure'}); retry`
+}
+
 function rejectUpgrade(socket: Duplex, status: number, code: CodeValue, msg: string): void {
   const body = JSON.stringify({ code, msg })
   socket.once('finish', () => socket.destroy())
@@ -66,15 +70,39 @@ function rejectUpgrade(socket: Duplex, status: number, code: CodeValue, msg: str
   )
 }
 
+/** One frame's work: an operation to run in the next group commit, or an answer already known. */
+type Job =
+  | { connection: Connection; id: number; op: RequestOp; data: unknown; reply?: undefined }
+  | { connection: Connection; reply: string }
+
+function replyFrame(id: number | null, code: CodeValue, msg?: string, data?: unknown): string {
+  return JSON.stringify(
+    code === Code.OK
+      ? { type: 'reply', id, code, data }
+      : { type: 'reply', id, code, msg: msg ?? codeDescriptions[codeName(code) ?? 'INTERNAL'] },
+  )
+}
+
 /**
  * The WebSocket side: authentication during the upgrade, one request per frame, replies by id,
  * pushes after replies, heartbeats.
+ *
+ * Frames are not run one by one. Those that arrive in one event-loop turn are collected and run as
+ * one group commit (`Storage.batch`): every operation in its own savepoint of one transaction, one
+ * commit for all. Only after that commit do their replies and pushes go out, each connection's in
+ * one corked socket write; an operation that fails is rolled back alone and answers with its own
+ * error. One batch runs at a time, so a connection's requests are applied in the order it sent them.
  */
 export class Gateway {
   private readonly wss: WebSocketServer
   private readonly heartbeat: NodeJS.Timeout
   private readonly userLimits: UserRateLimits
   private closing = false
+  /** Frames of this turn, waiting for the next group commit. */
+  private pending: Job[] = []
+  private flushScheduled = false
+  private flushing = false
+  private idleWaiters: (() => void)[] = []
 
   constructor(
     private readonly deps: GatewayDeps,
@@ -99,14 +127,22 @@ export class Gateway {
       return rejectUpgrade(socket, 404, Code.UNKNOWN_OPERATION, `no WebSocket at ${url.pathname}`)
     const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined
     if (!token) return rejectUpgrade(socket, 401, Code.NOT_LOGGED_IN, codeDescriptions.NOT_LOGGED_IN)
-    const session = this.deps.accounts.authenticate(token)
-    if (!session) return rejectUpgrade(socket, 401, Code.TOKEN_INVALID, codeDescriptions.TOKEN_INVALID)
-    const deviceId = req.headers[DEVICE_HEADER]
-    if (typeof deviceId === 'string' && deviceId !== session.deviceId) {
-      return rejectUpgrade(socket, 401, Code.TOKEN_INVALID, 'the token was issued to another device')
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) =>
-      this.attach(ws, new Connection(ws, session, this.options, this.deps.log)),
+    this.deps.accounts.authenticate(token).then(
+      (session) => {
+        if (!session) return rejectUpgrade(socket, 401, Code.TOKEN_INVALID, codeDescriptions.TOKEN_INVALID)
+        const deviceId = req.headers[DEVICE_HEADER]
+        if (typeof deviceId === 'string' && deviceId !== session.deviceId) {
+          return rejectUpgrade(socket, 401, Code.TOKEN_INVALID, 'the token was issued to another device')
+        }
+        if (this.closing || socket.destroyed) return socket.destroy()
+        this.wss.handleUpgrade(req, socket, head, (ws) =>
+          this.attach(ws, new Connection(ws, session, this.options, this.deps.log)),
+        )
+      },
+      (error: unknown) => {
+        this.deps.log.error('authentication failed', { error })
+        rejectUpgrade(socket, 503, Code.SERVER_UNREACHABLE, 'the server cannot check sessions right now')
+      },
     )
   }
 
@@ -135,21 +171,10 @@ export class Gateway {
     })
   }
 
-  private reply(
-    connection: Connection,
-    id: number | null,
-    code: CodeValue,
-    msg?: string,
-    data?: unknown,
-  ): void {
-    const frame =
-      code === Code.OK
-        ? { type: 'reply', id, code, data }
-        : { type: 'reply', id, code, msg: msg ?? codeDescriptions[codeName(code) ?? 'INTERNAL'] }
-    connection.send(JSON.stringify(frame))
-  }
-
-  /** Never throws: whatever a frame holds, the connection and the server keep going. */
+  /**
+   * Never throws: whatever a frame holds, the connection and the server keep going. The frame is
+   * checked here; what it asks for runs in the next group commit.
+   */
   handleFrame(connection: Connection, text: string): void {
     // The connection's own bucket first: a socket over its limit does not drain its user's others.
     const connectionAllowed = connection.bucket.take()
@@ -162,46 +187,118 @@ export class Gateway {
       parsed = false
     }
     const id = requestIdOf(value)
-    if (!connectionAllowed) return this.reply(connection, id, Code.RATE_LIMITED)
-    if (!userAllowed) {
-      return this.reply(connection, id, Code.RATE_LIMITED, 'too many requests from this account; retry later')
-    }
-    if (!parsed) return this.reply(connection, null, Code.BAD_FRAME, 'the frame is not valid JSON')
+    const answer = (replyId: number | null, code: CodeValue, msg?: string): void =>
+      this.enqueue({ connection, reply: replyFrame(replyId, code, msg) })
+    if (!connectionAllowed) return answer(id, Code.RATE_LIMITED)
+    if (!userAllowed) return answer(id, Code.RATE_LIMITED, 'too many requests from this account; retry later')
+    if (!parsed) return answer(null, Code.BAD_FRAME, 'the frame is not valid JSON')
 
     const envelope = RequestEnvelope.safeParse(value)
-    if (!envelope.success) return this.reply(connection, id, Code.BAD_FRAME, describeIssues(envelope.error))
+    if (!envelope.success) return answer(id, Code.BAD_FRAME, describeIssues(envelope.error))
     const { op } = envelope.data
     if (!Object.hasOwn(requests, op)) {
-      return this.reply(connection, envelope.data.id, Code.UNKNOWN_OPERATION, `unknown operation ${op}`)
+      return answer(envelope.data.id, Code.UNKNOWN_OPERATION, `unknown operation ${op}`)
     }
-    this.run(connection, envelope.data.id, op as RequestOp, envelope.data.data ?? {})
+    const input = requests[op as RequestOp].data.safeParse(envelope.data.data ?? {})
+    if (!input.success) return answer(envelope.data.id, Code.INVALID_ARGUMENT, describeIssues(input.error))
+    this.enqueue({ connection, id: envelope.data.id, op: op as RequestOp, data: input.data })
   }
 
-  private run(connection: Connection, id: number, op: RequestOp, rawData: unknown): void {
-    const input = requests[op].data.safeParse(rawData)
-    if (!input.success) return this.reply(connection, id, Code.INVALID_ARGUMENT, describeIssues(input.error))
-    const pushes = new PushBatch()
-    const ctx: OpContext = {
-      storage: this.deps.storage,
-      userId: connection.userId,
-      deviceId: connection.session.deviceId,
-      connection,
-      pushes,
-      now: this.deps.now(),
-      receiptDefaults: this.deps.receiptDefaults,
-    }
-    // input.data was parsed by requests[op].data, which is exactly what handlers[op] takes.
-    const handler = handlers[op] as (ctx: OpContext, data: unknown) => unknown
-    let result: unknown
+  private enqueue(job: Job): void {
+    this.pending.push(job)
+    if (this.flushScheduled || this.flushing) return
+    this.flushScheduled = true
+    // After the poll phase: every frame that arrived in this turn is in `pending` by then.
+    setImmediate(() => void this.flush())
+  }
+
+  /** Runs what is pending as one group commit, then again while more arrived meanwhile. */
+  private async flush(): Promise<void> {
+    this.flushScheduled = false
+    this.flushing = true
     try {
-      result = handler(ctx, input.data)
-    } catch (error) {
-      if (error instanceof CodedError) return this.reply(connection, id, error.code, error.message)
-      this.deps.log.error('operation failed', { op, userId: connection.userId, error })
-      return this.reply(connection, id, Code.INTERNAL)
+      while (this.pending.length > 0) {
+        const jobs = this.pending
+        this.pending = []
+        await this.commitAndSend(jobs)
+      }
+    } finally {
+      this.flushing = false
+      if (!this.flushScheduled) for (const resolve of this.idleWaiters.splice(0)) resolve()
     }
-    this.reply(connection, id, Code.OK, undefined, result)
-    this.deps.hub.deliver(pushes.queued)
+  }
+
+  /** Resolves once every frame read so far has been answered (tests, and close). */
+  whenIdle(): Promise<void> {
+    if (!this.flushing && !this.flushScheduled) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  private async commitAndSend(jobs: readonly Job[]): Promise<void> {
+    const { storage, log, now, receiptDefaults } = this.deps
+    const at = now()
+    const runs = jobs.filter((job) => job.reply === undefined)
+    const contexts: OpContext[] = runs.map((job) => ({
+      storage,
+      userId: job.connection.userId,
+      deviceId: job.connection.session.deviceId,
+      connection: job.connection,
+      pushes: new PushBatch(),
+      now: at,
+      receiptDefaults,
+    }))
+    const units: Unit<unknown>[] = runs.map((job, i) => (tx) => {
+      const ctx = contexts[i] as OpContext
+      ctx.storage = tx
+      // job.data was parsed by requests[op].data, which is exactly what handlers[op] takes.
+      return (handlers[job.op] as (ctx: OpContext, data: unknown) => Promise<unknown>)(ctx, job.data)
+    })
+    let results: UnitResult<unknown>[] | undefined
+    let commitError: unknown
+    if (units.length > 0) {
+      try {
+        results = await storage.batch(units)
+      } catch (error) {
+        commitError = error
+        log.error('group commit failed', { operations: units.length, error })
+      }
+    }
+
+    // Replies in the order the frames came, each followed by the pushes its operation caused.
+    const outgoing = new Map<Connection, string[]>()
+    const send = (connection: Connection, payload: string): void => {
+      const list = outgoing.get(connection)
+      if (list) list.push(payload)
+      else outgoing.set(connection, [payload])
+    }
+    let r = 0
+    for (const job of jobs) {
+      if (job.reply !== undefined) {
+        send(job.connection, job.reply)
+        continue
+      }
+      const ctx = contexts[r] as OpContext
+      const result = results?.[r]
+      r++
+      if (!result) {
+        // Nothing of this batch was committed: no operation of it may be reported as done.
+        send(job.connection, replyFrame(job.id, Code.INTERNAL, describeCommitError(commitError)))
+        continue
+      }
+      if (result.ok) {
+        send(job.connection, replyFrame(job.id, Code.OK, undefined, result.value))
+        this.deps.hub.route(ctx.pushes.queued, send)
+        continue
+      }
+      const { error } = result
+      if (error instanceof CodedError) {
+        send(job.connection, replyFrame(job.id, error.code, error.message))
+      } else {
+        log.error('operation failed', { op: job.op, userId: job.connection.userId, error })
+        send(job.connection, replyFrame(job.id, Code.INTERNAL))
+      }
+    }
+    for (const [connection, payloads] of outgoing) connection.sendAll(payloads)
   }
 
   private checkHeartbeats(): void {
@@ -221,6 +318,8 @@ export class Gateway {
   async close(): Promise<void> {
     this.closing = true
     clearInterval(this.heartbeat)
+    // Requests already read are answered before the sockets close.
+    await this.whenIdle()
     await Promise.all(
       this.deps.hub.all().map(
         ({ ws }) =>

@@ -125,7 +125,7 @@ export function createHttpHandler(deps: HttpApiDeps): (req: IncomingMessage, res
       await readJson(req, http.logout.body, maxBodyBytes)
       const token = bearerToken(req.headers.authorization)
       if (!token) throw new CodedError(Code.NOT_LOGGED_IN, 'logout needs Authorization: Bearer <token>')
-      const session = accounts.logout(token)
+      const session = await accounts.logout(token)
       hub.endSession(session.tokenHash)
       log.info('logged out', { userId: session.userId, deviceId: session.deviceId })
       return {}

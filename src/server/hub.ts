@@ -1,8 +1,9 @@
-import { CLOSE_SESSION_REVOKED, type Connection, type OutgoingPush } from './connection'
+import { CLOSE_SESSION_REVOKED, type Connection } from './connection'
 
 export interface QueuedPush {
-  userId: string
-  frame: OutgoingPush
+  userIds: readonly string[]
+  /** The whole frame, serialized once for every recipient. */
+  payload: string
   /** The connection the request came from, which learns the outcome from its reply instead. */
   except?: Connection
 }
@@ -35,18 +36,20 @@ export class Hub {
     return [...this.byUser.values()].flatMap((set) => [...set])
   }
 
-  deliver(pushes: readonly QueuedPush[]): void {
-    for (const { userId, frame, except } of pushes) {
-      const targets = this.byUser.get(userId)
-      if (!targets) continue
-      const payload = JSON.stringify(frame)
-      for (const connection of targets) if (connection !== except) connection.send(payload)
+  /** Hands each push to every open connection of its users (but the one it excepts), in order. */
+  route(pushes: readonly QueuedPush[], send: (connection: Connection, payload: string) => void): void {
+    for (const { userIds, payload, except } of pushes) {
+      for (const userId of userIds) {
+        const targets = this.byUser.get(userId)
+        if (!targets) continue
+        for (const connection of targets) if (connection !== except) send(connection, payload)
+      }
     }
   }
 
   /** Tells every socket of a revoked session so, then closes it. */
   endSession(tokenHash: Buffer): void {
-    const payload = JSON.stringify({ type: 'push', event: 'sessionRevoked', data: {} } satisfies OutgoingPush)
+    const payload = '{"type":"push","event":"sessionRevoked","data":{}}'
     for (const connection of this.all()) {
       if (!connection.session.tokenHash.equals(tokenHash)) continue
       connection.send(payload)

@@ -111,7 +111,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         httpServer.close(() => resolve())
         httpServer.closeAllConnections()
       })
-      if (owned) storage.close()
+      if (owned) await storage.close()
       log.info('server stopped')
     })())
 
@@ -126,7 +126,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     })
   } catch (error) {
     await gateway.close()
-    if (owned) storage.close()
+    if (owned) await storage.close()
     throw error
   }
 

@@ -139,6 +139,6 @@ describe('engine SIGKILLed mid-outbox', () => {
       .map((e) => (JSON.parse(e.data) as { seq: number }).seq)
     expect(marks.length).toBeGreaterThan(0)
     expect(marks).toEqual([...new Set(marks)].sort((a, b) => a - b))
-    storage.close()
+    await storage.close()
   }, 30_000)
 })

@@ -90,7 +90,7 @@ interface World {
 
 const USERS = ['alice', 'bob', 'carol', 'mallory']
 
-function buildWorld(): World {
+async function buildWorld(): Promise<World> {
   const storage = new SqliteStorage(':memory:')
   storage.db.exec(NO_BACKWARDS)
   const errors: string[] = []
@@ -131,7 +131,7 @@ function buildWorld(): World {
     },
   )
   for (const id of USERS) {
-    storage.insertUser({ id, displayName: id, passwordHash: 'scrypt$1$1$1$x$y', createdAt: clock })
+    await storage.insertUser({ id, displayName: id, passwordHash: 'scrypt$1$1$1$x$y', createdAt: clock })
   }
   // alice has two devices; everyone else one.
   const connections = [...USERS, 'alice'].map((userId, i) => {
@@ -164,11 +164,13 @@ function buildWorld(): World {
 }
 
 /** Feeds one frame and checks every invariant; returns the parsed reply. */
-function feed(world: World, from: number, text: string, op?: string): ReplyFrame {
+async function feed(world: World, from: number, text: string, op?: string): Promise<ReplyFrame> {
   const target = world.connections[from]
   if (!target) throw new Error(`no connection ${from}`)
   for (const { socket } of world.connections) socket.sent.length = 0
   world.gateway.handleFrame(target.connection, text)
+  // The frame runs in the gateway's next group commit; its reply and pushes go out after it.
+  await world.gateway.whenIdle()
 
   expect(world.errors).toEqual([])
   const [first, ...rest] = target.socket.sent
@@ -209,34 +211,34 @@ function learn(world: World, data: unknown): void {
   if (typeof gid === 'string' && !world.groupIds.includes(gid)) world.groupIds.push(gid)
 }
 
-function seed(world: World): void {
+async function seed(world: World): Promise<void> {
   let id = 0
-  const call = (from: number, op: RequestOp, data: unknown): void => {
-    const reply = feed(world, from, JSON.stringify({ id: ++id, op, data }), op)
+  const call = async (from: number, op: RequestOp, data: unknown): Promise<void> => {
+    const reply = await feed(world, from, JSON.stringify({ id: ++id, op, data }), op)
     if (reply.code !== 0) throw new Error(`seed ${op}: ${reply.code} ${reply.msg}`)
   }
-  call(0, 'updateSettings', { requireDeliveryAck: true, requireReadAck: true })
-  call(0, 'createGroup', { name: 'abc', memberIds: ['bob', 'carol'] })
-  call(3, 'createGroup', { name: 'mallory', memberIds: ['bob'] })
+  await call(0, 'updateSettings', { requireDeliveryAck: true, requireReadAck: true })
+  await call(0, 'createGroup', { name: 'abc', memberIds: ['bob', 'carol'] })
+  await call(3, 'createGroup', { name: 'mallory', memberIds: ['bob'] })
   const [abc, mal] = world.groupIds
   for (let i = 0; i < 3; i++) {
-    call(0, 'sendMessage', {
+    await call(0, 'sendMessage', {
       clientMsgId: `seed-a-${i}-xx`,
       conversation: { type: 'private', targetId: 'bob' },
       content: { type: 'text', text: `hi ${i}` },
     })
-    call(1, 'sendMessage', {
+    await call(1, 'sendMessage', {
       clientMsgId: `seed-b-${i}-xx`,
       conversation: { type: 'private', targetId: 'alice' },
       content: { type: 'text', text: `yo ${i}` },
     })
-    call(0, 'sendMessage', {
+    await call(0, 'sendMessage', {
       clientMsgId: `seed-g-${i}-xx`,
       conversation: { type: 'group', targetId: abc },
       content: { type: 'text', text: `all ${i}` },
       isNeedGroupAck: i !== 1,
     })
-    call(3, 'sendMessage', {
+    await call(3, 'sendMessage', {
       clientMsgId: `seed-m-${i}-xx`,
       conversation: { type: 'group', targetId: mal },
       content: { type: 'text', text: `m ${i}` },
@@ -363,24 +365,24 @@ function arbitraries(world: World) {
 
 describe('server frame handling (fuzzed, no sockets)', () => {
   let world: World
-  beforeAll(() => {
-    world = buildWorld()
-    seed(world)
+  beforeAll(async () => {
+    world = await buildWorld()
+    await seed(world)
   })
   afterAll(async () => {
     for (const { socket } of world.connections) socket.terminate()
     await world.gateway.close()
-    world.storage.close()
+    await world.storage.close()
   })
 
   const structuredRuns = fuzzRuns(3000)
   it(
     `keeps every invariant over ${structuredRuns} generated requests`,
-    () => {
+    async () => {
       const { frame } = arbitraries(world)
-      fc.assert(
-        fc.property(frame, ({ from, id, request }) => {
-          feed(world, from, JSON.stringify({ id, ...request }), request.op)
+      await fc.assert(
+        fc.asyncProperty(frame, async ({ from, id, request }) => {
+          await feed(world, from, JSON.stringify({ id, ...request }), request.op)
         }),
         { numRuns: structuredRuns },
       )
@@ -394,7 +396,7 @@ describe('server frame handling (fuzzed, no sockets)', () => {
   const rawRuns = fuzzRuns(3000)
   it(
     `answers ${rawRuns} arbitrary strings and JSON values with one typed reply`,
-    () => {
+    async () => {
       const text = fc.oneof(
         fc.string({ maxLength: 200 }),
         fc.string({ unit: 'binary', maxLength: 200 }),
@@ -408,9 +410,9 @@ describe('server frame handling (fuzzed, no sockets)', () => {
         }),
         fc.jsonValue().map((v) => JSON.stringify({ id: 1, op: 'sendMessage', data: v })),
       )
-      fc.assert(
-        fc.property(fc.integer({ min: 0, max: USERS.length }), text, (from, t) => {
-          feed(world, from, t)
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 0, max: USERS.length }), text, async (from, t) => {
+          await feed(world, from, t)
         }),
         { numRuns: rawRuns },
       )

@@ -92,7 +92,7 @@ describe('hostile clients', () => {
   afterAll(async () => {
     for (const client of [alice, aliceOther, bob, mallory]) expect(client.protocolErrors).toEqual([])
     await server.close()
-    storage.close()
+    await storage.close()
   })
   beforeEach(async () => {
     for (const client of [alice, aliceOther, bob, mallory]) {
@@ -284,7 +284,7 @@ describe('hostile clients', () => {
       expect(forged.data.message.messageUId).not.toBe(privateUId)
       const pushed = await bob.nextPush('message', (m) => m.messageUId === forged.data.message.messageUId)
       expect(pushed.data.senderId).toBe(mallory.userId)
-      expect(storage.getMessageByUId(forged.data.message.messageUId)?.senderId).toBe(mallory.userId)
+      expect((await storage.getMessageByUId(forged.data.message.messageUId))?.senderId).toBe(mallory.userId)
       // Nothing reached alice's conversations.
       expect(await alice.barrier()).toEqual([])
     })
@@ -651,14 +651,14 @@ describe('secrets', () => {
       )
       expect(dump).not.toContain(password)
       expect(dump).not.toContain(session.token)
-      expect(storage.getUser(session.userId)?.passwordHash).toMatch(/^scrypt\$\d+\$\d+\$\d+\$[^$]+\$[^$]+$/)
+      expect((await storage.getUser(session.userId))?.passwordHash).toMatch(/^scrypt\$\d+\$\d+\$\d+\$[^$]+\$[^$]+$/)
       const twin = await registerAndLogin(server, { password })
-      expect(storage.getUser(twin.userId)?.passwordHash).not.toBe(
-        storage.getUser(session.userId)?.passwordHash,
+      expect((await storage.getUser(twin.userId))?.passwordHash).not.toBe(
+        (await storage.getUser(session.userId))?.passwordHash,
       )
     } finally {
       await server.close()
-      storage.close()
+      await storage.close()
     }
   })
 })

@@ -4,6 +4,7 @@ import { DEVICE_HEADER, http } from '../../src/shared/protocol'
 import { createLogger } from '../../src/server/log'
 import type { RunningServer } from '../../src/server/server'
 import { SqliteStorage } from '../../src/server/storage/sqlite'
+import type { StorageOps, Unit } from '../../src/server/storage/types'
 import {
   api,
   clientMsgId,
@@ -164,12 +165,22 @@ describe('protocol robustness', () => {
   it('answers INTERNAL when a handler fails unexpectedly, logs it, and keeps serving', async () => {
     const storage = new SqliteStorage(':memory:')
     let failing = false
+    // Operations run inside the gateway's group commit, on the transaction's view of the storage.
+    const flakyTx = (tx: StorageOps): StorageOps =>
+      new Proxy(tx, {
+        get(target, property, receiver) {
+          if (property === 'getUsers' && failing)
+            return () => {
+              throw new Error('disk on fire')
+            }
+          return Reflect.get(target, property, receiver) as unknown
+        },
+      })
     const flaky = new Proxy(storage, {
       get(target, property, receiver) {
-        if (property === 'getUsers' && failing)
-          return () => {
-            throw new Error('disk on fire')
-          }
+        if (property === 'batch')
+          return <T>(units: readonly Unit<T>[]) =>
+            storage.batch(units.map((unit) => (tx: StorageOps) => unit(flakyTx(tx))))
         return Reflect.get(target, property, receiver) as unknown
       },
     })
@@ -189,7 +200,7 @@ describe('protocol robustness', () => {
       await client.call('getUsers', { userIds: [client.userId] })
     } finally {
       await broken.close()
-      storage.close()
+      await storage.close()
     }
   })
 

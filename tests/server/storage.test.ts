@@ -137,18 +137,18 @@ describe('migrations', () => {
 
 describe('SqliteStorage', () => {
   let storage: SqliteStorage
-  beforeEach(() => {
+  beforeEach(async () => {
     storage = new SqliteStorage(':memory:')
     for (const id of ['alice', 'bob', 'carol']) {
-      storage.insertUser({ id, displayName: id.toUpperCase(), passwordHash: 'x', createdAt: 1 })
+      await storage.insertUser({ id, displayName: id.toUpperCase(), passwordHash: 'x', createdAt: 1 })
     }
   })
   afterEach(() => storage.close())
 
-  function conversation(key: string) {
-    const conv = storage.insertConversation({ key, type: 'private', createdAt: 1 })
+  async function conversation(key: string) {
+    const conv = await storage.insertConversation({ key, type: 'private', createdAt: 1 })
     for (const userId of ['alice', 'bob']) {
-      storage.upsertMember({ convId: conv.id, userId, role: null, joinedSeq: 0, joinedAt: 1 })
+      await storage.upsertMember({ convId: conv.id, userId, role: null, joinedSeq: 0, joinedAt: 1 })
     }
     return conv
   }
@@ -176,26 +176,29 @@ describe('SqliteStorage', () => {
     }
   }
 
-  it('refuses a second user with the same id', () => {
-    expect(storage.insertUser({ id: 'alice', displayName: 'again', passwordHash: 'y', createdAt: 2 })).toBe(
-      false,
-    )
-    expect(storage.getUser('alice')?.displayName).toBe('ALICE')
+  it('refuses a second user with the same id', async () => {
+    expect(
+      await storage.insertUser({ id: 'alice', displayName: 'again', passwordHash: 'y', createdAt: 2 }),
+    ).toBe(false)
+    expect((await storage.getUser('alice'))?.displayName).toBe('ALICE')
   })
 
-  it('returns only existing users and merges partial settings', () => {
-    expect(storage.getUsers(['bob', 'nobody', 'alice']).map((u) => u.id)).toEqual(['alice', 'bob'])
-    expect(storage.getUser('alice')?.settings).toEqual({ requireDeliveryAck: false, requireReadAck: false })
-    storage.updateSettings('alice', { requireReadAck: true })
-    expect(storage.updateSettings('alice', { requireDeliveryAck: true })).toEqual({
+  it('returns only existing users and merges partial settings', async () => {
+    expect((await storage.getUsers(['bob', 'nobody', 'alice'])).map((u) => u.id)).toEqual(['alice', 'bob'])
+    expect((await storage.getUser('alice'))?.settings).toEqual({
+      requireDeliveryAck: false,
+      requireReadAck: false,
+    })
+    await storage.updateSettings('alice', { requireReadAck: true })
+    expect(await storage.updateSettings('alice', { requireDeliveryAck: true })).toEqual({
       requireDeliveryAck: true,
       requireReadAck: true,
     })
   })
 
-  it('keeps sessions only by token hash and revokes once', () => {
+  it('keeps sessions only by token hash and revokes once', async () => {
     const token = newSessionToken()
-    storage.insertSession(hashToken(token), {
+    await storage.insertSession(hashToken(token), {
       userId: 'alice',
       deviceId: 'dev',
       createdAt: 1,
@@ -204,68 +207,83 @@ describe('SqliteStorage', () => {
     })
     const raw = storage.db.prepare<[], Buffer>('SELECT token_hash FROM sessions').pluck().get()
     expect(raw?.toString('utf8')).not.toContain(token)
-    expect(storage.revokeSession(hashToken(token))).toBe(true)
-    expect(storage.revokeSession(hashToken(token))).toBe(false)
-    expect(storage.getSession(hashToken(token))?.revoked).toBe(true)
+    expect(await storage.revokeSession(hashToken(token))).toBe(true)
+    expect(await storage.revokeSession(hashToken(token))).toBe(false)
+    expect((await storage.getSession(hashToken(token)))?.revoked).toBe(true)
   })
 
-  it('assigns seq 1, 2, 3, … per conversation without gaps, even across failed inserts', () => {
-    const ab = conversation('p:alice:bob')
-    const other = conversation('p:other')
+  it('assigns seq 1, 2, 3, … per conversation without gaps, even across duplicate sends', async () => {
+    const ab = await conversation('p:alice:bob')
+    const other = await conversation('p:other')
     for (let i = 0; i < 20; i++) {
-      storage.insertMessage(newMessage(ab.id))
-      if (i % 3 === 0) storage.insertMessage(newMessage(other.id))
+      await storage.insertMessage(newMessage(ab.id))
+      if (i % 3 === 0) await storage.insertMessage(newMessage(other.id))
       if (i % 5 === 0) {
-        // Same client id again: the UNIQUE constraint fails and the seq it took is rolled back.
-        expect(() => storage.insertMessage(newMessage(ab.id, 'alice', `client-${lastMessage}`))).toThrow(
-          /UNIQUE/,
-        )
+        // Same client id again: nothing is written and no seq is used.
+        const again = await storage.insertMessage(newMessage(ab.id, 'alice', `client-${lastMessage}`))
+        expect(again.duplicate).toBe(true)
       }
     }
-    const seqs = storage.listMessages(ab.id, 0, 1000, 1000).map((m) => m.seq)
+    const seqs = (await storage.listMessages(ab.id, 0, 1000, 1000)).map((m) => m.seq)
     expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
-    expect(storage.getConversationByKey('p:alice:bob')?.lastSeq).toBe(20)
-    expect(storage.listMessages(other.id, 0, 1000, 1000).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect((await storage.getConversationByKey('p:alice:bob'))?.lastSeq).toBe(20)
+    expect((await storage.listMessages(other.id, 0, 1000, 1000)).map((m) => m.seq)).toEqual([
+      1, 2, 3, 4, 5, 6, 7,
+    ])
   })
 
-  it('finds a message by (sender, clientMsgId) and refuses a duplicate of it', () => {
-    const ab = conversation('p:alice:bob')
-    const stored = storage.insertMessage(newMessage(ab.id, 'alice', 'same-id-1'))
-    expect(storage.findMessageByClientId('alice', 'same-id-1')?.messageUId).toBe(stored.messageUId)
-    expect(storage.findMessageByClientId('bob', 'same-id-1')).toBeUndefined()
+  it('finds a message by (sender, clientMsgId) and refuses a duplicate of it', async () => {
+    const ab = await conversation('p:alice:bob')
+    const { message: stored, duplicate } = await storage.insertMessage(
+      newMessage(ab.id, 'alice', 'same-id-1'),
+    )
+    expect(duplicate).toBe(false)
+    expect((await storage.findMessageByClientId('alice', 'same-id-1'))?.messageUId).toBe(stored.messageUId)
+    expect(await storage.findMessageByClientId('bob', 'same-id-1')).toBeUndefined()
     // Another sender may use the same client id.
-    expect(storage.insertMessage(newMessage(ab.id, 'bob', 'same-id-1')).seq).toBe(2)
-    expect(() => storage.insertMessage(newMessage(ab.id, 'alice', 'same-id-1'))).toThrow(/UNIQUE/)
+    expect((await storage.insertMessage(newMessage(ab.id, 'bob', 'same-id-1'))).message.seq).toBe(2)
+    const again = await storage.insertMessage(newMessage(ab.id, 'alice', 'same-id-1'))
+    expect(again).toEqual({ message: stored, duplicate: true })
+    expect((await storage.getConversationByKey('p:alice:bob'))?.lastSeq).toBe(2)
   })
 
-  it('lists a seq window and counts unread messages without the reader’s own', () => {
-    const ab = conversation('p:alice:bob')
+  it('draws another messageUId when the drawn one is taken', async () => {
+    const ab = await conversation('p:alice:bob')
+    const first = await storage.insertMessage(newMessage(ab.id))
+    const second = await storage.insertMessage({ ...newMessage(ab.id), uid: first.message.messageUId })
+    expect(second.duplicate).toBe(false)
+    expect(second.message.messageUId).not.toBe(first.message.messageUId)
+    expect((await storage.getMessageByUId(second.message.messageUId))?.seq).toBe(2)
+  })
+
+  it('lists a seq window and counts unread messages without the reader’s own', async () => {
+    const ab = await conversation('p:alice:bob')
     const senders = ['alice', 'bob', 'bob', 'alice', 'bob', 'bob']
-    for (const sender of senders) storage.insertMessage(newMessage(ab.id, sender))
-    expect(storage.listMessages(ab.id, 2, 5, 10).map((m) => m.seq)).toEqual([3, 4, 5])
-    expect(storage.listMessages(ab.id, 2, 5, 2).map((m) => m.seq)).toEqual([3, 4])
-    expect(storage.countUnread(ab.id, 'alice', 0, 6)).toBe(4)
-    expect(storage.countUnread(ab.id, 'bob', 0, 6)).toBe(2)
-    expect(storage.countUnread(ab.id, 'alice', 3, 6)).toBe(2)
-    expect(storage.countUnread(ab.id, 'alice', 6, 6)).toBe(0)
+    for (const sender of senders) await storage.insertMessage(newMessage(ab.id, sender))
+    expect((await storage.listMessages(ab.id, 2, 5, 10)).map((m) => m.seq)).toEqual([3, 4, 5])
+    expect((await storage.listMessages(ab.id, 2, 5, 2)).map((m) => m.seq)).toEqual([3, 4])
+    expect(await storage.countUnread(ab.id, 'alice', 0, 6)).toBe(4)
+    expect(await storage.countUnread(ab.id, 'bob', 0, 6)).toBe(2)
+    expect(await storage.countUnread(ab.id, 'alice', 3, 6)).toBe(2)
+    expect(await storage.countUnread(ab.id, 'alice', 6, 6)).toBe(0)
   })
 
-  it('records the first delivery and read only; read implies delivered', () => {
-    const ab = conversation('p:alice:bob')
-    const message = storage.insertMessage(newMessage(ab.id))
-    expect(storage.markRead(message.id, 10)).toBe(true)
-    expect(storage.markRead(message.id, 20)).toBe(false)
-    expect(storage.markDelivered(message.id, 30)).toBe(false)
-    const after = storage.getMessageByUId(message.messageUId)
+  it('records the first delivery and read only; read implies delivered', async () => {
+    const ab = await conversation('p:alice:bob')
+    const { message } = await storage.insertMessage(newMessage(ab.id))
+    expect(await storage.markRead(message.id, 10)).toBe(true)
+    expect(await storage.markRead(message.id, 20)).toBe(false)
+    expect(await storage.markDelivered(message.id, 30)).toBe(false)
+    const after = await storage.getMessageByUId(message.messageUId)
     expect([after?.deliveredAt, after?.readAt]).toEqual([10, 10])
   })
 
-  it('never moves a read watermark backwards', () => {
-    fc.assert(
-      fc.property(fc.array(fc.nat(1000), { minLength: 1, maxLength: 30 }), (updates) => {
-        const conv = conversation(`p:${newMessageUId()}`)
-        for (const seq of updates) storage.setMemberWatermarks(conv.id, 'alice', seq, seq)
-        const member = storage.getMember(conv.id, 'alice')
+  it('never moves a read watermark backwards', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(1000), { minLength: 1, maxLength: 30 }), async (updates) => {
+        const conv = await conversation(`p:${newMessageUId()}`)
+        for (const seq of updates) await storage.setMemberWatermarks(conv.id, 'alice', seq, seq)
+        const member = await storage.getMember(conv.id, 'alice')
         expect(member?.readSeq).toBe(Math.max(...updates))
         expect(member?.deliveredSeq).toBe(Math.max(...updates))
       }),
@@ -273,15 +291,15 @@ describe('SqliteStorage', () => {
     )
   })
 
-  it('numbers each user’s events from 1', () => {
-    expect(storage.appendUserEvent('alice', 'messageRead', '{}', 1)).toBe(1)
-    expect(storage.appendUserEvent('alice', 'messageRead', '{}', 1)).toBe(2)
-    expect(storage.appendUserEvent('bob', 'messageRead', '{}', 1)).toBe(1)
-    expect(storage.listUserEvents('alice', 1, 10).map((e) => e.eventSeq)).toEqual([2])
-    expect(storage.getUser('alice')?.lastEventSeq).toBe(2)
+  it('numbers each user’s events from 1', async () => {
+    expect(await storage.appendUserEvent('alice', 'messageRead', '{}', 1)).toBe(1)
+    expect(await storage.appendUserEvent('alice', 'messageRead', '{}', 1)).toBe(2)
+    expect(await storage.appendUserEvent('bob', 'messageRead', '{}', 1)).toBe(1)
+    expect((await storage.listUserEvents('alice', 1, 10)).map((e) => e.eventSeq)).toEqual([2])
+    expect((await storage.getUser('alice'))?.lastEventSeq).toBe(2)
   })
 
-  it('serves the hot queries from indexes (EXPLAIN QUERY PLAN)', () => {
+  it('serves the hot queries from indexes (EXPLAIN QUERY PLAN)', async () => {
     const plan = (sql: string, ...params: unknown[]) =>
       storage.db
         .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
@@ -315,18 +333,18 @@ describe('SqliteStorage', () => {
 describe('group receipt storage', () => {
   let storage: SqliteStorage
   const users = ['owner', 'ann', 'bob', 'cat', 'dan']
-  beforeEach(() => {
+  beforeEach(async () => {
     storage = new SqliteStorage(':memory:')
     for (const id of users)
-      storage.insertUser({ id, displayName: id.toUpperCase(), passwordHash: 'x', createdAt: 1 })
+      await storage.insertUser({ id, displayName: id.toUpperCase(), passwordHash: 'x', createdAt: 1 })
   })
   afterEach(() => storage.close())
 
-  function groupWithMessage() {
-    const conv = storage.insertConversation({ key: 'g:g_test', type: 'group', createdAt: 1 })
-    storage.insertGroup({ id: 'g_test', convId: conv.id, name: 'T', ownerId: 'owner', createdAt: 1 })
+  async function groupWithMessage() {
+    const conv = await storage.insertConversation({ key: 'g:g_test', type: 'group', createdAt: 1 })
+    await storage.insertGroup({ id: 'g_test', convId: conv.id, name: 'T', ownerId: 'owner', createdAt: 1 })
     for (const userId of users.slice(0, 4)) {
-      storage.upsertMember({
+      await storage.upsertMember({
         convId: conv.id,
         userId,
         role: userId === 'owner' ? 'owner' : 'member',
@@ -334,7 +352,7 @@ describe('group receipt storage', () => {
         joinedAt: 1,
       })
     }
-    const message = storage.insertMessage({
+    const { message } = await storage.insertMessage({
       uid: newMessageUId(),
       convId: conv.id,
       senderId: 'owner',
@@ -356,58 +374,63 @@ describe('group receipt storage', () => {
     }
   }
 
-  it('writes one reader fact per (message, member) and counts it on the message', () => {
-    const { message } = groupWithMessage()
-    const first = storage.insertGroupReadAck({ messageId: message.id, userId: 'bob', ext: 'x', at: 5 })
+  it('writes one reader fact per (message, member) and counts it on the message', async () => {
+    const { message } = await groupWithMessage()
+    const first = await storage.insertGroupReadAck({ messageId: message.id, userId: 'bob', ext: 'x', at: 5 })
     expect(first).toMatchObject({ userId: 'bob', ext: 'x', createdAt: 5, countAfter: 1 })
     expect(
-      storage.insertGroupReadAck({ messageId: message.id, userId: 'bob', ext: null, at: 6 }),
+      await storage.insertGroupReadAck({ messageId: message.id, userId: 'bob', ext: null, at: 6 }),
     ).toBeUndefined()
-    const second = storage.insertGroupReadAck({ messageId: message.id, userId: 'ann', ext: null, at: 7 })
+    const second = await storage.insertGroupReadAck({
+      messageId: message.id,
+      userId: 'ann',
+      ext: null,
+      at: 7,
+    })
     expect(second?.countAfter).toBe(2)
     expect(second!.ackId).toBeGreaterThan(first!.ackId)
-    expect(storage.getMessageByUId(message.messageUId)?.groupAckCount).toBe(2)
-    expect(storage.getGroupReadAck(message.id, 'bob')).toEqual(first)
-    expect(storage.listGroupReadAcks(message.id, first!.ackId, 10)).toEqual([second])
+    expect((await storage.getMessageByUId(message.messageUId))?.groupAckCount).toBe(2)
+    expect(await storage.getGroupReadAck(message.id, 'bob')).toEqual(first)
+    expect(await storage.listGroupReadAcks(message.id, first!.ackId, 10)).toEqual([second])
   })
 
-  it('lists eligible unread members: window contains the seq, sender excluded, readers excluded', () => {
-    const { conv, message, query } = groupWithMessage()
-    storage.insertGroupReadAck({ messageId: message.id, userId: 'bob', ext: null, at: 5 })
-    storage.markMemberLeft(conv.id, 'cat', message.seq) // left after it: still eligible
-    storage.upsertMember({
+  it('lists eligible unread members: window contains the seq, sender excluded, readers excluded', async () => {
+    const { conv, message, query } = await groupWithMessage()
+    await storage.insertGroupReadAck({ messageId: message.id, userId: 'bob', ext: null, at: 5 })
+    await storage.markMemberLeft(conv.id, 'cat', message.seq) // left after it: still eligible
+    await storage.upsertMember({
       convId: conv.id,
       userId: 'dan',
       role: 'member',
       joinedSeq: message.seq,
       joinedAt: 9,
     })
-    expect(storage.listGroupUnreadMembers(query, '', 10)).toEqual([
+    expect(await storage.listGroupUnreadMembers(query, '', 10)).toEqual([
       { userId: 'ann', displayName: 'ANN' },
       { userId: 'cat', displayName: 'CAT' },
     ])
-    expect(storage.listGroupUnreadMembers(query, 'ann', 10).map((m) => m.userId)).toEqual(['cat'])
-    expect(storage.listCurrentEligibleReaders(query)).toEqual(['ann', 'bob'])
+    expect((await storage.listGroupUnreadMembers(query, 'ann', 10)).map((m) => m.userId)).toEqual(['cat'])
+    expect(await storage.listCurrentEligibleReaders(query)).toEqual(['ann', 'bob'])
   })
 
-  it('merges per-group setting overrides field by field', () => {
+  it('merges per-group setting overrides field by field', async () => {
     groupWithMessage()
-    expect(storage.getGroupReceiptOverrides('g_test')).toEqual({})
-    storage.setGroupReceiptOverrides('g_test', { enabled: false, maxGroupSize: 9 })
-    storage.setGroupReceiptOverrides('g_test', { countVisibility: 'all' })
-    expect(storage.getGroupReceiptOverrides('g_test')).toEqual({
+    expect(await storage.getGroupReceiptOverrides('g_test')).toEqual({})
+    await storage.setGroupReceiptOverrides('g_test', { enabled: false, maxGroupSize: 9 })
+    await storage.setGroupReceiptOverrides('g_test', { countVisibility: 'all' })
+    expect(await storage.getGroupReceiptOverrides('g_test')).toEqual({
       enabled: false,
       maxGroupSize: 9,
       countVisibility: 'all',
     })
-    expect(storage.listGroupsOfUser('ann')[0]?.receiptOverrides).toEqual({
+    expect((await storage.listGroupsOfUser('ann'))[0]?.receiptOverrides).toEqual({
       enabled: false,
       maxGroupSize: 9,
       countVisibility: 'all',
     })
   })
 
-  it('pages reader facts and unread members from indexes (EXPLAIN QUERY PLAN)', () => {
+  it('pages reader facts and unread members from indexes (EXPLAIN QUERY PLAN)', async () => {
     const plan = (sql: string, ...params: unknown[]) =>
       storage.db
         .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)

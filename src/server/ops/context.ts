@@ -2,30 +2,40 @@ import type { GroupReceiptSettings } from '../../shared/model'
 import type { ParsedRequestData, PushData, PushEvent, ReplyData, RequestOp } from '../../shared/protocol'
 import type { Connection } from '../connection'
 import type { QueuedPush } from '../hub'
-import type { Storage } from '../storage/types'
+import type { StorageOps } from '../storage/types'
 
-/** Pushes a request causes; sent only after its reply, and dropped if the request fails. */
+/** The text of a push frame. `dataJson` is the JSON of its data, serialized once by the caller. */
+export function pushPayload(event: PushEvent, dataJson: string, eventSeq?: number): string {
+  // Event names are identifiers of the protocol, so they need no escaping.
+  return eventSeq === undefined
+    ? `{"type":"push","event":"${event}","data":${dataJson}}`
+    : `{"type":"push","event":"${event}","data":${dataJson},"eventSeq":${eventSeq}}`
+}
+
+/**
+ * Pushes a request causes; sent only after its reply, and only once its writes are committed
+ * (dropped if the request fails). Each payload is serialized once, however many users it goes to.
+ */
 export class PushBatch {
   readonly queued: QueuedPush[] = []
 
   add<E extends PushEvent>(
-    userId: string,
+    userIds: string | readonly string[],
     event: E,
     data: PushData<E>,
-    options: { except?: Connection; eventSeq?: number } = {},
+    options: { except?: Connection } = {},
   ): void {
-    const frame = {
-      type: 'push' as const,
-      event,
-      data,
-      ...(options.eventSeq === undefined ? {} : { eventSeq: options.eventSeq }),
-    }
-    this.queued.push({ userId, frame, except: options.except })
+    this.addPayload(userIds, pushPayload(event, JSON.stringify(data)), options.except)
+  }
+
+  addPayload(userIds: string | readonly string[], payload: string, except?: Connection): void {
+    this.queued.push({ userIds: typeof userIds === 'string' ? [userIds] : userIds, payload, except })
   }
 }
 
 export interface OpContext {
-  storage: Storage
+  /** The request's transaction (its own savepoint inside the gateway's group commit). */
+  storage: StorageOps
   /** Always the authenticated user of the connection, never a client-supplied id. */
   userId: string
   deviceId: string
@@ -36,7 +46,10 @@ export interface OpContext {
   receiptDefaults: GroupReceiptSettings
 }
 
-export type OpHandler<Op extends RequestOp> = (ctx: OpContext, data: ParsedRequestData<Op>) => ReplyData<Op>
+export type OpHandler<Op extends RequestOp> = (
+  ctx: OpContext,
+  data: ParsedRequestData<Op>,
+) => Promise<ReplyData<Op>>
 
 export type OpTable = { [Op in RequestOp]: OpHandler<Op> }
 
@@ -49,13 +62,15 @@ export type LoggedEvent =
   | 'receiptRequest'
   | 'receiptResponse'
 
-export function recordEvent<E extends LoggedEvent>(
+/** Logs the event for `userId` (for syncEvents) and queues its push; the data is serialized once for both. */
+export async function recordEvent<E extends LoggedEvent>(
   ctx: OpContext,
   userId: string,
   event: E,
   data: PushData<E>,
   except?: Connection,
-): void {
-  const eventSeq = ctx.storage.appendUserEvent(userId, event, JSON.stringify(data), ctx.now)
-  ctx.pushes.add(userId, event, data, { eventSeq, except })
+): Promise<void> {
+  const json = JSON.stringify(data)
+  const eventSeq = await ctx.storage.appendUserEvent(userId, event, json, ctx.now)
+  ctx.pushes.addPayload(userId, pushPayload(event, json, eventSeq), except)
 }

@@ -44,8 +44,8 @@ export function visibleUpTo(membership: Pick<Membership, 'conv' | 'me'>): number
   return membership.me.leftSeq ?? membership.conv.lastSeq
 }
 
-function conversationOf(ctx: OpContext, key: string): ConversationRow {
-  const conv = ctx.storage.getConversationByKey(key)
+async function conversationOf(ctx: OpContext, key: string): Promise<ConversationRow> {
+  const conv = await ctx.storage.getConversationByKey(key)
   if (!conv) throw new Error(`conversation ${key} is missing`)
   return conv
 }
@@ -54,41 +54,44 @@ function conversationOf(ctx: OpContext, key: string): ConversationRow {
  * The caller's membership of a conversation, current or former. Undefined for a single chat that has
  * no message yet (it exists only from the first message on).
  */
-export function findMembership(ctx: OpContext, conversation: Conversation): Membership | undefined {
+export async function findMembership(
+  ctx: OpContext,
+  conversation: Conversation,
+): Promise<Membership | undefined> {
   if (conversation.type === 'private') {
     if (conversation.targetId === ctx.userId) throw new CodedError(Code.CANNOT_CHAT_WITH_SELF)
-    const conv = ctx.storage.getConversationByKey(privateKey(ctx.userId, conversation.targetId))
+    const conv = await ctx.storage.getConversationByKey(privateKey(ctx.userId, conversation.targetId))
     if (!conv) return undefined
-    const me = ctx.storage.getMember(conv.id, ctx.userId)
+    const me = await ctx.storage.getMember(conv.id, ctx.userId)
     if (!me) throw new Error(`single chat ${conv.key} lacks a member row for ${ctx.userId}`)
     return { conv, me, group: null }
   }
-  const group = requireGroup(ctx, conversation.targetId)
-  const me = ctx.storage.getMember(group.convId, ctx.userId)
+  const group = await requireGroup(ctx, conversation.targetId)
+  const me = await ctx.storage.getMember(group.convId, ctx.userId)
   if (!me) throw new CodedError(Code.NOT_A_MEMBER)
-  return { conv: conversationOf(ctx, groupKey(group.id)), me, group }
+  return { conv: await conversationOf(ctx, groupKey(group.id)), me, group }
 }
 
-export function requireGroup(ctx: OpContext, groupId: string): GroupRow {
-  const group = ctx.storage.getGroup(groupId)
+export async function requireGroup(ctx: OpContext, groupId: string): Promise<GroupRow> {
+  const group = await ctx.storage.getGroup(groupId)
   if (!group) throw new CodedError(Code.GROUP_NOT_FOUND, `no group ${groupId}`)
   return group
 }
 
 /** The group, its conversation and the caller's row, for callers that must be current members. */
-export function requireCurrentMember(
+export async function requireCurrentMember(
   ctx: OpContext,
   groupId: string,
-): { group: GroupRow; conv: ConversationRow; me: MemberRow & { role: GroupRole } } {
-  const group = requireGroup(ctx, groupId)
-  const me = ctx.storage.getMember(group.convId, ctx.userId)
+): Promise<{ group: GroupRow; conv: ConversationRow; me: MemberRow & { role: GroupRole } }> {
+  const group = await requireGroup(ctx, groupId)
+  const me = await ctx.storage.getMember(group.convId, ctx.userId)
   if (!me || me.leftSeq !== null || me.role === null) throw new CodedError(Code.NOT_A_MEMBER)
-  return { group, conv: conversationOf(ctx, groupKey(group.id)), me: { ...me, role: me.role } }
+  return { group, conv: await conversationOf(ctx, groupKey(group.id)), me: { ...me, role: me.role } }
 }
 
 /** The group's effective receipt settings: the server defaults merged with the owner's overrides. */
-export function receiptSettingsOf(ctx: OpContext, group: GroupRow): GroupReceiptSettings {
-  return mergeReceiptSettings(ctx.receiptDefaults, ctx.storage.getGroupReceiptOverrides(group.id))
+export async function receiptSettingsOf(ctx: OpContext, group: GroupRow): Promise<GroupReceiptSettings> {
+  return mergeReceiptSettings(ctx.receiptDefaults, await ctx.storage.getGroupReceiptOverrides(group.id))
 }
 
 export function groupInfo(
@@ -108,27 +111,31 @@ export function groupInfo(
   }
 }
 
-function roleOf(ctx: OpContext, group: GroupRow, userId: string): GroupRole | null {
-  const member = ctx.storage.getMember(group.convId, userId)
+async function roleOf(ctx: OpContext, group: GroupRow, userId: string): Promise<GroupRole | null> {
+  const member = await ctx.storage.getMember(group.convId, userId)
   return member && member.leftSeq === null ? member.role : null
 }
 
 /** GroupInfo as `userId` sees it: myRole only while a current member. */
-export function groupInfoFor(ctx: OpContext, group: GroupRow, userId: string): GroupInfo {
+export async function groupInfoFor(ctx: OpContext, group: GroupRow, userId: string): Promise<GroupInfo> {
   return groupInfo(
     group,
-    ctx.storage.countCurrentMembers(group.convId),
-    roleOf(ctx, group, userId),
-    receiptSettingsOf(ctx, group),
+    await ctx.storage.countCurrentMembers(group.convId),
+    await roleOf(ctx, group, userId),
+    await receiptSettingsOf(ctx, group),
   )
 }
 
 /** groupChanged to every connection of every affected user, each with their own myRole. */
-export function notifyGroupChanged(ctx: OpContext, group: GroupRow, affectedUserIds: Iterable<string>): void {
-  const memberCount = ctx.storage.countCurrentMembers(group.convId)
-  const settings = receiptSettingsOf(ctx, group)
+export async function notifyGroupChanged(
+  ctx: OpContext,
+  group: GroupRow,
+  affectedUserIds: Iterable<string>,
+): Promise<void> {
+  const memberCount = await ctx.storage.countCurrentMembers(group.convId)
+  const settings = await receiptSettingsOf(ctx, group)
   for (const userId of new Set(affectedUserIds)) {
-    const info = groupInfo(group, memberCount, roleOf(ctx, group, userId), settings)
+    const info = groupInfo(group, memberCount, await roleOf(ctx, group, userId), settings)
     ctx.pushes.add(userId, 'groupChanged', { groupId: group.id, group: info })
   }
 }

@@ -51,8 +51,8 @@ export function requireMayAskForReceipts(
   }
 }
 
-function askedForReceipts(ctx: OpContext, message: StoredMessage): boolean {
-  return message.isNeedGroupAck || ctx.storage.getReceiptRequestedAt(message.id) !== undefined
+async function askedForReceipts(ctx: OpContext, message: StoredMessage): Promise<boolean> {
+  return message.isNeedGroupAck || (await ctx.storage.getReceiptRequestedAt(message.id)) !== undefined
 }
 
 /** Could `member` read the message when it was sent? The sender never counts. */
@@ -87,13 +87,13 @@ type Verdict =
  * (a retry succeeds whatever changed since); switched off → GROUP_ACK_DISABLED; older than the
  * validity → GROUP_ACK_EXPIRED.
  */
-function judgeReadFact(
+async function judgeReadFact(
   ctx: OpContext,
   group: { row: GroupRow; me: MemberRow; settings: GroupReceiptSettings },
   messageUId: string,
   expectedSenderId?: string,
-): Verdict {
-  const message = ctx.storage.getMessageByUId(messageUId)
+): Promise<Verdict> {
+  const message = await ctx.storage.getMessageByUId(messageUId)
   if (
     !message ||
     message.convId !== group.row.convId ||
@@ -102,8 +102,10 @@ function judgeReadFact(
     return { rejected: rejection(messageUId, 'MESSAGE_NOT_FOUND') }
   }
   if (!isEligibleReader(group.me, message)) return { rejected: rejection(messageUId, 'NOT_MESSAGE_RECEIVER') }
-  if (!askedForReceipts(ctx, message)) return { rejected: rejection(messageUId, 'RECEIPT_NOT_APPLICABLE') }
-  const existing = ctx.storage.getGroupReadAck(message.id, ctx.userId)
+  if (!(await askedForReceipts(ctx, message))) {
+    return { rejected: rejection(messageUId, 'RECEIPT_NOT_APPLICABLE') }
+  }
+  const existing = await ctx.storage.getGroupReadAck(message.id, ctx.userId)
   if (existing) return { message, existing }
   if (!group.settings.enabled) return { rejected: rejection(messageUId, 'GROUP_ACK_DISABLED') }
   if (ctx.now - message.sentAt > group.settings.validityMs) {
@@ -112,11 +114,25 @@ function judgeReadFact(
   return { message, existing: undefined }
 }
 
-function writeReadFact(ctx: OpContext, message: StoredMessage, ext: string | null): GroupReadAckRow {
-  const row = ctx.storage.insertGroupReadAck({ messageId: message.id, userId: ctx.userId, ext, at: ctx.now })
-  // judgeReadFact found none, and nothing runs between the two inside the transaction.
-  if (!row) throw new Error(`reader fact ${message.messageUId}/${ctx.userId} appeared concurrently`)
-  return row
+/**
+ * The caller's reader fact for the message: the one this call wrote, or, when another request of the
+ * same reader wrote one since judgeReadFact looked (two devices at once), that one (`isNew` false).
+ */
+async function writeReadFact(
+  ctx: OpContext,
+  message: StoredMessage,
+  ext: string | null,
+): Promise<{ row: GroupReadAckRow; isNew: boolean }> {
+  const row = await ctx.storage.insertGroupReadAck({
+    messageId: message.id,
+    userId: ctx.userId,
+    ext,
+    at: ctx.now,
+  })
+  if (row) return { row, isNew: true }
+  const existing = await ctx.storage.getGroupReadAck(message.id, ctx.userId)
+  if (!existing) throw new Error(`reader fact ${message.messageUId}/${ctx.userId} neither written nor found`)
+  return { row: existing, isNew: false }
 }
 
 function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -126,52 +142,57 @@ function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 /** E6: Easemob ackGroupMessageRead, batched. One groupMessageRead per message sender per frame. */
-export const ackGroupMessageRead: OpHandler<'ackGroupMessageRead'> = (ctx, data) =>
-  ctx.storage.transaction(() => {
-    const { group, me } = requireCurrentMember(ctx, data.groupId)
-    const target = { row: group, me, settings: receiptSettingsOf(ctx, group) }
-    const reply: ReplyData<'ackGroupMessageRead'> = { accepted: [], rejected: [] }
-    const newBySender = new Map<string, GroupReadAck[]>()
-    const seen = new Set<string>()
-    for (const { messageUId, ext } of data.acks) {
-      if (seen.has(messageUId)) continue
-      seen.add(messageUId)
-      const verdict = judgeReadFact(ctx, target, messageUId)
-      if (verdict.rejected) {
-        reply.rejected.push(verdict.rejected)
-        continue
-      }
-      if (verdict.existing) {
-        reply.accepted.push(toGroupReadAck(verdict.existing, messageUId, group.id))
-        continue
-      }
-      const ack = toGroupReadAck(writeReadFact(ctx, verdict.message, ext ?? null), messageUId, group.id)
-      reply.accepted.push(ack)
-      appendTo(newBySender, verdict.message.senderId, ack)
+export const ackGroupMessageRead: OpHandler<'ackGroupMessageRead'> = async (ctx, data) => {
+  const { group, me } = await requireCurrentMember(ctx, data.groupId)
+  const target = { row: group, me, settings: await receiptSettingsOf(ctx, group) }
+  const reply: ReplyData<'ackGroupMessageRead'> = { accepted: [], rejected: [] }
+  const newBySender = new Map<string, GroupReadAck[]>()
+  const seen = new Set<string>()
+  for (const { messageUId, ext } of data.acks) {
+    if (seen.has(messageUId)) continue
+    seen.add(messageUId)
+    const verdict = await judgeReadFact(ctx, target, messageUId)
+    if (verdict.rejected) {
+      reply.rejected.push(verdict.rejected)
+      continue
     }
-    for (const [senderId, acks] of newBySender) recordEvent(ctx, senderId, 'groupMessageRead', { acks })
-    return reply
-  })
+    if (verdict.existing) {
+      reply.accepted.push(toGroupReadAck(verdict.existing, messageUId, group.id))
+      continue
+    }
+    const written = await writeReadFact(ctx, verdict.message, ext ?? null)
+    const ack = toGroupReadAck(written.row, messageUId, group.id)
+    reply.accepted.push(ack)
+    if (written.isNew) appendTo(newBySender, verdict.message.senderId, ack)
+  }
+  for (const [senderId, acks] of newBySender) {
+    await recordEvent(ctx, senderId, 'groupMessageRead', { acks })
+  }
+  return reply
+}
 
 /**
  * A group message whose readers the caller may see: its sender always (even after leaving); other
  * current members when the group's countVisibility is 'all'.
  */
-function requireReaderView(ctx: OpContext, messageUId: string): { message: StoredMessage; group: GroupRow } {
-  const message = ctx.storage.getMessageByUId(messageUId)
+async function requireReaderView(
+  ctx: OpContext,
+  messageUId: string,
+): Promise<{ message: StoredMessage; group: GroupRow }> {
+  const message = await ctx.storage.getMessageByUId(messageUId)
   if (!message) throw new CodedError(Code.MESSAGE_NOT_FOUND)
   if (message.convType !== 'group') {
     throw new CodedError(Code.RECEIPT_NOT_APPLICABLE, 'group read acks exist for group messages only')
   }
-  const group = requireGroup(ctx, message.to)
+  const group = await requireGroup(ctx, message.to)
   if (message.senderId !== ctx.userId) {
-    const member = ctx.storage.getMember(group.convId, ctx.userId)
+    const member = await ctx.storage.getMember(group.convId, ctx.userId)
     if (!member || member.leftSeq !== null) throw new CodedError(Code.NOT_A_MEMBER)
-    if (receiptSettingsOf(ctx, group).countVisibility === 'sender') {
+    if ((await receiptSettingsOf(ctx, group)).countVisibility === 'sender') {
       throw new CodedError(Code.GROUP_ACK_COUNT_HIDDEN)
     }
   }
-  if (!askedForReceipts(ctx, message)) {
+  if (!(await askedForReceipts(ctx, message))) {
     throw new CodedError(Code.RECEIPT_NOT_APPLICABLE, 'that message did not ask for read receipts')
   }
   return { message, group }
@@ -185,10 +206,10 @@ function parseAckId(text: string | undefined): number {
 }
 
 /** E7: the reader facts in ack_id order; startAckId exclusive, so new acks only ever append. */
-export const fetchGroupReadAcks: OpHandler<'fetchGroupReadAcks'> = (ctx, data) => {
+export const fetchGroupReadAcks: OpHandler<'fetchGroupReadAcks'> = async (ctx, data) => {
   const afterAckId = parseAckId(data.startAckId)
-  const { message, group } = requireReaderView(ctx, data.messageUId)
-  const rows = ctx.storage.listGroupReadAcks(message.id, afterAckId, data.pageSize + 1)
+  const { message, group } = await requireReaderView(ctx, data.messageUId)
+  const rows = await ctx.storage.listGroupReadAcks(message.id, afterAckId, data.pageSize + 1)
   const page = rows.slice(0, data.pageSize)
   const last = page.at(-1)
   return {
@@ -200,9 +221,9 @@ export const fetchGroupReadAcks: OpHandler<'fetchGroupReadAcks'> = (ctx, data) =
 }
 
 /** The eligible readers without a reader fact, by user id; startUserId exclusive. */
-export const fetchGroupUnreadMembers: OpHandler<'fetchGroupUnreadMembers'> = (ctx, data) => {
-  const { message } = requireReaderView(ctx, data.messageUId)
-  const rows = ctx.storage.listGroupUnreadMembers(
+export const fetchGroupUnreadMembers: OpHandler<'fetchGroupUnreadMembers'> = async (ctx, data) => {
+  const { message } = await requireReaderView(ctx, data.messageUId)
+  const rows = await ctx.storage.listGroupUnreadMembers(
     { convId: message.convId, messageId: message.id, seq: message.seq, senderId: message.senderId },
     data.startUserId ?? '',
     data.pageSize + 1,
@@ -217,80 +238,78 @@ export const fetchGroupUnreadMembers: OpHandler<'fetchGroupUnreadMembers'> = (ct
  * the first request pushes receiptRequest (logged, for syncEvents) to every eligible reader who is
  * still a member.
  */
-export const sendReadReceiptRequest: OpHandler<'sendReadReceiptRequest'> = (ctx, data) =>
-  ctx.storage.transaction(() => {
-    const { group, me } = requireCurrentMember(ctx, data.groupId)
-    const message = ctx.storage.getMessageByUId(data.messageUId)
-    if (!message || message.convId !== group.convId) throw new CodedError(Code.MESSAGE_NOT_FOUND)
-    if (message.senderId !== ctx.userId) throw new CodedError(Code.NOT_MESSAGE_SENDER)
-    if (ctx.storage.getReceiptRequestedAt(message.id) !== undefined) return {}
-    const settings = receiptSettingsOf(ctx, group)
-    requireMayAskForReceipts(settings, me.role, ctx.storage.countCurrentMembers(group.convId))
-    if (ctx.now - message.sentAt > settings.validityMs) throw new CodedError(Code.RECEIPT_REQUEST_EXPIRED)
-    ctx.storage.insertReceiptRequest(message.id, ctx.now)
-    const push = {
-      groupId: group.id,
-      channelId: message.channelId,
-      messageUId: message.messageUId,
-      senderUserId: ctx.userId,
-      at: ctx.now,
-    }
-    const readers = ctx.storage.listCurrentEligibleReaders({
-      convId: group.convId,
-      seq: message.seq,
-      senderId: message.senderId,
-    })
-    for (const userId of readers) recordEvent(ctx, userId, 'receiptRequest', push)
-    return {}
+export const sendReadReceiptRequest: OpHandler<'sendReadReceiptRequest'> = async (ctx, data) => {
+  const { group, me } = await requireCurrentMember(ctx, data.groupId)
+  const message = await ctx.storage.getMessageByUId(data.messageUId)
+  if (!message || message.convId !== group.convId) throw new CodedError(Code.MESSAGE_NOT_FOUND)
+  if (message.senderId !== ctx.userId) throw new CodedError(Code.NOT_MESSAGE_SENDER)
+  if ((await ctx.storage.getReceiptRequestedAt(message.id)) !== undefined) return {}
+  const settings = await receiptSettingsOf(ctx, group)
+  requireMayAskForReceipts(settings, me.role, await ctx.storage.countCurrentMembers(group.convId))
+  if (ctx.now - message.sentAt > settings.validityMs) throw new CodedError(Code.RECEIPT_REQUEST_EXPIRED)
+  // Another request for the same message may have been first (two devices): it did the fan-out.
+  if (!(await ctx.storage.insertReceiptRequest(message.id, ctx.now))) return {}
+  const push = {
+    groupId: group.id,
+    channelId: message.channelId,
+    messageUId: message.messageUId,
+    senderUserId: ctx.userId,
+    at: ctx.now,
+  }
+  const readers = await ctx.storage.listCurrentEligibleReaders({
+    convId: group.convId,
+    seq: message.seq,
+    senderId: message.senderId,
   })
+  for (const userId of readers) await recordEvent(ctx, userId, 'receiptRequest', push)
+  return {}
+}
 
 /**
  * R3 (sendReadReceiptResponseV2): one frame answers several messages of several senders. Each
  * accepted message gets the caller's reader fact (ext null); each sender gets one receiptResponse
  * listing the messages newly answered.
  */
-export const sendReadReceiptResponse: OpHandler<'sendReadReceiptResponse'> = (ctx, data) =>
-  ctx.storage.transaction(() => {
-    const { group, me } = requireCurrentMember(ctx, data.groupId)
-    const target = { row: group, me, settings: receiptSettingsOf(ctx, group) }
-    const reply: ReplyData<'sendReadReceiptResponse'> = { accepted: [], rejected: [] }
-    const newBySender = new Map<string, string[]>()
-    for (const [senderUserId, messageUIds] of Object.entries(data.messageList)) {
-      for (const messageUId of new Set(messageUIds)) {
-        const verdict = judgeReadFact(ctx, target, messageUId, senderUserId)
-        if (verdict.rejected) {
-          reply.rejected.push(verdict.rejected)
-          continue
-        }
-        reply.accepted.push(messageUId)
-        if (verdict.existing) continue
-        writeReadFact(ctx, verdict.message, null)
-        appendTo(newBySender, verdict.message.senderId, messageUId)
+export const sendReadReceiptResponse: OpHandler<'sendReadReceiptResponse'> = async (ctx, data) => {
+  const { group, me } = await requireCurrentMember(ctx, data.groupId)
+  const target = { row: group, me, settings: await receiptSettingsOf(ctx, group) }
+  const reply: ReplyData<'sendReadReceiptResponse'> = { accepted: [], rejected: [] }
+  const newBySender = new Map<string, string[]>()
+  for (const [senderUserId, messageUIds] of Object.entries(data.messageList)) {
+    for (const messageUId of new Set(messageUIds)) {
+      const verdict = await judgeReadFact(ctx, target, messageUId, senderUserId)
+      if (verdict.rejected) {
+        reply.rejected.push(verdict.rejected)
+        continue
       }
+      reply.accepted.push(messageUId)
+      if (verdict.existing) continue
+      const written = await writeReadFact(ctx, verdict.message, null)
+      if (written.isNew) appendTo(newBySender, verdict.message.senderId, messageUId)
     }
-    for (const [senderId, messageUIdList] of newBySender) {
-      recordEvent(ctx, senderId, 'receiptResponse', {
-        groupId: group.id,
-        channelId: data.channelId,
-        receivedUserId: ctx.userId,
-        messageUIdList,
-        at: ctx.now,
-      })
-    }
-    return reply
-  })
+  }
+  for (const [senderId, messageUIdList] of newBySender) {
+    await recordEvent(ctx, senderId, 'receiptResponse', {
+      groupId: group.id,
+      channelId: data.channelId,
+      receivedUserId: ctx.userId,
+      messageUIdList,
+      at: ctx.now,
+    })
+  }
+  return reply
+}
 
 /** E8: the owner overrides the server's receipt limits for the group; members hear groupChanged. */
-export const setGroupReceiptSettings: OpHandler<'setGroupReceiptSettings'> = (ctx, data) =>
-  ctx.storage.transaction(() => {
-    const { group, conv, me } = requireCurrentMember(ctx, data.groupId)
-    if (me.role !== 'owner') {
-      throw new CodedError(Code.PERMISSION_DENIED, 'only the owner may change the receipt settings')
-    }
-    const before = receiptSettingsOf(ctx, group)
-    ctx.storage.setGroupReceiptOverrides(group.id, data.settings)
-    const after = receiptSettingsOf(ctx, group)
-    const changed = (Object.keys(after) as (keyof GroupReceiptSettings)[]).some((k) => after[k] !== before[k])
-    if (changed) notifyGroupChanged(ctx, group, ctx.storage.listCurrentMemberIds(conv.id))
-    return { group: groupInfoFor(ctx, group, ctx.userId) }
-  })
+export const setGroupReceiptSettings: OpHandler<'setGroupReceiptSettings'> = async (ctx, data) => {
+  const { group, conv, me } = await requireCurrentMember(ctx, data.groupId)
+  if (me.role !== 'owner') {
+    throw new CodedError(Code.PERMISSION_DENIED, 'only the owner may change the receipt settings')
+  }
+  const before = await receiptSettingsOf(ctx, group)
+  await ctx.storage.setGroupReceiptOverrides(group.id, data.settings)
+  const after = await receiptSettingsOf(ctx, group)
+  const changed = (Object.keys(after) as (keyof GroupReceiptSettings)[]).some((k) => after[k] !== before[k])
+  if (changed) await notifyGroupChanged(ctx, group, await ctx.storage.listCurrentMemberIds(conv.id))
+  return { group: await groupInfoFor(ctx, group, ctx.userId) }
+}

@@ -15,47 +15,45 @@ function reject(reply: AckReply, messageUId: string, name: CodeName & keyof type
  * but only ids this call newly applied produce an event: one per sender, since every message the
  * caller may ack was sent to the caller.
  */
-function ackSingleChatMessages(
+async function ackSingleChatMessages(
   ctx: OpContext,
   messageUIds: readonly string[],
   kind: 'delivered' | 'read',
-): AckReply {
-  return ctx.storage.transaction(() => {
-    const reply: AckReply = { accepted: [], rejected: [] }
-    const appliedBySender = new Map<string, string[]>()
-    for (const uid of new Set(messageUIds)) {
-      const message = ctx.storage.getMessageByUId(uid)
-      if (!message) {
-        reject(reply, uid, 'MESSAGE_NOT_FOUND')
-        continue
-      }
-      if (message.convType !== 'private') {
-        reject(reply, uid, 'RECEIPT_NOT_APPLICABLE')
-        continue
-      }
-      if (message.to !== ctx.userId) {
-        reject(reply, uid, 'NOT_MESSAGE_RECEIVER')
-        continue
-      }
-      reply.accepted.push(uid)
-      const applied =
-        kind === 'read'
-          ? ctx.storage.markRead(message.id, ctx.now)
-          : ctx.storage.markDelivered(message.id, ctx.now)
-      if (applied)
-        appliedBySender.set(message.senderId, [...(appliedBySender.get(message.senderId) ?? []), uid])
+): Promise<AckReply> {
+  const reply: AckReply = { accepted: [], rejected: [] }
+  const appliedBySender = new Map<string, string[]>()
+  for (const uid of new Set(messageUIds)) {
+    const message = await ctx.storage.getMessageByUId(uid)
+    if (!message) {
+      reject(reply, uid, 'MESSAGE_NOT_FOUND')
+      continue
     }
-    for (const [senderId, ids] of appliedBySender) {
-      const data = {
-        conversation: { type: 'private' as const, targetId: ctx.userId },
-        messageUIds: ids,
-        by: ctx.userId,
-        at: ctx.now,
-      }
-      recordEvent(ctx, senderId, kind === 'read' ? 'messageRead' : 'messageDelivered', data)
+    if (message.convType !== 'private') {
+      reject(reply, uid, 'RECEIPT_NOT_APPLICABLE')
+      continue
     }
-    return reply
-  })
+    if (message.to !== ctx.userId) {
+      reject(reply, uid, 'NOT_MESSAGE_RECEIVER')
+      continue
+    }
+    reply.accepted.push(uid)
+    const applied =
+      kind === 'read'
+        ? await ctx.storage.markRead(message.id, ctx.now)
+        : await ctx.storage.markDelivered(message.id, ctx.now)
+    if (applied)
+      appliedBySender.set(message.senderId, [...(appliedBySender.get(message.senderId) ?? []), uid])
+  }
+  for (const [senderId, ids] of appliedBySender) {
+    const data = {
+      conversation: { type: 'private' as const, targetId: ctx.userId },
+      messageUIds: ids,
+      by: ctx.userId,
+      at: ctx.now,
+    }
+    await recordEvent(ctx, senderId, kind === 'read' ? 'messageRead' : 'messageDelivered', data)
+  }
+  return reply
 }
 
 export const ackDelivered: OpHandler<'ackDelivered'> = (ctx, data) =>
@@ -65,30 +63,29 @@ export const ackMessageRead: OpHandler<'ackMessageRead'> = (ctx, data) =>
   ackSingleChatMessages(ctx, data.messageUIds, 'read')
 
 /** E3: moves the caller's read watermark (never backwards) and tells their other devices and the peer. */
-export const ackConversationRead: OpHandler<'ackConversationRead'> = (ctx, data) =>
-  ctx.storage.transaction(() => {
-    const membership = findMembership(ctx, data.conversation)
-    if (!membership) throw new CodedError(Code.NOT_A_MEMBER, 'no conversation with that user yet')
-    const { conv, me, group } = membership
-    const readSeq = Math.max(me.readSeq, Math.min(data.seq, visibleUpTo(membership)))
-    if (readSeq === me.readSeq) return { readSeq }
-    // Read implies delivered.
-    ctx.storage.setMemberWatermarks(conv.id, ctx.userId, readSeq, Math.max(me.deliveredSeq, readSeq))
+export const ackConversationRead: OpHandler<'ackConversationRead'> = async (ctx, data) => {
+  const membership = await findMembership(ctx, data.conversation)
+  if (!membership) throw new CodedError(Code.NOT_A_MEMBER, 'no conversation with that user yet')
+  const { conv, me, group } = membership
+  const readSeq = Math.max(me.readSeq, Math.min(data.seq, visibleUpTo(membership)))
+  if (readSeq === me.readSeq) return { readSeq }
+  // Read implies delivered.
+  await ctx.storage.setMemberWatermarks(conv.id, ctx.userId, readSeq, Math.max(me.deliveredSeq, readSeq))
 
-    const to = group ? group.id : data.conversation.targetId
-    const event = { from: ctx.userId, to, seq: readSeq, at: ctx.now }
-    recordEvent(
-      ctx,
-      ctx.userId,
-      'conversationRead',
-      { conversation: data.conversation, ...event },
-      ctx.connection,
-    )
-    if (!group) {
-      recordEvent(ctx, to, 'conversationRead', {
-        conversation: { type: 'private', targetId: ctx.userId },
-        ...event,
-      })
-    }
-    return { readSeq }
-  })
+  const to = group ? group.id : data.conversation.targetId
+  const event = { from: ctx.userId, to, seq: readSeq, at: ctx.now }
+  await recordEvent(
+    ctx,
+    ctx.userId,
+    'conversationRead',
+    { conversation: data.conversation, ...event },
+    ctx.connection,
+  )
+  if (!group) {
+    await recordEvent(ctx, to, 'conversationRead', {
+      conversation: { type: 'private', targetId: ctx.userId },
+      ...event,
+    })
+  }
+  return { readSeq }
+}

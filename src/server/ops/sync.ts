@@ -5,7 +5,7 @@ import { mergeReceiptSettings } from '../receiptSettings'
 import type { OpContext, OpHandler } from './context'
 import { groupInfo, visibleUpTo } from './conversations'
 
-function conversationState(ctx: OpContext, row: ConversationOfUser): ConversationState {
+async function conversationState(ctx: OpContext, row: ConversationOfUser): Promise<ConversationState> {
   const { conv, me, peer, group } = row
   const conversation =
     conv.type === 'private'
@@ -20,7 +20,7 @@ function conversationState(ctx: OpContext, row: ConversationOfUser): Conversatio
     peerDeliveredSeq: peer?.deliveredSeq ?? 0,
     joinedSeq: me.joinedSeq,
     leftSeq: me.leftSeq,
-    unreadCount: ctx.storage.countUnread(
+    unreadCount: await ctx.storage.countUnread(
       conv.id,
       ctx.userId,
       Math.max(me.readSeq, me.joinedSeq),
@@ -29,28 +29,28 @@ function conversationState(ctx: OpContext, row: ConversationOfUser): Conversatio
   }
 }
 
-export const syncState: OpHandler<'syncState'> = (ctx) =>
-  ctx.storage.transaction(() => {
-    const user = ctx.storage.getUser(ctx.userId)
-    if (!user) throw new Error(`user ${ctx.userId} has a session but no account`)
-    return {
-      user: toProfile(user),
-      settings: user.settings,
-      conversations: ctx.storage
-        .listConversationsOfUser(ctx.userId)
-        .map((row) => conversationState(ctx, row)),
-      groups: ctx.storage
-        .listGroupsOfUser(ctx.userId)
-        .map(({ group, memberCount, myRole, receiptOverrides }) =>
-          groupInfo(group, memberCount, myRole, mergeReceiptSettings(ctx.receiptDefaults, receiptOverrides)),
-        ),
-      lastEventSeq: user.lastEventSeq,
-      serverTime: ctx.now,
-    }
-  })
+export const syncState: OpHandler<'syncState'> = async (ctx) => {
+  const user = await ctx.storage.getUser(ctx.userId)
+  if (!user) throw new Error(`user ${ctx.userId} has a session but no account`)
+  const conversations: ConversationState[] = []
+  for (const row of await ctx.storage.listConversationsOfUser(ctx.userId)) {
+    conversations.push(await conversationState(ctx, row))
+  }
+  return {
+    user: toProfile(user),
+    settings: user.settings,
+    conversations,
+    groups: (await ctx.storage.listGroupsOfUser(ctx.userId)).map(
+      ({ group, memberCount, myRole, receiptOverrides }) =>
+        groupInfo(group, memberCount, myRole, mergeReceiptSettings(ctx.receiptDefaults, receiptOverrides)),
+    ),
+    lastEventSeq: user.lastEventSeq,
+    serverTime: ctx.now,
+  }
+}
 
-export const syncEvents: OpHandler<'syncEvents'> = (ctx, data) => {
-  const rows = ctx.storage.listUserEvents(ctx.userId, data.afterEventSeq, data.limit + 1)
+export const syncEvents: OpHandler<'syncEvents'> = async (ctx, data) => {
+  const rows = await ctx.storage.listUserEvents(ctx.userId, data.afterEventSeq, data.limit + 1)
   const events = rows.slice(0, data.limit).map(
     (row) =>
       // Rows were written by recordEvent from typed push data.
@@ -59,12 +59,12 @@ export const syncEvents: OpHandler<'syncEvents'> = (ctx, data) => {
   return { events, hasMore: rows.length > data.limit }
 }
 
-export const getUsers: OpHandler<'getUsers'> = (ctx, data) => ({
-  users: ctx.storage.getUsers([...new Set(data.userIds)]).map(toProfile),
+export const getUsers: OpHandler<'getUsers'> = async (ctx, data) => ({
+  users: (await ctx.storage.getUsers([...new Set(data.userIds)])).map(toProfile),
 })
 
-export const updateSettings: OpHandler<'updateSettings'> = (ctx, data) => {
-  const settings = ctx.storage.updateSettings(ctx.userId, data)
+export const updateSettings: OpHandler<'updateSettings'> = async (ctx, data) => {
+  const settings = await ctx.storage.updateSettings(ctx.userId, data)
   ctx.pushes.add(ctx.userId, 'settingsChanged', { settings }, { except: ctx.connection })
   return { settings }
 }

@@ -1,4 +1,5 @@
 import type { ConversationType, MessageContent } from '../../shared/model'
+import { newMessageUId } from '../ids'
 import { fromBool, prepare, toBool, transact, type Db } from './db'
 import type { NewMessage, StoredMessage } from './types'
 
@@ -81,65 +82,75 @@ export function getMessageByUId(db: Db, uid: string): StoredMessage | undefined 
   return row && toMessage(row)
 }
 
-export function messageUIdExists(db: Db, uid: string): boolean {
-  return prepare<[string], number>(db, 'SELECT 1 FROM messages WHERE uid = ?').pluck().get(uid) !== undefined
-}
+const INSERT_MESSAGE_SQL = `INSERT INTO messages (uid, conv_id, seq, sender_id, client_msg_id, to_id, channel_id,
+     content, sent_at, need_delivery_ack, need_read_ack, need_group_ack, member_count)
+   VALUES (?, ?, (SELECT last_seq + 1 FROM conversations WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+   ON CONFLICT DO NOTHING
+   RETURNING id, seq`
 
-export function insertMessage(db: Db, message: NewMessage): StoredMessage {
+/**
+ * The message with the conversation's next seq. One insert that reads the next seq and one update
+ * that moves last_seq, in one transaction; the insert writes nothing on any uniqueness conflict, so a
+ * duplicate (sender, clientMsgId) uses no seq. A taken uid (82 random bits: practically never) is
+ * drawn again.
+ */
+export function insertMessage(db: Db, message: NewMessage): { message: StoredMessage; duplicate: boolean } {
   return transact(db, () => {
-    const seq = prepare<[number], number>(
-      db,
-      'UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq',
-    )
-      .pluck()
-      .get(message.convId)
-    if (seq === undefined) throw new Error(`insertMessage: no conversation ${message.convId}`)
-    const id = prepare<[Record<string, string | number>], number>(
-      db,
-      `INSERT INTO messages (uid, conv_id, seq, sender_id, client_msg_id, to_id, channel_id, content, sent_at,
-         need_delivery_ack, need_read_ack, need_group_ack, member_count)
-       VALUES (@uid, @convId, @seq, @senderId, @clientMsgId, @to, @channelId, @content, @sentAt,
-         @needDeliveryAck, @needReadAck, @isNeedGroupAck, @memberCount)
-       RETURNING id`,
-    )
-      .pluck()
-      .get({
-        uid: message.uid,
-        convId: message.convId,
-        seq,
-        senderId: message.senderId,
-        clientMsgId: message.clientMsgId,
-        to: message.to,
-        channelId: message.channelId,
-        content: JSON.stringify(message.content),
-        sentAt: message.sentAt,
-        needDeliveryAck: fromBool(message.needDeliveryAck),
-        needReadAck: fromBool(message.needReadAck),
-        isNeedGroupAck: fromBool(message.isNeedGroupAck),
-        memberCount: message.memberCount,
-      })
-    if (id === undefined) throw new Error('insertMessage returned no row')
-    return {
-      id,
-      convId: message.convId,
-      messageUId: message.uid,
-      clientMsgId: message.clientMsgId,
-      convType: message.convType,
-      senderId: message.senderId,
-      to: message.to,
-      channelId: message.channelId,
-      seq,
-      content: message.content,
-      sentAt: message.sentAt,
-      needDeliveryAck: message.needDeliveryAck,
-      needReadAck: message.needReadAck,
-      isNeedGroupAck: message.isNeedGroupAck,
-      memberCount: message.memberCount,
-      deliveredAt: null,
-      readAt: null,
-      groupAckCount: 0,
+    const content = JSON.stringify(message.content)
+    let uid = message.uid
+    for (;;) {
+      const row = prepare<(string | number)[], { id: number; seq: number | null }>(
+        db,
+        INSERT_MESSAGE_SQL,
+      ).get(
+        uid,
+        message.convId,
+        message.convId,
+        message.senderId,
+        message.clientMsgId,
+        message.to,
+        message.channelId,
+        content,
+        message.sentAt,
+        fromBool(message.needDeliveryAck),
+        fromBool(message.needReadAck),
+        fromBool(message.isNeedGroupAck),
+        message.memberCount,
+      )
+      if (row) {
+        if (row.seq === null) throw new Error(`insertMessage: no conversation ${message.convId}`)
+        prepare<[number, number]>(db, 'UPDATE conversations SET last_seq = ? WHERE id = ?').run(
+          row.seq,
+          message.convId,
+        )
+        return { message: { ...newStoredMessage(message, uid), id: row.id, seq: row.seq }, duplicate: false }
+      }
+      const existing = findMessageByClientId(db, message.senderId, message.clientMsgId)
+      if (existing) return { message: existing, duplicate: true }
+      uid = newMessageUId()
     }
   })
+}
+
+function newStoredMessage(message: NewMessage, uid: string): Omit<StoredMessage, 'id' | 'seq'> {
+  return {
+    convId: message.convId,
+    messageUId: uid,
+    clientMsgId: message.clientMsgId,
+    convType: message.convType,
+    senderId: message.senderId,
+    to: message.to,
+    channelId: message.channelId,
+    content: message.content,
+    sentAt: message.sentAt,
+    needDeliveryAck: message.needDeliveryAck,
+    needReadAck: message.needReadAck,
+    isNeedGroupAck: message.isNeedGroupAck,
+    memberCount: message.memberCount,
+    deliveredAt: null,
+    readAt: null,
+    groupAckCount: 0,
+  }
 }
 
 export function listMessages(

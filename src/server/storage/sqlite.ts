@@ -1,101 +1,253 @@
+import type Database from 'better-sqlite3'
 import * as accounts from './accounts'
 import * as conversations from './conversations'
-import { openDatabase, transact, type Db } from './db'
+import { openDatabase, type Db } from './db'
 import * as events from './events'
 import * as groupReceipts from './groupReceipts'
 import * as messages from './messages'
 import { migrate } from './migrations'
-import type { Storage } from './types'
+import type { Storage, StorageOps, Unit, UnitResult } from './types'
 
-/** The embedded storage: one better-sqlite3 database, migrated on open. */
-export class SqliteStorage implements Storage {
-  readonly db: Db
+/**
+ * Every operation on one better-sqlite3 database. The calls are synchronous underneath; `async`
+ * turns a throw into a rejection, as a networked backend would report it.
+ */
+class SqliteOps implements StorageOps {
+  constructor(readonly db: Db) {}
+
+  async insertUser(...a: Parameters<StorageOps['insertUser']>) {
+    return accounts.insertUser(this.db, ...a)
+  }
+  async getUser(...a: Parameters<StorageOps['getUser']>) {
+    return accounts.getUser(this.db, ...a)
+  }
+  async getUsers(...a: Parameters<StorageOps['getUsers']>) {
+    return accounts.getUsers(this.db, ...a)
+  }
+  async updateSettings(...a: Parameters<StorageOps['updateSettings']>) {
+    return accounts.updateSettings(this.db, ...a)
+  }
+  async insertSession(...a: Parameters<StorageOps['insertSession']>) {
+    return accounts.insertSession(this.db, ...a)
+  }
+  async getSession(...a: Parameters<StorageOps['getSession']>) {
+    return accounts.getSession(this.db, ...a)
+  }
+  async revokeSession(...a: Parameters<StorageOps['revokeSession']>) {
+    return accounts.revokeSession(this.db, ...a)
+  }
+
+  async getConversationByKey(...a: Parameters<StorageOps['getConversationByKey']>) {
+    return conversations.getConversationByKey(this.db, ...a)
+  }
+  async insertConversation(...a: Parameters<StorageOps['insertConversation']>) {
+    return conversations.insertConversation(this.db, ...a)
+  }
+  async getMember(...a: Parameters<StorageOps['getMember']>) {
+    return conversations.getMember(this.db, ...a)
+  }
+  async listCurrentMemberIds(...a: Parameters<StorageOps['listCurrentMemberIds']>) {
+    return conversations.listCurrentMemberIds(this.db, ...a)
+  }
+  async countCurrentMembers(...a: Parameters<StorageOps['countCurrentMembers']>) {
+    return conversations.countCurrentMembers(this.db, ...a)
+  }
+  async upsertMember(...a: Parameters<StorageOps['upsertMember']>) {
+    return conversations.upsertMember(this.db, ...a)
+  }
+  async setMemberRole(...a: Parameters<StorageOps['setMemberRole']>) {
+    return conversations.setMemberRole(this.db, ...a)
+  }
+  async markMemberLeft(...a: Parameters<StorageOps['markMemberLeft']>) {
+    return conversations.markMemberLeft(this.db, ...a)
+  }
+  async setMemberWatermarks(...a: Parameters<StorageOps['setMemberWatermarks']>) {
+    return conversations.setMemberWatermarks(this.db, ...a)
+  }
+  async listConversationsOfUser(...a: Parameters<StorageOps['listConversationsOfUser']>) {
+    return conversations.listConversationsOfUser(this.db, ...a)
+  }
+
+  async insertGroup(...a: Parameters<StorageOps['insertGroup']>) {
+    return conversations.insertGroup(this.db, ...a)
+  }
+  async getGroup(...a: Parameters<StorageOps['getGroup']>) {
+    return conversations.getGroup(this.db, ...a)
+  }
+  async listGroupMembers(...a: Parameters<StorageOps['listGroupMembers']>) {
+    return conversations.listGroupMembers(this.db, ...a)
+  }
+  async listGroupsOfUser(...a: Parameters<StorageOps['listGroupsOfUser']>) {
+    return conversations.listGroupsOfUser(this.db, ...a)
+  }
+
+  async findMessageByClientId(...a: Parameters<StorageOps['findMessageByClientId']>) {
+    return messages.findMessageByClientId(this.db, ...a)
+  }
+  async insertMessage(...a: Parameters<StorageOps['insertMessage']>) {
+    return messages.insertMessage(this.db, ...a)
+  }
+  async getMessageByUId(...a: Parameters<StorageOps['getMessageByUId']>) {
+    return messages.getMessageByUId(this.db, ...a)
+  }
+  async listMessages(...a: Parameters<StorageOps['listMessages']>) {
+    return messages.listMessages(this.db, ...a)
+  }
+  async countUnread(...a: Parameters<StorageOps['countUnread']>) {
+    return messages.countUnread(this.db, ...a)
+  }
+  async markDelivered(...a: Parameters<StorageOps['markDelivered']>) {
+    return messages.markDelivered(this.db, ...a)
+  }
+  async markRead(...a: Parameters<StorageOps['markRead']>) {
+    return messages.markRead(this.db, ...a)
+  }
+
+  async getGroupReceiptOverrides(...a: Parameters<StorageOps['getGroupReceiptOverrides']>) {
+    return groupReceipts.getGroupReceiptOverrides(this.db, ...a)
+  }
+  async setGroupReceiptOverrides(...a: Parameters<StorageOps['setGroupReceiptOverrides']>) {
+    return groupReceipts.setGroupReceiptOverrides(this.db, ...a)
+  }
+  async getReceiptRequestedAt(...a: Parameters<StorageOps['getReceiptRequestedAt']>) {
+    return groupReceipts.getReceiptRequestedAt(this.db, ...a)
+  }
+  async insertReceiptRequest(...a: Parameters<StorageOps['insertReceiptRequest']>) {
+    return groupReceipts.insertReceiptRequest(this.db, ...a)
+  }
+  async getGroupReadAck(...a: Parameters<StorageOps['getGroupReadAck']>) {
+    return groupReceipts.getGroupReadAck(this.db, ...a)
+  }
+  async insertGroupReadAck(...a: Parameters<StorageOps['insertGroupReadAck']>) {
+    return groupReceipts.insertGroupReadAck(this.db, ...a)
+  }
+  async listGroupReadAcks(...a: Parameters<StorageOps['listGroupReadAcks']>) {
+    return groupReceipts.listGroupReadAcks(this.db, ...a)
+  }
+  async listGroupUnreadMembers(...a: Parameters<StorageOps['listGroupUnreadMembers']>) {
+    return groupReceipts.listGroupUnreadMembers(this.db, ...a)
+  }
+  async listCurrentEligibleReaders(...a: Parameters<StorageOps['listCurrentEligibleReaders']>) {
+    return groupReceipts.listCurrentEligibleReaders(this.db, ...a)
+  }
+
+  async appendUserEvent(...a: Parameters<StorageOps['appendUserEvent']>) {
+    return events.appendUserEvent(this.db, ...a)
+  }
+  async listUserEvents(...a: Parameters<StorageOps['listUserEvents']>) {
+    return events.listUserEvents(this.db, ...a)
+  }
+}
+
+type OpName = Exclude<keyof StorageOps, never>
+
+/**
+ * The embedded storage: one better-sqlite3 database, migrated on open.
+ *
+ * One writer at a time: `transaction` and `batch` hold a lock from BEGIN to COMMIT, and a call made
+ * outside any transaction waits for that lock too, so nothing ever lands inside another caller's open
+ * transaction, even if a unit awaits something that is not storage. When the lock is free (always,
+ * between event-loop turns, since SQLite work never leaves the thread), a direct call runs at once
+ * in SQLite's autocommit mode.
+ */
+export class SqliteStorage extends SqliteOps implements Storage {
+  private locked = false
+  private readonly waiters: (() => void)[] = []
+  private readonly tx: SqliteOps
+  private readonly sql: Record<
+    'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'undo',
+    Database.Statement
+  >
 
   /** `file` is a path or `:memory:`. Throws SchemaTooNewError for a database written by a newer server. */
   constructor(file: string) {
-    this.db = openDatabase(file)
+    const db = openDatabase(file)
     try {
-      migrate(this.db)
+      migrate(db)
     } catch (error) {
-      this.db.close()
+      db.close()
       throw error
+    }
+    super(db)
+    this.tx = new SqliteOps(db)
+    this.sql = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT unit'),
+      release: db.prepare('RELEASE unit'),
+      undo: db.prepare('ROLLBACK TO unit'),
+    }
+    // Calls made outside a transaction queue behind an open one (see the class comment).
+    for (const name of Object.getOwnPropertyNames(SqliteOps.prototype) as (OpName | 'constructor')[]) {
+      if (name === 'constructor') continue
+      const op = SqliteOps.prototype[name] as (...args: unknown[]) => Promise<unknown>
+      ;(this as unknown as Record<OpName, unknown>)[name] = (...args: unknown[]) =>
+        this.locked ? this.exclusive(() => op.apply(this.tx, args)) : op.apply(this.tx, args)
     }
   }
 
-  transaction<T>(fn: () => T): T {
-    return transact(this.db, fn)
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.locked) await new Promise<void>((resolve) => this.waiters.push(resolve))
+    else this.locked = true
+    try {
+      return await fn()
+    } finally {
+      const next = this.waiters.shift()
+      // The lock passes straight to the next waiter, so a new caller cannot slip in between.
+      if (next) next()
+      else this.locked = false
+    }
   }
 
-  close(): void {
+  transaction<T>(fn: Unit<T>): Promise<T> {
+    return this.exclusive(async () => {
+      this.sql.begin.run()
+      try {
+        const value = await fn(this.tx)
+        this.sql.commit.run()
+        return value
+      } catch (error) {
+        if (this.db.inTransaction) this.sql.rollback.run()
+        throw error
+      }
+    })
+  }
+
+  batch<T>(units: readonly Unit<T>[]): Promise<UnitResult<T>[]> {
+    return this.exclusive(async () => {
+      const results: UnitResult<T>[] = []
+      this.sql.begin.run()
+      try {
+        for (const unit of units) {
+          this.sql.savepoint.run()
+          try {
+            const value = await unit(this.tx)
+            this.sql.release.run()
+            results.push({ ok: true, value })
+          } catch (error) {
+            if (this.db.inTransaction) {
+              this.sql.undo.run()
+              this.sql.release.run()
+            } else {
+              // SQLite ended the whole transaction itself (e.g. disk full): what the earlier units
+              // wrote is gone too, so they must not be reported as done. Go on in a new one.
+              for (let i = 0; i < results.length; i++) results[i] = { ok: false, error }
+              this.sql.begin.run()
+            }
+            results.push({ ok: false, error })
+          }
+        }
+        this.sql.commit.run()
+        return results
+      } catch (error) {
+        if (this.db.inTransaction) this.sql.rollback.run()
+        throw error
+      }
+    })
+  }
+
+  async close(): Promise<void> {
     if (this.db.open) this.db.close()
   }
-
-  insertUser: Storage['insertUser'] = (user) => accounts.insertUser(this.db, user)
-  getUser: Storage['getUser'] = (id) => accounts.getUser(this.db, id)
-  getUsers: Storage['getUsers'] = (ids) => accounts.getUsers(this.db, ids)
-  updateSettings: Storage['updateSettings'] = (userId, patch) =>
-    accounts.updateSettings(this.db, userId, patch)
-
-  insertSession: Storage['insertSession'] = (hash, session) => accounts.insertSession(this.db, hash, session)
-  getSession: Storage['getSession'] = (hash) => accounts.getSession(this.db, hash)
-  revokeSession: Storage['revokeSession'] = (hash) => accounts.revokeSession(this.db, hash)
-
-  getConversationByKey: Storage['getConversationByKey'] = (key) =>
-    conversations.getConversationByKey(this.db, key)
-  insertConversation: Storage['insertConversation'] = (conv) =>
-    conversations.insertConversation(this.db, conv)
-  getMember: Storage['getMember'] = (convId, userId) => conversations.getMember(this.db, convId, userId)
-  listCurrentMemberIds: Storage['listCurrentMemberIds'] = (convId) =>
-    conversations.listCurrentMemberIds(this.db, convId)
-  countCurrentMembers: Storage['countCurrentMembers'] = (convId) =>
-    conversations.countCurrentMembers(this.db, convId)
-  upsertMember: Storage['upsertMember'] = (member) => conversations.upsertMember(this.db, member)
-  setMemberRole: Storage['setMemberRole'] = (convId, userId, role) =>
-    conversations.setMemberRole(this.db, convId, userId, role)
-  markMemberLeft: Storage['markMemberLeft'] = (convId, userId, leftSeq) =>
-    conversations.markMemberLeft(this.db, convId, userId, leftSeq)
-  setMemberWatermarks: Storage['setMemberWatermarks'] = (convId, userId, readSeq, deliveredSeq) =>
-    conversations.setMemberWatermarks(this.db, convId, userId, readSeq, deliveredSeq)
-  listConversationsOfUser: Storage['listConversationsOfUser'] = (userId) =>
-    conversations.listConversationsOfUser(this.db, userId)
-
-  insertGroup: Storage['insertGroup'] = (group) => conversations.insertGroup(this.db, group)
-  getGroup: Storage['getGroup'] = (id) => conversations.getGroup(this.db, id)
-  listGroupMembers: Storage['listGroupMembers'] = (convId) => conversations.listGroupMembers(this.db, convId)
-  listGroupsOfUser: Storage['listGroupsOfUser'] = (userId) => conversations.listGroupsOfUser(this.db, userId)
-
-  findMessageByClientId: Storage['findMessageByClientId'] = (senderId, clientMsgId) =>
-    messages.findMessageByClientId(this.db, senderId, clientMsgId)
-  insertMessage: Storage['insertMessage'] = (message) => messages.insertMessage(this.db, message)
-  getMessageByUId: Storage['getMessageByUId'] = (uid) => messages.getMessageByUId(this.db, uid)
-  messageUIdExists: Storage['messageUIdExists'] = (uid) => messages.messageUIdExists(this.db, uid)
-  listMessages: Storage['listMessages'] = (convId, afterSeq, maxSeq, limit) =>
-    messages.listMessages(this.db, convId, afterSeq, maxSeq, limit)
-  countUnread: Storage['countUnread'] = (convId, userId, afterSeq, maxSeq) =>
-    messages.countUnread(this.db, convId, userId, afterSeq, maxSeq)
-  markDelivered: Storage['markDelivered'] = (messageId, at) => messages.markDelivered(this.db, messageId, at)
-  markRead: Storage['markRead'] = (messageId, at) => messages.markRead(this.db, messageId, at)
-
-  getGroupReceiptOverrides: Storage['getGroupReceiptOverrides'] = (groupId) =>
-    groupReceipts.getGroupReceiptOverrides(this.db, groupId)
-  setGroupReceiptOverrides: Storage['setGroupReceiptOverrides'] = (groupId, patch) =>
-    groupReceipts.setGroupReceiptOverrides(this.db, groupId, patch)
-  getReceiptRequestedAt: Storage['getReceiptRequestedAt'] = (messageId) =>
-    groupReceipts.getReceiptRequestedAt(this.db, messageId)
-  insertReceiptRequest: Storage['insertReceiptRequest'] = (messageId, at) =>
-    groupReceipts.insertReceiptRequest(this.db, messageId, at)
-  getGroupReadAck: Storage['getGroupReadAck'] = (messageId, userId) =>
-    groupReceipts.getGroupReadAck(this.db, messageId, userId)
-  insertGroupReadAck: Storage['insertGroupReadAck'] = (ack) => groupReceipts.insertGroupReadAck(this.db, ack)
-  listGroupReadAcks: Storage['listGroupReadAcks'] = (messageId, afterAckId, limit) =>
-    groupReceipts.listGroupReadAcks(this.db, messageId, afterAckId, limit)
-  listGroupUnreadMembers: Storage['listGroupUnreadMembers'] = (query, afterUserId, limit) =>
-    groupReceipts.listGroupUnreadMembers(this.db, query, afterUserId, limit)
-  listCurrentEligibleReaders: Storage['listCurrentEligibleReaders'] = (query) =>
-    groupReceipts.listCurrentEligibleReaders(this.db, query)
-
-  appendUserEvent: Storage['appendUserEvent'] = (userId, event, data, at) =>
-    events.appendUserEvent(this.db, userId, event, data, at)
-  listUserEvents: Storage['listUserEvents'] = (userId, afterEventSeq, limit) =>
-    events.listUserEvents(this.db, userId, afterEventSeq, limit)
 }

@@ -2,9 +2,16 @@
  * Every read and write the server makes, in one interface (Signal-Desktop's Interface.ts habit).
  * Services depend on this, never on SQL; `sqlite.ts` is the embedded implementation.
  *
- * It is synchronous because better-sqlite3 is, and the server relies on that: a request runs to the
- * end of its transaction before the next frame is read. A networked backend would need an async
- * variant of this interface with the same coarse operations.
+ * The interface is Promise-based so that a networked database (PostgreSQL) fits behind it. Nothing
+ * above it may rely on a backend being synchronous: an operation that must be atomic runs inside one
+ * `transaction` (or one unit of a `batch`), and the invariants that concurrent writers could break
+ * are kept by the storage itself, in one statement or one transaction:
+ * - `insertMessage` assigns the conversation's next seq and is exactly-once by (sender, clientMsgId);
+ * - `setMemberWatermarks` only ever moves a watermark forward (max of old and new);
+ * - `insertGroupReadAck` writes at most one reader fact per (message, member) and bumps the count
+ *   in the same step, so the count always equals the number of facts.
+ * `tests/server/storageContract.test.ts` holds any implementation to these with operations
+ * interleaved at every await.
  */
 import type { ConversationType, GroupReceiptSettings, GroupRole, MessageContent } from '../../shared/model'
 import type { AccountSettings, PushEvent, WireMessage } from '../../shared/protocol'
@@ -147,31 +154,32 @@ export interface UserEventRow {
   createdAt: number
 }
 
-export interface Storage {
-  /** Runs fn atomically; nests (savepoints). A throw rolls back everything fn wrote. */
-  transaction<T>(fn: () => T): T
-  close(): void
-
+/** Every read and write; in a transaction, the calls share it, otherwise each call is its own. */
+export interface StorageOps {
   // accounts
   /** False when the id is taken. */
-  insertUser(user: NewUser): boolean
-  getUser(id: string): UserRow | undefined
-  getUsers(ids: readonly string[]): UserRow[]
-  updateSettings(userId: string, patch: Partial<AccountSettings>): AccountSettings
+  insertUser(user: NewUser): Promise<boolean>
+  getUser(id: string): Promise<UserRow | undefined>
+  getUsers(ids: readonly string[]): Promise<UserRow[]>
+  updateSettings(userId: string, patch: Partial<AccountSettings>): Promise<AccountSettings>
 
   // sessions (tokens are stored only as their sha256)
-  insertSession(tokenHash: Buffer, session: SessionRow): void
-  getSession(tokenHash: Buffer): SessionRow | undefined
+  insertSession(tokenHash: Buffer, session: SessionRow): Promise<void>
+  getSession(tokenHash: Buffer): Promise<SessionRow | undefined>
   /** True when the session existed and was not revoked before. */
-  revokeSession(tokenHash: Buffer): boolean
+  revokeSession(tokenHash: Buffer): Promise<boolean>
 
   // conversations and membership
-  getConversationByKey(key: string): ConversationRow | undefined
-  insertConversation(conv: { key: string; type: ConversationType; createdAt: number }): ConversationRow
-  getMember(convId: number, userId: string): MemberRow | undefined
+  getConversationByKey(key: string): Promise<ConversationRow | undefined>
+  insertConversation(conv: {
+    key: string
+    type: ConversationType
+    createdAt: number
+  }): Promise<ConversationRow>
+  getMember(convId: number, userId: string): Promise<MemberRow | undefined>
   /** Current members only (no left_seq). */
-  listCurrentMemberIds(convId: number): string[]
-  countCurrentMembers(convId: number): number
+  listCurrentMemberIds(convId: number): Promise<string[]>
+  countCurrentMembers(convId: number): Promise<number>
   /** Inserts, or re-activates a former member with a new joined_seq. */
   upsertMember(member: {
     convId: number
@@ -179,43 +187,48 @@ export interface Storage {
     role: GroupRole | null
     joinedSeq: number
     joinedAt: number
-  }): void
-  setMemberRole(convId: number, userId: string, role: GroupRole): void
-  markMemberLeft(convId: number, userId: string, leftSeq: number): void
-  setMemberWatermarks(convId: number, userId: string, readSeq: number, deliveredSeq: number): void
-  listConversationsOfUser(userId: string): ConversationOfUser[]
+  }): Promise<void>
+  setMemberRole(convId: number, userId: string, role: GroupRole): Promise<void>
+  markMemberLeft(convId: number, userId: string, leftSeq: number): Promise<void>
+  /** Moves each watermark to the larger of its stored value and the given one: never backwards. */
+  setMemberWatermarks(convId: number, userId: string, readSeq: number, deliveredSeq: number): Promise<void>
+  listConversationsOfUser(userId: string): Promise<ConversationOfUser[]>
 
   // groups
-  insertGroup(group: GroupRow): void
-  getGroup(id: string): GroupRow | undefined
-  listGroupMembers(convId: number): GroupMemberView[]
-  listGroupsOfUser(userId: string): GroupOfUser[]
+  insertGroup(group: GroupRow): Promise<void>
+  getGroup(id: string): Promise<GroupRow | undefined>
+  listGroupMembers(convId: number): Promise<GroupMemberView[]>
+  listGroupsOfUser(userId: string): Promise<GroupOfUser[]>
 
   // messages
-  findMessageByClientId(senderId: string, clientMsgId: string): StoredMessage | undefined
-  /** Assigns the conversation's next seq inside the insert, so seqs have no gaps. */
-  insertMessage(message: NewMessage): StoredMessage
-  getMessageByUId(uid: string): StoredMessage | undefined
-  messageUIdExists(uid: string): boolean
+  findMessageByClientId(senderId: string, clientMsgId: string): Promise<StoredMessage | undefined>
+  /**
+   * Assigns the conversation's next seq inside the insert, so seqs have no gaps and no duplicates.
+   * Exactly-once by (senderId, clientMsgId): when the sender already has a message with that client
+   * id, nothing is written (no seq is used) and that message comes back with `duplicate: true`.
+   * A freshly drawn `uid` that is already taken is replaced by another.
+   */
+  insertMessage(message: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }>
+  getMessageByUId(uid: string): Promise<StoredMessage | undefined>
   /** seq in (afterSeq, maxSeq], ascending, at most `limit`. */
-  listMessages(convId: number, afterSeq: number, maxSeq: number, limit: number): StoredMessage[]
+  listMessages(convId: number, afterSeq: number, maxSeq: number, limit: number): Promise<StoredMessage[]>
   /** Messages with seq in (afterSeq, maxSeq] that `userId` did not send. */
-  countUnread(convId: number, userId: string, afterSeq: number, maxSeq: number): number
+  countUnread(convId: number, userId: string, afterSeq: number, maxSeq: number): Promise<number>
   /** True when this call set it (it was unset). */
-  markDelivered(messageId: number, at: number): boolean
+  markDelivered(messageId: number, at: number): Promise<boolean>
   /** True when this call set read_at; sets delivered_at too when unset, since read implies delivered. */
-  markRead(messageId: number, at: number): boolean
+  markRead(messageId: number, at: number): Promise<boolean>
 
   // group receipts (E6–E8, R1–R4)
   /** Only the fields the owner set; the rest inherit the server defaults. */
-  getGroupReceiptOverrides(groupId: string): Partial<GroupReceiptSettings>
+  getGroupReceiptOverrides(groupId: string): Promise<Partial<GroupReceiptSettings>>
   /** Merges `patch` into the group's overrides (fields not in it keep their override or default). */
-  setGroupReceiptOverrides(groupId: string, patch: Partial<GroupReceiptSettings>): void
+  setGroupReceiptOverrides(groupId: string, patch: Partial<GroupReceiptSettings>): Promise<void>
   /** When the sender asked with sendReadReceiptRequest; undefined if never. */
-  getReceiptRequestedAt(messageId: number): number | undefined
+  getReceiptRequestedAt(messageId: number): Promise<number | undefined>
   /** False when the message already had a request. */
-  insertReceiptRequest(messageId: number, at: number): boolean
-  getGroupReadAck(messageId: number, userId: string): GroupReadAckRow | undefined
+  insertReceiptRequest(messageId: number, at: number): Promise<boolean>
+  getGroupReadAck(messageId: number, userId: string): Promise<GroupReadAckRow | undefined>
   /**
    * Adds the reader fact and bumps the message's group_ack_count, atomically. Undefined when the
    * user already has a fact for that message (nothing written).
@@ -225,18 +238,41 @@ export interface Storage {
     userId: string
     ext: string | null
     at: number
-  }): GroupReadAckRow | undefined
+  }): Promise<GroupReadAckRow | undefined>
   /** ack_id > afterAckId, ascending, at most `limit` (an index range). */
-  listGroupReadAcks(messageId: number, afterAckId: number, limit: number): GroupReadAckRow[]
+  listGroupReadAcks(messageId: number, afterAckId: number, limit: number): Promise<GroupReadAckRow[]>
   /**
    * Eligible readers (joined before the message, not left before it, not its sender) with no reader
    * fact, user_id > afterUserId ascending, at most `limit`.
    */
-  listGroupUnreadMembers(query: ReaderQuery, afterUserId: string, limit: number): GroupUnreadMember[]
+  listGroupUnreadMembers(query: ReaderQuery, afterUserId: string, limit: number): Promise<GroupUnreadMember[]>
   /** Eligible readers who are still members, by user id (the receiptRequest fan-out). */
-  listCurrentEligibleReaders(query: Omit<ReaderQuery, 'messageId'>): string[]
+  listCurrentEligibleReaders(query: Omit<ReaderQuery, 'messageId'>): Promise<string[]>
 
   // per-user receipt event log
-  appendUserEvent(userId: string, event: PushEvent, data: string, at: number): number
-  listUserEvents(userId: string, afterEventSeq: number, limit: number): UserEventRow[]
+  /** The user's next eventSeq, assigned atomically with the insert. */
+  appendUserEvent(userId: string, event: PushEvent, data: string, at: number): Promise<number>
+  listUserEvents(userId: string, afterEventSeq: number, limit: number): Promise<UserEventRow[]>
+}
+
+/** One piece of work inside a transaction; it sees the transaction's view of the data. */
+export type Unit<T> = (tx: StorageOps) => Promise<T>
+
+/** How one unit of a batch ended: its value, or the error it threw (its writes rolled back). */
+export type UnitResult<T> = { ok: true; value: T } | { ok: false; error: unknown }
+
+export interface Storage extends StorageOps {
+  /**
+   * Runs `fn` atomically: its calls on `tx` share one transaction, committed when it resolves and
+   * rolled back when it rejects. Transactions never interleave their writes.
+   */
+  transaction<T>(fn: Unit<T>): Promise<T>
+  /**
+   * Group commit: runs the units in order in one transaction, each in a savepoint of its own, and
+   * commits once. A unit that throws is rolled back alone and reported as `{ ok: false }`; the others
+   * keep their writes. Resolves after the commit, so nothing it reports as done can still be lost;
+   * rejects (with nothing written) when the commit itself fails.
+   */
+  batch<T>(units: readonly Unit<T>[]): Promise<UnitResult<T>[]>
+  close(): Promise<void>
 }
