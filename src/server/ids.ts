@@ -3,16 +3,27 @@ import { createHash, randomBytes } from 'node:crypto'
 const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 const MIXED_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 
+/**
+ * Random bytes from one CSPRNG draw of 4 KiB, handed out in order and never twice. Each call to
+ * randomBytes is a call into OpenSSL (and a getpid system call); the server draws an id for every
+ * message, so it asks for bytes in bulk.
+ */
+const pool = { bytes: Buffer.alloc(0), next: 0 }
+function randomByte(): number {
+  if (pool.next >= pool.bytes.length) {
+    pool.bytes = randomBytes(4096)
+    pool.next = 0
+  }
+  return pool.bytes[pool.next++] as number
+}
+
 /** Uniform random characters: bytes past the largest multiple of the alphabet size are rejected, so no modulo bias. */
 export function randomChars(length: number, alphabet: string): string {
   const limit = 256 - (256 % alphabet.length)
   let out = ''
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte >= limit) continue
-      out += alphabet[byte % alphabet.length]
-      if (out.length === length) break
-    }
+    const byte = randomByte()
+    if (byte < limit) out += alphabet[byte % alphabet.length]
   }
   return out
 }

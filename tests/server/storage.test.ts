@@ -268,14 +268,24 @@ describe('SqliteStorage', () => {
     expect(await storage.countUnread(ab.id, 'alice', 6, 6)).toBe(0)
   })
 
-  it('records the first delivery and read only; read implies delivered', async () => {
+  it('records the first delivery and read only, by the receiver only; read implies delivered', async () => {
     const ab = await conversation('p:alice:bob')
     const { message } = await storage.insertMessage(newMessage(ab.id))
-    expect(await storage.markRead(message.id, 10)).toBe(true)
-    expect(await storage.markRead(message.id, 20)).toBe(false)
-    expect(await storage.markDelivered(message.id, 30)).toBe(false)
-    const after = await storage.getMessageByUId(message.messageUId)
+    const uid = message.messageUId
+    expect(await storage.markReceived('read', uid, 'alice', 5)).toBeUndefined()
+    expect(await storage.markReceived('read', 'NONE-NONE-NONE-NONE', 'bob', 5)).toBeUndefined()
+    expect(await storage.markReceived('read', uid, 'bob', 10)).toBe('alice')
+    expect(await storage.markReceived('read', uid, 'bob', 20)).toBeUndefined()
+    expect(await storage.markReceived('delivered', uid, 'bob', 30)).toBeUndefined()
+    const after = await storage.getMessageByUId(uid)
     expect([after?.deliveredAt, after?.readAt]).toEqual([10, 10])
+  })
+
+  it('does not take a group message for a single-chat one', async () => {
+    const conv = await storage.insertConversation({ key: 'g:g_x', type: 'group', createdAt: 1 })
+    const { message } = await storage.insertMessage({ ...newMessage(conv.id), to: 'bob', convType: 'group' })
+    expect(await storage.markReceived('delivered', message.messageUId, 'bob', 10)).toBeUndefined()
+    expect((await storage.getMessageByUId(message.messageUId))?.deliveredAt).toBeNull()
   })
 
   it('never moves a read watermark backwards', async () => {

@@ -34,8 +34,7 @@ function slowed(storage: Storage): Storage {
   const direct = slowOps(storage) as Storage
   return new Proxy(direct, {
     get(target, name, receiver) {
-      if (name === 'transaction')
-        return <T>(fn: Unit<T>) => storage.transaction((tx) => fn(slowOps(tx)))
+      if (name === 'transaction') return <T>(fn: Unit<T>) => storage.transaction((tx) => fn(slowOps(tx)))
       if (name === 'batch')
         return <T>(units: readonly Unit<T>[]) =>
           storage.batch(units.map((unit) => (tx: StorageOps) => unit(slowOps(tx))))

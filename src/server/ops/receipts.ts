@@ -23,26 +23,21 @@ async function ackSingleChatMessages(
   const reply: AckReply = { accepted: [], rejected: [] }
   const appliedBySender = new Map<string, string[]>()
   for (const uid of new Set(messageUIds)) {
+    // The common case in one statement; only an id it did not apply is looked up, to say why.
+    const senderId = await ctx.storage.markReceived(kind, uid, ctx.userId, ctx.now)
+    if (senderId !== undefined) {
+      reply.accepted.push(uid)
+      const ids = appliedBySender.get(senderId)
+      if (ids) ids.push(uid)
+      else appliedBySender.set(senderId, [uid])
+      continue
+    }
     const message = await ctx.storage.getMessageByUId(uid)
-    if (!message) {
-      reject(reply, uid, 'MESSAGE_NOT_FOUND')
-      continue
-    }
-    if (message.convType !== 'private') {
-      reject(reply, uid, 'RECEIPT_NOT_APPLICABLE')
-      continue
-    }
-    if (message.to !== ctx.userId) {
-      reject(reply, uid, 'NOT_MESSAGE_RECEIVER')
-      continue
-    }
-    reply.accepted.push(uid)
-    const applied =
-      kind === 'read'
-        ? await ctx.storage.markRead(message.id, ctx.now)
-        : await ctx.storage.markDelivered(message.id, ctx.now)
-    if (applied)
-      appliedBySender.set(message.senderId, [...(appliedBySender.get(message.senderId) ?? []), uid])
+    if (!message) reject(reply, uid, 'MESSAGE_NOT_FOUND')
+    else if (message.convType !== 'private') reject(reply, uid, 'RECEIPT_NOT_APPLICABLE')
+    else if (message.to !== ctx.userId) reject(reply, uid, 'NOT_MESSAGE_RECEIVER')
+    // Applied before: accepted again, without a new event.
+    else reply.accepted.push(uid)
   }
   for (const [senderId, ids] of appliedBySender) {
     const data = {

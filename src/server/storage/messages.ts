@@ -183,21 +183,30 @@ export function countUnread(
   return (all ?? 0) - (own ?? 0)
 }
 
-export function markDelivered(db: Db, messageId: number, at: number): boolean {
-  return (
-    prepare<[number, number]>(
-      db,
-      'UPDATE messages SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL',
-    ).run(at, messageId).changes === 1
-  )
+const MARK_RECEIVED_SQL = {
+  delivered: `UPDATE messages SET delivered_at = @at
+     WHERE uid = @uid AND to_id = @receiverId AND delivered_at IS NULL
+       AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = messages.conv_id AND c.type = 'private')
+     RETURNING sender_id`,
+  read: `UPDATE messages SET read_at = @at, delivered_at = coalesce(delivered_at, @at)
+     WHERE uid = @uid AND to_id = @receiverId AND read_at IS NULL
+       AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = messages.conv_id AND c.type = 'private')
+     RETURNING sender_id`,
 }
 
-export function markRead(db: Db, messageId: number, at: number): boolean {
-  return (
-    prepare<[{ at: number; id: number }]>(
-      db,
-      `UPDATE messages SET read_at = @at, delivered_at = coalesce(delivered_at, @at)
-       WHERE id = @id AND read_at IS NULL`,
-    ).run({ at, id: messageId }).changes === 1
-  )
+/**
+ * Records the first delivery or read of a single-chat message by its receiver, in one statement;
+ * read implies delivered. The sender's id when this call set it; undefined when it was set already
+ * or the message is not a single-chat message to `receiverId` (the caller looks up which).
+ */
+export function markReceived(
+  db: Db,
+  kind: 'delivered' | 'read',
+  uid: string,
+  receiverId: string,
+  at: number,
+): string | undefined {
+  return prepare<[{ uid: string; receiverId: string; at: number }], string>(db, MARK_RECEIVED_SQL[kind])
+    .pluck()
+    .get({ uid, receiverId, at })
 }

@@ -96,11 +96,8 @@ class SqliteOps implements StorageOps {
   async countUnread(...a: Parameters<StorageOps['countUnread']>) {
     return messages.countUnread(this.db, ...a)
   }
-  async markDelivered(...a: Parameters<StorageOps['markDelivered']>) {
-    return messages.markDelivered(this.db, ...a)
-  }
-  async markRead(...a: Parameters<StorageOps['markRead']>) {
-    return messages.markRead(this.db, ...a)
+  async markReceived(...a: Parameters<StorageOps['markReceived']>) {
+    return messages.markReceived(this.db, ...a)
   }
 
   async getGroupReceiptOverrides(...a: Parameters<StorageOps['getGroupReceiptOverrides']>) {

@@ -214,10 +214,17 @@ export interface StorageOps {
   listMessages(convId: number, afterSeq: number, maxSeq: number, limit: number): Promise<StoredMessage[]>
   /** Messages with seq in (afterSeq, maxSeq] that `userId` did not send. */
   countUnread(convId: number, userId: string, afterSeq: number, maxSeq: number): Promise<number>
-  /** True when this call set it (it was unset). */
-  markDelivered(messageId: number, at: number): Promise<boolean>
-  /** True when this call set read_at; sets delivered_at too when unset, since read implies delivered. */
-  markRead(messageId: number, at: number): Promise<boolean>
+  /**
+   * Records the first delivery or read of single-chat message `uid` by its receiver (read implies
+   * delivered). Resolves to the sender's id when this call set it; undefined when it was set before,
+   * or when `uid` is no single-chat message to `receiverId`.
+   */
+  markReceived(
+    kind: 'delivered' | 'read',
+    uid: string,
+    receiverId: string,
+    at: number,
+  ): Promise<string | undefined>
 
   // group receipts (E6–E8, R1–R4)
   /** Only the fields the owner set; the rest inherit the server defaults. */
