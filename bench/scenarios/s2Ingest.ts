@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { LocalStore } from '../../src/main/engine/store'
 import type { WireMessage } from '../../src/shared/protocol'
-import { messageUid, randomUid } from '../lib/seedClient'
+import { newMessageUId } from '../../src/server/ids'
+import { uuidv7 } from '../../src/shared/uuidv7'
 import { childNodeArgs, openServerStorage, seedAccounts, spawnServer, type Account } from '../lib/server'
 import { fmt, gc, median, nowMs, rng } from '../lib/stats'
 import { writeChart } from '../lib/svg'
@@ -29,8 +30,9 @@ function wireHistory(total: number, conversations: number, seed: number): WireMe
       const mine = r() < 0.3
       const n = out.length + 1
       out.push({
-        messageUId: randomUid(r),
-        clientMsgId: `c${seed}-${n}`,
+        // Ids as the server and the engines make them (time first; see src/server/ids.ts).
+        messageUId: newMessageUId(1_700_000_000_000 + n),
+        clientMsgId: uuidv7(1_700_000_000_000 + n),
         convType: group ? 'group' : 'private',
         senderId: mine ? ME : group ? `m${Math.floor(r() * 50)}` : `p${c}`,
         to: group ? `g_${c}` : mine ? `p${c}` : ME,
@@ -118,7 +120,6 @@ async function seedServerHistory(
   reader: string,
   peers: string[],
   total: number,
-  uidBase: number,
 ): Promise<void> {
   const now = Date.now()
   const convs = []
@@ -155,10 +156,10 @@ async function seedServerHistory(
       for (let s = 0; s < per && n < total; s++, n++) {
         const mine = s % 3 === 0
         await tx.insertMessage({
-          uid: messageUid(uidBase + n + 1),
+          uid: newMessageUId(now - total + n),
           convId: c.conv.id,
           senderId: mine ? reader : c.peer,
-          clientMsgId: `${reader}-${n}`,
+          clientMsgId: uuidv7(now - total + n),
           to: c.group ? c.to : mine ? c.peer : reader,
           convType: c.group ? 'group' : 'private',
           channelId: '',
@@ -207,7 +208,7 @@ export const s2Ingest: Scenario = {
     const accounts = await seedAccounts(storage, [...peers, ...readers])
     const t0 = nowMs()
     for (const [i, n] of e2eSizes.entries()) {
-      await seedServerHistory(storage, readers[i] as string, peers, n, (i + 1) * 1_000_000_000)
+      await seedServerHistory(storage, readers[i] as string, peers, n)
     }
     await storage.close()
     ctx.log(

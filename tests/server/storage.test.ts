@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { GroupId, MessageUId } from '../../src/shared/model'
+import { ClientMsgId, GroupId, MessageUId } from '../../src/shared/model'
+import { uuidv7 } from '../../src/shared/uuidv7'
 import { hashToken, newGroupId, newMessageUId, newSessionToken } from '../../src/server/ids'
 import { hashPassword, verifyPassword } from '../../src/server/passwords'
 import { openDatabase, type Db } from '../../src/server/storage/db'
@@ -482,6 +483,22 @@ describe('passwords and ids', () => {
     expect(await verifyPassword('hunter2hunter3', a)).toBe(false)
     expect(await verifyPassword('hunter2hunter2', 'garbage')).toBe(false)
     expect(await verifyPassword('hunter2hunter2', a.replace('$1024$', '$0$'))).toBe(false)
+  })
+
+  it('puts time first in message and client ids, so their indexes grow at the end', () => {
+    const times = [1_700_000_000_000, 1_700_000_000_001, 1_700_000_060_000, 1_800_000_000_000]
+    const uids = times.map((t) => newMessageUId(t))
+    expect([...uids].sort()).toEqual(uids)
+    for (const uid of uids) expect(MessageUId.safeParse(uid).success).toBe(true)
+    // Same millisecond: still unique (8 random characters).
+    expect(new Set(Array.from({ length: 1000 }, () => newMessageUId(times[0]))).size).toBe(1000)
+    const clientIds = times.map((t) => uuidv7(t))
+    expect([...clientIds].sort()).toEqual(clientIds)
+    for (const id of clientIds) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      expect(ClientMsgId.safeParse(id).success).toBe(true)
+    }
+    expect(clientIds[0]?.slice(0, 13)).toBe('018bcfe5-6800')
   })
 
   it('makes messageUIds in the RongCloud shape and group ids in ours', () => {

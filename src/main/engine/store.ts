@@ -154,10 +154,34 @@ type SummaryRow = {
   known_name: string | null
 }
 
+/** The columns of an inserted message, in the insertMessage statement's order. */
+type InsertMessageArgs = [
+  clientMsgId: string,
+  messageUId: string | null,
+  convType: string,
+  targetId: string,
+  channelId: string,
+  seq: number | null,
+  senderId: string,
+  direction: 1 | 2,
+  content: string,
+  sentAt: number,
+  status: 'sending' | 'sent',
+  isUnread: 0 | 1,
+  needDeliveryAck: 0 | 1,
+  needReadAck: 0 | 1,
+  isNeedGroupAck: 0 | 1,
+  memberCount: number,
+]
+
 /** What one storeServerMessages batch does to a conversation. */
 interface TouchedConversation {
   c: Conversation
   readSeq: number
+  /** synced_seq before the batch, and the seqs the batch inserted (lowest, highest, how many). */
+  syncedSeq: number
+  lowestInserted: number
+  insertedCount: number
   unread: number
   newestSeq: number
   newestLocalId: number
@@ -250,12 +274,13 @@ export class LocalStore {
         `UPDATE messages SET is_unread = 0
          WHERE conv_type = ? AND target_id = ? AND seq <= ? AND direction = 2 AND is_unread = 1`,
       ),
-      insertMessage: db.prepare(
+      // Positional parameters: binding by name looks every key up on the object, which showed in the
+      // ingest profile (bench s2) for the one statement run once per message.
+      insertMessage: db.prepare<InsertMessageArgs>(
         `INSERT INTO messages (client_msg_id, message_uid, conv_type, target_id, channel_id, seq, sender_id,
            direction, content, sent_at, status, is_unread, need_delivery_ack, need_read_ack, is_need_group_ack,
            member_count)
-         VALUES (:clientMsgId, :messageUId, :type, :targetId, :channelId, :seq, :senderId, :direction, :content,
-           :sentAt, :status, :isUnread, :needDeliveryAck, :needReadAck, :isNeedGroupAck, :memberCount)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT DO NOTHING`,
       ),
       byLocalId: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE local_id = ?'),
@@ -501,24 +526,24 @@ export class LocalStore {
     return this.db.transaction(() => {
       const { conversation: c } = input
       this.ensureConversation(c, input.title, input.now)
-      const info = this.s.insertMessage.run({
-        clientMsgId: input.clientMsgId,
-        messageUId: null,
-        type: c.type,
-        targetId: c.targetId,
-        channelId: input.channelId,
-        seq: null,
-        senderId: input.me,
-        direction: 1,
-        content: JSON.stringify(input.content),
-        sentAt: input.now,
-        status: 'sending',
-        isUnread: 0,
-        needDeliveryAck: 0,
-        needReadAck: 0,
-        isNeedGroupAck: input.isNeedGroupAck ? 1 : 0,
-        memberCount: 0,
-      })
+      const info = this.s.insertMessage.run(
+        input.clientMsgId,
+        null,
+        c.type,
+        c.targetId,
+        input.channelId,
+        null,
+        input.me,
+        1,
+        JSON.stringify(input.content),
+        input.now,
+        'sending',
+        0,
+        0,
+        0,
+        input.isNeedGroupAck ? 1 : 0,
+        0,
+      )
       const localId = Number(info.lastInsertRowid)
       this.s.convAfterInsert.run({
         seq: null,
@@ -573,31 +598,41 @@ export class LocalStore {
         let t = touched.get(k)
         if (!t) {
           this.ensureConversation(c, '', now)
-          const readSeq = this.s.convGet.get(c.type, c.targetId)?.read_seq ?? 0
-          t = { c, readSeq, unread: 0, newestSeq: 0, newestLocalId: 0, at: 0 }
+          const row = this.s.convGet.get(c.type, c.targetId)
+          t = {
+            c,
+            readSeq: row?.read_seq ?? 0,
+            syncedSeq: row?.synced_seq ?? 0,
+            lowestInserted: Infinity,
+            insertedCount: 0,
+            unread: 0,
+            newestSeq: 0,
+            newestLocalId: 0,
+            at: 0,
+          }
           touched.set(k, t)
         }
         const mine = m.senderId === me
         const unread = !mine && m.seq > t.readSeq ? 1 : 0
         const content = JSON.stringify(m.content)
-        const info = this.s.insertMessage.run({
-          clientMsgId: m.clientMsgId,
-          messageUId: m.messageUId,
-          type: c.type,
-          targetId: c.targetId,
-          channelId: m.channelId,
-          seq: m.seq,
-          senderId: m.senderId,
-          direction: mine ? 1 : 2,
+        const info = this.s.insertMessage.run(
+          m.clientMsgId,
+          m.messageUId,
+          c.type,
+          c.targetId,
+          m.channelId,
+          m.seq,
+          m.senderId,
+          mine ? 1 : 2,
           content,
-          sentAt: m.sentAt,
-          status: 'sent',
-          isUnread: unread,
-          needDeliveryAck: m.needDeliveryAck ? 1 : 0,
-          needReadAck: m.needReadAck ? 1 : 0,
-          isNeedGroupAck: m.isNeedGroupAck ? 1 : 0,
-          memberCount: m.memberCount,
-        })
+          m.sentAt,
+          'sent',
+          unread,
+          m.needDeliveryAck ? 1 : 0,
+          m.needReadAck ? 1 : 0,
+          m.isNeedGroupAck ? 1 : 0,
+          m.memberCount,
+        )
         if (info.changes === 0) {
           // Already stored. If it is my own message written on this device, this is the server's
           // copy of it: the first one confirms it (seq, messageUId). Looked up only on conflict, so
@@ -606,6 +641,8 @@ export class LocalStore {
           continue
         }
         const localId = Number(info.lastInsertRowid)
+        t.insertedCount++
+        if (m.seq < t.lowestInserted) t.lowestInserted = m.seq
         t.unread += unread
         t.at = Math.max(t.at, m.sentAt)
         if (m.seq > t.newestSeq) {
@@ -634,7 +671,13 @@ export class LocalStore {
             targetId: t.c.targetId,
           })
         }
-        this.advanceSynced(t.c)
+        // A pull inserts the seqs right after synced_seq, with no gap (seqs are unique, so count =
+        // span means contiguous): synced_seq moves over them without reading them back.
+        const contiguous =
+          t.insertedCount > 0 &&
+          t.lowestInserted === t.syncedSeq + 1 &&
+          t.newestSeq - t.lowestInserted + 1 === t.insertedCount
+        this.advanceSynced(t.c, contiguous ? t.newestSeq : 0)
         batch.conversations.add(k)
       }
     })()
@@ -664,11 +707,14 @@ export class LocalStore {
     if (checkPending) this.applyPendingReceipts(m.messageUId, batch)
   }
 
-  /** Moves synced_seq over every contiguous stored sequence number. */
-  private advanceSynced(c: Conversation): void {
+  /**
+   * Moves synced_seq over every contiguous stored sequence number; `knownUpTo`: the caller knows
+   * every seq up to it is stored, so only what lies beyond it is read.
+   */
+  private advanceSynced(c: Conversation, knownUpTo = 0): void {
     const row = this.s.convGet.get(c.type, c.targetId)
     if (!row) return
-    let synced = row.synced_seq
+    let synced = Math.max(row.synced_seq, knownUpTo)
     for (;;) {
       const next = this.s.seqsAfter.all(c.type, c.targetId, synced, 512)
       let advanced = 0

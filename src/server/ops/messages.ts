@@ -69,7 +69,7 @@ export const sendMessage: OpHandler<'sendMessage'> = async (ctx, data) => {
   if (!sender) throw new Error(`sender ${ctx.userId} has no account`)
 
   const newMessage: NewMessage = {
-    uid: newMessageUId(),
+    uid: newMessageUId(ctx.now),
     convId: target.conv.id,
     senderId: ctx.userId,
     clientMsgId: data.clientMsgId,

@@ -127,7 +127,7 @@ export function insertMessage(db: Db, message: NewMessage): { message: StoredMes
       }
       const existing = findMessageByClientId(db, message.senderId, message.clientMsgId)
       if (existing) return { message: existing, duplicate: true }
-      uid = newMessageUId()
+      uid = newMessageUId(message.sentAt)
     }
   })
 }
