@@ -56,10 +56,6 @@ function requestIdOf(value: unknown): number | null {
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null
 }
 
-function describeCommitError(error: unknown): string {
-  return `nothing of this request was saved (${error instanceof Error ? error.message : 'storage failure'}); retry`
-}
-
 function rejectUpgrade(socket: Duplex, status: number, code: CodeValue, msg: string): void {
   const body = JSON.stringify({ code, msg })
   socket.once('finish', () => socket.destroy())
@@ -82,6 +78,9 @@ function replyFrame(id: number | null, code: CodeValue, msg?: string, data?: unk
       : { type: 'reply', id, code, msg: msg ?? codeDescriptions[codeName(code) ?? 'INTERNAL'] },
   )
 }
+
+/** What a request of a batch whose commit failed is told: the storage's own words stay in the log. */
+const NOT_SAVED = 'nothing of this request was saved; retry'
 
 /**
  * The WebSocket side: authentication during the upgrade, one request per frame, replies by id,
@@ -220,7 +219,12 @@ export class Gateway {
       while (this.pending.length > 0) {
         const jobs = this.pending
         this.pending = []
-        await this.commitAndSend(jobs)
+        try {
+          await this.commitAndSend(jobs)
+        } catch (error) {
+          // A bug between the commit and the sockets must not stop the gateway (nor the process).
+          this.deps.log.error('sending a batch failed', { frames: jobs.length, error })
+        }
       }
     } finally {
       this.flushing = false
@@ -254,12 +258,10 @@ export class Gateway {
       return (handlers[job.op] as (ctx: OpContext, data: unknown) => Promise<unknown>)(ctx, job.data)
     })
     let results: UnitResult<unknown>[] | undefined
-    let commitError: unknown
     if (units.length > 0) {
       try {
         results = await storage.batch(units)
       } catch (error) {
-        commitError = error
         log.error('group commit failed', { operations: units.length, error })
       }
     }
@@ -282,7 +284,7 @@ export class Gateway {
       r++
       if (!result) {
         // Nothing of this batch was committed: no operation of it may be reported as done.
-        send(job.connection, replyFrame(job.id, Code.INTERNAL, describeCommitError(commitError)))
+        send(job.connection, replyFrame(job.id, Code.INTERNAL, NOT_SAVED))
         continue
       }
       if (result.ok) {

@@ -133,24 +133,8 @@ export function insertMessage(db: Db, message: NewMessage): { message: StoredMes
 }
 
 function newStoredMessage(message: NewMessage, uid: string): Omit<StoredMessage, 'id' | 'seq'> {
-  return {
-    convId: message.convId,
-    messageUId: uid,
-    clientMsgId: message.clientMsgId,
-    convType: message.convType,
-    senderId: message.senderId,
-    to: message.to,
-    channelId: message.channelId,
-    content: message.content,
-    sentAt: message.sentAt,
-    needDeliveryAck: message.needDeliveryAck,
-    needReadAck: message.needReadAck,
-    isNeedGroupAck: message.isNeedGroupAck,
-    memberCount: message.memberCount,
-    deliveredAt: null,
-    readAt: null,
-    groupAckCount: 0,
-  }
+  const { uid: _drawn, ...fields } = message
+  return { ...fields, messageUId: uid, deliveredAt: null, readAt: null, groupAckCount: 0 }
 }
 
 export function listMessages(
