@@ -85,6 +85,18 @@ describe('local store', () => {
     expect(store.listConversations()[0]).toMatchObject({ unreadCount: 4, lastMessage: { seq: 4 } })
   })
 
+  it('moves the synced mark over a pulled page and over what live pushes stored beyond it', () => {
+    // Live pushes stored 5 and 6 first; then a pull brings 1–4, of which 2 came live too.
+    store.storeServerMessages(ME, [wire(5), wire(6), wire(2)], 5000)
+    expect(store.conversationRow(BOB)?.synced_seq).toBe(0)
+    store.storeServerMessages(ME, [wire(1), wire(2), wire(3)], 5000)
+    expect(store.conversationRow(BOB)?.synced_seq).toBe(3)
+    store.storeServerMessages(ME, [wire(4)], 5000)
+    expect(store.conversationRow(BOB)?.synced_seq).toBe(6)
+    store.storeServerMessages(ME, [wire(7), wire(8), wire(10)], 5000)
+    expect(store.conversationRow(BOB)?.synced_seq).toBe(8)
+  })
+
   it('ignores a message it already has', () => {
     const m = wire(1)
     store.storeServerMessages(ME, [m], 1)

@@ -178,7 +178,7 @@ type InsertMessageArgs = [
 interface TouchedConversation {
   c: Conversation
   readSeq: number
-  /** synced_seq before the batch, and the seqs the batch inserted (lowest, highest, how many). */
+  /** synced_seq before the batch; the lowest seq the batch inserted and how many (newestSeq: the highest). */
   syncedSeq: number
   lowestInserted: number
   insertedCount: number

@@ -136,7 +136,7 @@ class SqliteOps implements StorageOps {
   }
 }
 
-type OpName = Exclude<keyof StorageOps, never>
+type OpName = keyof StorageOps
 
 /**
  * The embedded storage: one better-sqlite3 database, migrated on open.
