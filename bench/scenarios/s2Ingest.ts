@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path'
 import { LocalStore } from '../../src/main/engine/store'
 import type { WireMessage } from '../../src/shared/protocol'
 import { newMessageUId } from '../../src/server/ids'
-import { uuidv7 } from '../../src/shared/uuidv7'
+import { newClientMsgId } from '../../src/shared/clientMsgId'
 import { childNodeArgs, openServerStorage, seedAccounts, spawnServer, type Account } from '../lib/server'
 import { fmt, gc, median, nowMs, rng } from '../lib/stats'
 import { writeChart } from '../lib/svg'
@@ -32,7 +32,7 @@ function wireHistory(total: number, conversations: number, seed: number): WireMe
       out.push({
         // Ids as the server and the engines make them (time first; see src/server/ids.ts).
         messageUId: newMessageUId(1_700_000_000_000 + n),
-        clientMsgId: uuidv7(1_700_000_000_000 + n),
+        clientMsgId: newClientMsgId(1_700_000_000_000 + n),
         convType: group ? 'group' : 'private',
         senderId: mine ? ME : group ? `m${Math.floor(r() * 50)}` : `p${c}`,
         to: group ? `g_${c}` : mine ? `p${c}` : ME,
@@ -159,7 +159,7 @@ async function seedServerHistory(
           uid: newMessageUId(now - total + n),
           convId: c.conv.id,
           senderId: mine ? reader : c.peer,
-          clientMsgId: uuidv7(now - total + n),
+          clientMsgId: newClientMsgId(now - total + n),
           to: c.group ? c.to : mine ? c.peer : reader,
           convType: c.group ? 'group' : 'private',
           channelId: '',

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ClientMsgId, GroupId, MessageUId } from '../../src/shared/model'
-import { uuidv7 } from '../../src/shared/uuidv7'
+import { newClientMsgId } from '../../src/shared/clientMsgId'
 import { hashToken, newGroupId, newMessageUId, newSessionToken } from '../../src/server/ids'
 import { hashPassword, verifyPassword } from '../../src/server/passwords'
 import { openDatabase, type Db } from '../../src/server/storage/db'
@@ -492,13 +492,14 @@ describe('passwords and ids', () => {
     for (const uid of uids) expect(MessageUId.safeParse(uid).success).toBe(true)
     // Same millisecond: still unique (8 random characters).
     expect(new Set(Array.from({ length: 1000 }, () => newMessageUId(times[0]))).size).toBe(1000)
-    const clientIds = times.map((t) => uuidv7(t))
+    const clientIds = times.map((t) => newClientMsgId(t))
     expect([...clientIds].sort()).toEqual(clientIds)
     for (const id of clientIds) {
-      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      expect(id).toMatch(/^[0-9a-z]{8}[0-9A-Za-z]{8}$/)
       expect(ClientMsgId.safeParse(id).success).toBe(true)
     }
-    expect(clientIds[0]?.slice(0, 13)).toBe('018bcfe5-6800')
+    expect(clientIds[0]?.slice(0, 8)).toBe('loyw3v28')
+    expect(new Set(Array.from({ length: 1000 }, () => newClientMsgId(times[0]))).size).toBe(1000)
   })
 
   it('makes messageUIds in the RongCloud shape and group ids in ours', () => {

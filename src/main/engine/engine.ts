@@ -4,7 +4,7 @@
  * resync from sequence numbers), the durable outbox, and the receipt logic of SPEC.md.
  * Hosts call its operations through the handler table (handlers.ts) and forward its events.
  */
-import { uuidv7 } from '../../shared/uuidv7'
+import { newClientMsgId } from '../../shared/clientMsgId'
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
 import { Code, CodedError, fail, ok, type Result } from '../../shared/codes'
@@ -805,7 +805,7 @@ export class Engine extends EventEmitter<EventArgs> {
     const now = Date.now()
     const row: MessageRow = s.store.insertOutgoing({
       me: s.userId,
-      clientMsgId: uuidv7(now),
+      clientMsgId: newClientMsgId(now),
       conversation: c,
       channelId: options.channelId,
       content,
