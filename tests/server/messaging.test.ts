@@ -52,6 +52,32 @@ describe('single chat', () => {
     await alicePhone.nextPush('message', (m) => m.seq === 2)
   })
 
+  it('answers a resend with the stored message whatever changed since, and creates nothing for it', async () => {
+    const [alice, bob, carol] = await Promise.all([
+      connectOne(server),
+      connectOne(server),
+      connectOne(server),
+    ])
+    const { group } = await alice.call('createGroup', { name: 'once', memberIds: [bob.userId] })
+    const groupSend = {
+      clientMsgId: clientMsgId(),
+      conversation: { type: 'group' as const, targetId: group.groupId },
+      content: text('before leaving'),
+    }
+    const first = await bob.call('sendMessage', groupSend)
+    await bob.call('leaveGroup', { groupId: group.groupId })
+    // The sender is no longer a member, yet the resend of what was accepted succeeds.
+    expect(await bob.call('sendMessage', groupSend)).toEqual({ message: first.message, duplicate: true })
+    await bob.expectError('sendMessage', { ...groupSend, clientMsgId: clientMsgId() }, Code.NOT_A_MEMBER)
+
+    // The same client id addressed to someone else: the first message again, and no new chat.
+    const toAlice = await sendTo(bob, alice, 'hello', clientMsgId())
+    const again = await sendTo(bob, carol, 'hello', toAlice.message.clientMsgId)
+    expect(again).toEqual({ message: toAlice.message, duplicate: true })
+    const carolState = await carol.call('syncState', {})
+    expect(carolState.conversations).toEqual([])
+  })
+
   it('answers a resend with the stored message, duplicate: true, and pushes nothing again', async () => {
     const alice = await connectOne(server)
     const bob = await connectOne(server)

@@ -1,7 +1,8 @@
 import { Code, CodedError } from '../../shared/codes'
 import { newMessageUId } from '../ids'
 import type { GroupRole } from '../../shared/model'
-import type { ConversationRow, GroupRow, NewMessage } from '../storage/types'
+import type { ParsedRequestData } from '../../shared/protocol'
+import type { ConversationRow, GroupRow, NewMessage, StoredMessage } from '../storage/types'
 import type { OpContext, OpHandler } from './context'
 import {
   findMembership,
@@ -23,12 +24,24 @@ interface SendTarget {
   group?: { row: GroupRow; senderRole: GroupRole }
 }
 
-async function privateTarget(ctx: OpContext, peerId: string): Promise<SendTarget> {
+/** A resend of a message the server already accepted: answered with it, whatever changed since. */
+interface Resend {
+  resendOf: StoredMessage
+}
+
+async function privateTarget(
+  ctx: OpContext,
+  peerId: string,
+  clientMsgId: string,
+): Promise<SendTarget | Resend> {
   if (peerId === ctx.userId) throw new CodedError(Code.CANNOT_CHAT_WITH_SELF)
   const key = privateKey(ctx.userId, peerId)
   let conv = await ctx.storage.getConversationByKey(key)
   // Users are never deleted, so only the first message of a chat needs to look the peer up.
   if (!conv) {
+    // Nothing may be created for a resend (of a message that went elsewhere).
+    const stored = await ctx.storage.findMessageByClientId(ctx.userId, clientMsgId)
+    if (stored) return { resendOf: stored }
     if (!(await ctx.storage.getUser(peerId))) throw new CodedError(Code.USER_NOT_FOUND, `no user ${peerId}`)
     conv = await ctx.storage.insertConversation({ key, type: 'private', createdAt: ctx.now })
     for (const userId of [ctx.userId, peerId]) {
@@ -50,21 +63,38 @@ async function groupTarget(ctx: OpContext, groupId: string): Promise<SendTarget>
   }
 }
 
-export const sendMessage: OpHandler<'sendMessage'> = async (ctx, data) => {
-  // Before any membership check: a resend of an accepted message must succeed even if the sender
-  // has left the group since.
-  const stored = await ctx.storage.findMessageByClientId(ctx.userId, data.clientMsgId)
-  if (stored) return { message: toWire(stored), duplicate: true }
-
-  const isGroup = data.conversation.type === 'group'
-  const target = isGroup
-    ? await groupTarget(ctx, data.conversation.targetId)
-    : await privateTarget(ctx, data.conversation.targetId)
+/** Where a send goes, and whether the group's E8 limits let it ask for receipts. */
+async function resolveSend(
+  ctx: OpContext,
+  data: ParsedRequestData<'sendMessage'>,
+): Promise<SendTarget | Resend> {
+  const target =
+    data.conversation.type === 'group'
+      ? await groupTarget(ctx, data.conversation.targetId)
+      : await privateTarget(ctx, data.conversation.targetId, data.clientMsgId)
+  if ('resendOf' in target) return target
   // E8: a message that asks for group read acks is refused outright when the group's limits say no.
   if (target.group && data.isNeedGroupAck) {
     const settings = await receiptSettingsOf(ctx, target.group.row)
     requireMayAskForReceipts(settings, target.group.senderRole, target.recipients.length)
   }
+  return target
+}
+
+export const sendMessage: OpHandler<'sendMessage'> = async (ctx, data) => {
+  const isGroup = data.conversation.type === 'group'
+  let target: SendTarget | Resend
+  try {
+    target = await resolveSend(ctx, data)
+  } catch (error) {
+    // A resend of an accepted message succeeds whatever changed since (the sender left the group,
+    // the limits changed). Looked up only here: insertMessage itself is exactly-once, so the
+    // common path needs no lookup before the insert.
+    const stored = await ctx.storage.findMessageByClientId(ctx.userId, data.clientMsgId)
+    if (stored) return { message: toWire(stored), duplicate: true }
+    throw error
+  }
+  if ('resendOf' in target) return { message: toWire(target.resendOf), duplicate: true }
   const sender = await ctx.storage.getUser(ctx.userId)
   if (!sender) throw new Error(`sender ${ctx.userId} has no account`)
 
