@@ -79,6 +79,9 @@ function replyFrame(id: number | null, code: CodeValue, msg?: string, data?: unk
   )
 }
 
+/** Frames per group commit at most; a larger burst is committed in slices of this size. */
+export const MAX_BATCH = 256
+
 /** What a request of a batch whose commit failed is told: the storage's own words stay in the log. */
 const NOT_SAVED = 'nothing of this request was saved; retry'
 
@@ -217,8 +220,9 @@ export class Gateway {
     this.flushing = true
     try {
       while (this.pending.length > 0) {
-        const jobs = this.pending
-        this.pending = []
+        // A burst is committed in slices, so the first requests of it are answered (their replies
+        // written) before the rest run, instead of all waiting for the largest possible batch.
+        const jobs = this.pending.splice(0, MAX_BATCH)
         try {
           await this.commitAndSend(jobs)
         } catch (error) {

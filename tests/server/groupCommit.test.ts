@@ -8,7 +8,7 @@ import { WebSocket } from 'ws'
 import { Code } from '../../src/shared/codes'
 import { Accounts } from '../../src/server/accounts'
 import { Connection } from '../../src/server/connection'
-import { Gateway } from '../../src/server/gateway'
+import { Gateway, MAX_BATCH } from '../../src/server/gateway'
 import { Hub } from '../../src/server/hub'
 import { createLogger } from '../../src/server/log'
 import { resolveReceiptDefaults } from '../../src/server/receiptSettings'
@@ -166,6 +166,24 @@ describe('gateway group commit', () => {
     sendTo(alice, 3, 'bob', 'from-alice-00003')
     await alice.received(4)
     expect(batches).toEqual([3, 1])
+  })
+
+  it('commits a burst in slices, answering the first slice before the next one runs', async () => {
+    const alice = connect('alice')
+    connect('bob')
+    const burst = MAX_BATCH + 44
+    let answeredBeforeSecond = -1
+    const batch = raw.batch.bind(raw)
+    raw.batch = async (units) => {
+      if (batches.length === 2) answeredBeforeSecond = alice.frames.length
+      return batch(units)
+    }
+    for (let i = 0; i < burst; i++) sendTo(alice, i + 1, 'bob', `burst-message-${String(i).padStart(4, '0')}`)
+    const frames = await alice.received(burst)
+    expect(batches).toEqual([MAX_BATCH, 44])
+    expect(answeredBeforeSecond).toBe(MAX_BATCH)
+    expect(frames.map((f) => f.id)).toEqual(Array.from({ length: burst }, (_, i) => i + 1))
+    expect((await raw.getConversationByKey('p:alice:bob'))?.lastSeq).toBe(burst)
   })
 
   it('sends nothing before the commit is done', async () => {
