@@ -154,7 +154,12 @@ export interface UserEventRow {
   createdAt: number
 }
 
-/** Every read and write; in a transaction, the calls share it, otherwise each call is its own. */
+/**
+ * Every read and write; in a transaction, the calls share it, otherwise each call is its own.
+ * Inside a transaction, a call that throws may have done part of its work: the owner of the
+ * transaction rolls it back (a unit's savepoint), so an operation never catches a storage error
+ * and carries on.
+ */
 export interface StorageOps {
   // accounts
   /** False when the id is taken. */
