@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { runPairs, type ChatEndpoint } from './lib/load'
+import { pairUp, runPairs } from './lib/load'
 import { OursEndpoint } from './lib/oursEndpoint'
 import { cpuTimes } from './lib/proc'
 import { openServerStorage, seedAccounts, spawnServer } from './lib/server'
@@ -80,9 +80,7 @@ try {
     50,
     async (a) => new OursEndpoint(await WireClient.connect(server.url, a)),
   )
-  const pairs: [ChatEndpoint, ChatEndpoint][] = []
-  for (let i = 0; i + 1 < clients.length; i += 2)
-    pairs.push([clients[i], clients[i + 1]] as [ChatEndpoint, ChatEndpoint])
+  const pairs = pairUp(clients)
   await runPairs(pairs, { messages: 10, window: 10 })
 
   const total = pairCount * messages
@@ -121,6 +119,9 @@ try {
         if (/attached/.test(said)) attached()
       })
       tracer.once('exit', (code) => failed(new Error(`strace exited with ${code}: ${said}`)))
+      tracer.once('error', (error) =>
+        failed(new Error(`strace could not start (${error.message}); apt-get install strace`)),
+      )
     })
     await runPairs(pairs, { messages, window: 10 })
     tracer.kill('SIGINT')

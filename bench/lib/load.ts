@@ -20,6 +20,13 @@ export interface ChatEndpoint {
   close(): Promise<void>
 }
 
+/** Endpoints two by two: the first of each pair sends, the second receives. */
+export function pairUp<T extends ChatEndpoint>(endpoints: readonly T[]): [T, T][] {
+  const out: [T, T][] = []
+  for (let i = 0; i + 1 < endpoints.length; i += 2) out.push([endpoints[i] as T, endpoints[i + 1] as T])
+  return out
+}
+
 export interface LoadResult {
   messages: number
   seconds: number

@@ -13,7 +13,7 @@ import {
   XMPP_DOMAIN,
   type RunningEjabberd,
 } from '../lib/ejabberd'
-import { runPairs, type ChatEndpoint, type LoadResult } from '../lib/load'
+import { pairUp, runPairs, type ChatEndpoint, type LoadResult } from '../lib/load'
 import { OursEndpoint } from '../lib/oursEndpoint'
 import { memory, withCpu } from '../lib/proc'
 import { RelayEndpoint } from '../lib/relayEndpoint'
@@ -42,12 +42,6 @@ interface Sample {
   wallS: number
   rssMiB: number
   peakRssMiB: number
-}
-
-function pairUp<T extends ChatEndpoint>(endpoints: T[]): [T, T][] {
-  const out: [T, T][] = []
-  for (let i = 0; i + 1 < endpoints.length; i += 2) out.push([endpoints[i] as T, endpoints[i + 1] as T])
-  return out
 }
 
 async function startRelay(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
