@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { _electron, expect, test as base, type Page } from '@playwright/test'
 
 const root = resolve(import.meta.dirname, '..')
-export const HOST = process.env.IM_E2E_HOST === 'electron' ? 'electron' : 'headless'
+const HOST = process.env.IM_E2E_HOST === 'electron' ? 'electron' : 'headless'
 
 function electronPath(): string | null {
   const dir = join(root, 'node_modules/electron')
@@ -90,7 +90,7 @@ export const test = base.extend<Fixtures>({
         return { name, page, profileDir }
       }
       const { child, url } = await spawnForUrl(
-        ['src/main/headless/cli.ts', '--profile', profileDir, '--server', serverUrl, '--port', '0'],
+        ['src/main/hosts/headless/cli.ts', '--profile', profileDir, '--server', serverUrl, '--port', '0'],
         /http:\/\/\S+/,
       )
       const context = await browser.newContext({ locale: 'en-US' })

@@ -89,7 +89,7 @@ export function buildApp() {
 /** Starts a headless host and resolves with the URL it prints. */
 export function startHeadless({ profile, serverUrl, login, port = 0 }) {
   const args = [
-    ...tsxArgs('src/main/headless/cli.ts'),
+    ...tsxArgs('src/main/hosts/headless/cli.ts'),
     '--profile',
     profile,
     '--server',

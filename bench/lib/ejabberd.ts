@@ -25,7 +25,7 @@ import { pool } from './wire'
 const CTL = '/usr/sbin/ejabberdctl'
 export const XMPP_DOMAIN = 'bench.localhost'
 
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer()
     s.once('error', reject)

@@ -6,9 +6,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Engine } from '../../src/main/engine/engine'
+import type Database from 'better-sqlite3'
 import { Profile } from '../../src/main/engine/profile'
+import { SqliteEngineStore } from '../../src/main/engine/store/sqliteStore'
 
-export const OFFLINE_SERVER = 'ws://127.0.0.1:9/ws'
+const OFFLINE_SERVER = 'ws://127.0.0.1:9/ws'
 
 /** The database file of `userId` in a profile; `signIn` also stores an offline session there. */
 export function profileDatabase(
@@ -63,4 +65,11 @@ export function writeSignedInProfile(
       },
     }),
   )
+}
+
+/** The engine's SQLite connection: benchmarks seed and count in the database itself. */
+export function engineDb(engine: Engine): Database.Database {
+  const store = engine.store
+  if (!(store instanceof SqliteEngineStore)) throw new Error('the engine has no SQLite store open')
+  return store.db
 }

@@ -4,7 +4,7 @@
  * and its memory. Started by scenario s2 with BENCH_INGEST (JSON).
  */
 import { Engine } from '../../src/main/engine/engine'
-import { writeSignedInProfile } from './engineProfile'
+import { engineDb, writeSignedInProfile } from './engineProfile'
 
 interface Job {
   profileDir: string
@@ -46,7 +46,7 @@ await done
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9
 const cpu = process.cpuUsage(cpu0)
 clearInterval(sampler)
-const stored = (engine.store?.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n
+const stored = (engineDb(engine).prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n
 gc()
 const after = process.memoryUsage()
 await engine.shutdown()

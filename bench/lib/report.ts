@@ -9,7 +9,7 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 
-export interface Table {
+interface Table {
   columns: string[]
   rows: (string | number)[][]
 }
@@ -167,8 +167,8 @@ export function renderSummary(results: ScenarioResult[], linkPrefix: string): st
   return out.join('\n')
 }
 
-export const BEGIN_MARK = '<!-- bench:results:begin (written by npm run bench; edit the prose outside) -->'
-export const END_MARK = '<!-- bench:results:end -->'
+const BEGIN_MARK = '<!-- bench:results:begin (written by npm run bench; edit the prose outside) -->'
+const END_MARK = '<!-- bench:results:end -->'
 
 /** Replaces the marked section of BENCHMARKS.md; returns false when the markers are missing. */
 export function updateBenchmarksMd(file: string, summary: string): boolean {

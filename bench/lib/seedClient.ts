@@ -37,21 +37,9 @@ const WORDS =
     ' ',
   )
 
-export function messageUid(n: number): string {
+function messageUid(n: number): string {
   const s = n.toString(36).toUpperCase().padStart(16, '0')
   return `${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}`
-}
-
-const UID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
-
-/** A random messageUId like the server's (uniform characters, so index inserts land anywhere). */
-export function randomUid(r: () => number): string {
-  let s = ''
-  for (let i = 0; i < 16; i++) {
-    if (i > 0 && i % 4 === 0) s += '-'
-    s += UID_CHARS[Math.floor(r() * 36)] as string
-  }
-  return s
 }
 
 function text(r: () => number): string {
@@ -70,7 +58,7 @@ const RECEIPT_SETTINGS = JSON.stringify({
 })
 
 /**
- * Seeds `db` (already migrated by LocalStore). Conversation i gets a share of messages ∝ 1/(i+1)
+ * Seeds `db` (already migrated by SqliteEngineStore). Conversation i gets a share of messages ∝ 1/(i+1)
  * (Zipf), so at 1M messages the longest chat holds ~15% of them. Shares: 40% of messages are mine;
  * my single-chat messages ask for delivery + read receipts (70%), all but the newest are read; 20%
  * of my group messages ask for group acks and carry reader rows; 5% of received group messages carry
@@ -209,9 +197,9 @@ export function seedHistory(db: Database.Database, spec: SeedSpec): SeedResult {
   }
   // read_seq: everything before the unread tail is read.
   const conv = db.prepare(
-    `INSERT INTO conversations (conv_type, target_id, title, last_seq, synced_seq, read_seq, peer_read_seq,
-       peer_delivered_seq, unread_count, last_local_id, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO conversations (conv_type, target_id, title, last_seq, synced_seq, read_seq, unread_count,
+       last_local_id, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
   const user = db.prepare('INSERT OR IGNORE INTO users (user_id, display_name) VALUES (?, ?)')
   const group = db.prepare(
@@ -229,8 +217,6 @@ export function seedHistory(db: Database.Database, spec: SeedSpec): SeedResult {
         c.lastSeq,
         c.lastSeq,
         lastRead,
-        c.type === 'private' ? Math.max(0, c.lastSeq - 8) : 0,
-        c.type === 'private' ? Math.max(0, c.lastSeq - 3) : 0,
         unreadCount[i] as number,
         lastLocal[i] || null,
         baseTime + (lastLocal[i] as number) * 1000,

@@ -97,7 +97,7 @@ export interface Account {
   deviceId: string
 }
 
-export const BENCH_PASSWORD = 'bench-password'
+const BENCH_PASSWORD = 'bench-password'
 /** A cheap scrypt hash of BENCH_PASSWORD, so HTTP login works for the seeded accounts too. */
 const passwordHash = hashPassword(BENCH_PASSWORD, { N: 1024, r: 8, p: 1 })
 

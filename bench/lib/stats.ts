@@ -5,7 +5,7 @@ export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6
 }
 
-export function sorted(xs: readonly number[]): number[] {
+function sorted(xs: readonly number[]): number[] {
   return [...xs].sort((a, b) => a - b)
 }
 
@@ -25,10 +25,6 @@ export function median(xs: readonly number[]): number {
   return percentile(xs, 50)
 }
 
-export function sum(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a + b, 0)
-}
-
 export interface Timing {
   /** ms per call */
   median: number
@@ -38,7 +34,7 @@ export interface Timing {
   iterations: number
 }
 
-export function summarize(samples: readonly number[]): Timing {
+function summarize(samples: readonly number[]): Timing {
   const s = sorted(samples)
   return {
     median: median(s),

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs'
 
-export interface Series {
+interface Series {
   name: string
   points: { x: number; y: number }[]
 }
@@ -51,7 +51,7 @@ function ticks(lo: number, hi: number, log: boolean): number[] {
   return out
 }
 
-export function renderChart(spec: ChartSpec): string {
+function renderChart(spec: ChartSpec): string {
   const pts = spec.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
   const guideYs = (spec.guides ?? []).map((g) => g.y)
   const xs = pts.map((p) => p.x)

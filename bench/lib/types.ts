@@ -1,6 +1,6 @@
 import type { Section, TargetCheck } from './report'
 
-export interface BenchContext {
+interface BenchContext {
   quick: boolean
   /** Where this run writes its JSON and SVG files. */
   outDir: string

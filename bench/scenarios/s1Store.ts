@@ -4,8 +4,16 @@
  * engine's own methods (what the IPC handlers call), many times, and reported as medians.
  */
 import { join } from 'node:path'
-import type Database from 'better-sqlite3'
-import { LocalStore } from '../../src/main/engine/store'
+import {
+  COUNT_UNREAD_BETWEEN_SQL,
+  COUNT_UNREAD_SQL,
+  MARK_READ_UP_TO_SQL,
+} from '../../src/main/engine/store/conversations'
+import { UNRESPONDED_SQL, unrespondedMessageList } from '../../src/main/engine/store/groupReceipts'
+import { HISTORY_BEFORE_SQL, HISTORY_NEWEST_SQL } from '../../src/main/engine/store/messages'
+import { SENT_UNREAD_UP_TO_SQL } from '../../src/main/engine/store/receipts'
+import { READERS_OF_SQL } from '../../src/main/engine/store/rows'
+import { SqliteEngineStore } from '../../src/main/engine/store/sqliteStore'
 import type { Conversation } from '../../src/shared/model'
 import { openOfflineEngine, profileDatabase } from '../lib/engineProfile'
 import { ME, seedHistory, type SeededConversation } from '../lib/seedClient'
@@ -35,21 +43,20 @@ const OPS: Op[] = [
   { key: 'markMessageRead', label: 'mark one message read (ackMessageRead)', core: false },
 ]
 
-const PLAN_STATEMENTS: [string, unknown[]][] = [
-  ['historyNewest', ['private', 'u0', 51]],
-  ['historyBefore', ['private', 'u0', 100, 51]],
-  ['markReadUpTo', ['private', 'u0', 100]],
-  ['countUnread', ['private', 'u0', 100]],
-  ['countUnreadBetween', ['private', 'u0', 100, 200]],
-  ['unresponded', ['group', 'g_1', '']],
-  ['readersOf', ['X', 100]],
-  ['sentUnreadUpTo', ['private', 'u0', 100]],
+/** The store's own statements (imported from its modules), as the engine runs them. */
+const PLAN_STATEMENTS: [string, string, unknown[]][] = [
+  ['historyNewest', HISTORY_NEWEST_SQL, ['private', 'u0', 51]],
+  ['historyBefore', HISTORY_BEFORE_SQL, ['private', 'u0', 100, 51]],
+  ['markReadUpTo', MARK_READ_UP_TO_SQL, ['private', 'u0', 100]],
+  ['countUnread', COUNT_UNREAD_SQL, ['private', 'u0', 100]],
+  ['countUnreadBetween', COUNT_UNREAD_BETWEEN_SQL, ['private', 'u0', 100, 200]],
+  ['unresponded', UNRESPONDED_SQL, ['group', 'g_1', '']],
+  ['readersOf', READERS_OF_SQL, ['X', 100]],
+  ['sentUnreadUpTo', SENT_UNREAD_UP_TO_SQL, ['private', 'u0', 100]],
 ]
 
-function queryPlans(store: LocalStore): string {
-  const statements = (store as unknown as { s: Record<string, Database.Statement> }).s
-  return PLAN_STATEMENTS.map(([key, params]) => {
-    const sql = statements[key]?.source ?? ''
+function queryPlans(store: SqliteEngineStore): string {
+  return PLAN_STATEMENTS.map(([key, sql, params]) => {
     const plan = store.db
       .prepare(`EXPLAIN QUERY PLAN ${sql}`)
       .all(...params)
@@ -74,14 +81,14 @@ async function measureSize(
 }> {
   const profileDir = join(dir, `profile-${messages}`)
   const file = profileDatabase(profileDir, ME)
-  const seeding = new LocalStore(file)
+  const seeding = new SqliteEngineStore(file)
   const seed = seedHistory(seeding.db, { messages, conversations: 500, groupEvery: 5, seed: 42 })
   seeding.close()
   log(`${messages} messages seeded in ${seed.seconds.toFixed(1)} s (${seed.readerRows} reader rows)`)
 
   const engine = openOfflineEngine(profileDir)
   const store = engine.store
-  if (!store) throw new Error('engine has no store')
+  if (!(store instanceof SqliteEngineStore)) throw new Error('engine has no SQLite store')
   const db = store.db
   const big = conv(seed.bigPrivate)
   const group = conv(seed.bigGroup)
@@ -115,7 +122,7 @@ async function measureSize(
   )
   run(
     'messageList',
-    timeSync({ iterations }, () => store.buildUnrespondedMessageList(group, '')),
+    timeSync({ iterations }, () => unrespondedMessageList(db, group.type, group.targetId, '')),
   )
 
   // A receipt for one of my single-chat messages that asked for it; each call gets a fresh one.
@@ -139,7 +146,7 @@ async function measureSize(
           return m
         },
       },
-      (m) => store.applyReceipts('read', [m.uid], m.peer, Date.now()).map((r) => store.toMessage(r)),
+      (m) => store.applyReceipts('read', [m.uid], m.peer, Date.now()),
     ),
   )
   const asked = db
@@ -152,7 +159,7 @@ async function measureSize(
     'applyGroupAck',
     timeSync({ iterations }, (_s, i) => {
       const m = asked[i % asked.length] as { uid: string; groupId: string }
-      const changed = store.applyGroupReadAcks([
+      return store.applyGroupReadAcks([
         {
           ackId: String(i + 1),
           messageUId: m.uid,
@@ -162,7 +169,6 @@ async function measureSize(
           count: 0,
         },
       ])
-      return changed.map((r) => store.toMessage(r))
     }),
   )
 

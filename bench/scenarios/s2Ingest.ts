@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process'
 import { join, resolve } from 'node:path'
-import { LocalStore } from '../../src/main/engine/store'
+import { SqliteEngineStore } from '../../src/main/engine/store/sqliteStore'
 import type { WireMessage } from '../../src/shared/protocol'
 import { newMessageUId } from '../../src/server/ids'
 import { newClientMsgId } from '../../src/shared/clientMsgId'
@@ -54,7 +54,7 @@ function storeOnly(
   dir: string,
   messages: WireMessage[],
 ): { seconds: number; chunkRates: { at: number; rate: number }[] } {
-  const store = new LocalStore(join(dir, `ingest-${Date.now()}-${Math.random()}.sqlite`))
+  const store = new SqliteEngineStore(join(dir, `ingest-${Date.now()}-${Math.random()}.sqlite`))
   const chunkRates: { at: number; rate: number }[] = []
   const chunk = Math.max(PAGE, Math.floor(messages.length / 10 / PAGE) * PAGE)
   gc()

@@ -11,6 +11,7 @@
  */
 import type { Engine } from '../../src/main/engine/engine'
 import type { Conversation } from '../../src/shared/model'
+import { engineDb } from '../lib/engineProfile'
 import { startEngines, stopEngines, waitFor } from '../lib/engines'
 import {
   openServerStorage,
@@ -47,7 +48,7 @@ const RECEIPT_OPS = [
 ]
 
 function count(db: Engine, sql: string, ...params: unknown[]): number {
-  return (db.store?.db.prepare(sql).get(...params) as { n: number } | undefined)?.n ?? 0
+  return (engineDb(db).prepare(sql).get(...params) as { n: number } | undefined)?.n ?? 0
 }
 
 /** Waits until the server has seen no frame for `quietMs` (the traffic of the phase is over). */
@@ -97,7 +98,7 @@ async function runPhase(
   await sendBatch(owner, group, n, model === 'easemob', tag)
   const uidsOf = (e: Engine): string[] =>
     (
-      e.store?.db
+      engineDb(e)
         .prepare(
           `SELECT message_uid AS uid FROM messages WHERE target_id = ? AND direction = 2 AND content LIKE ?
            ORDER BY seq DESC LIMIT ?`,
@@ -112,7 +113,7 @@ async function runPhase(
     const cpu0 = cpuSeconds(server.pid)
     const t0 = nowMs()
     const mine = (
-      owner.store?.db
+      engineDb(owner)
         .prepare(
           `SELECT message_uid AS uid FROM messages WHERE target_id = ? AND direction = 1 AND content LIKE ?`,
         )

@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser } from '@playwright/test'
-import { LocalStore } from '../../src/main/engine/store'
+import { SqliteEngineStore } from '../../src/main/engine/store/sqliteStore'
 import { profileDatabase, writeSignedInProfile } from '../lib/engineProfile'
 import { childNodeArgs, openServerStorage, seedAccounts, spawnServer, type Account } from '../lib/server'
 import { fmt, median, percentile } from '../lib/stats'
@@ -62,7 +62,7 @@ function chromiumPath(): string | undefined {
 
 /** One conversation of `n` messages with `PEER`, alternating sides, read, mine delivered and read. */
 function seedConversation(file: string, me: string, n: number): void {
-  const store = new LocalStore(file)
+  const store = new SqliteEngineStore(file)
   const db = store.db
   const insert = db.prepare(
     `INSERT INTO messages (local_id, client_msg_id, message_uid, conv_type, target_id, seq, sender_id, direction,
@@ -95,9 +95,9 @@ function seedConversation(file: string, me: string, n: number): void {
       )
     }
     db.prepare(
-      `INSERT INTO conversations (conv_type, target_id, title, last_seq, synced_seq, read_seq, peer_read_seq,
-         peer_delivered_seq, unread_count, last_local_id, updated_at) VALUES ('private', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-    ).run(PEER, 'Pal', n, n, n, n, n, n, base + n * 60_000)
+      `INSERT INTO conversations (conv_type, target_id, title, last_seq, synced_seq, read_seq, unread_count,
+         last_local_id, updated_at) VALUES ('private', ?, ?, ?, ?, ?, 0, ?, ?)`,
+    ).run(PEER, 'Pal', n, n, n, n, n, base + n * 60_000)
     db.prepare('INSERT OR REPLACE INTO users (user_id, display_name) VALUES (?, ?)').run(PEER, 'Pal')
   })()
   db.pragma('wal_checkpoint(TRUNCATE)')
@@ -111,7 +111,7 @@ function startHost(profileDir: string, serverUrl: string): Promise<{ child: Chil
       ...childNodeArgs(),
       '--import',
       'tsx',
-      'src/main/headless/cli.ts',
+      'src/main/hosts/headless/cli.ts',
       '--profile',
       profileDir,
       '--server',

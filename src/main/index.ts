@@ -10,7 +10,7 @@ import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } 
 import { Code, fail } from '../shared/codes'
 import { IPC_CALL_PREFIX, IPC_EVENT_CHANNEL, eventNames, operationNames } from '../shared/ipc'
 import { Engine } from './engine/engine'
-import { createDispatcher, createHandlerTable } from './engine/handlers'
+import { createDispatcher, createHandlerTable } from './hosts/handlers'
 
 const { values } = parseArgs({
   args: process.argv.slice(app.isPackaged ? 1 : 2),

@@ -6,7 +6,7 @@ import { hashToken, newSessionToken } from './ids'
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords'
 import type { Storage, UserRow } from './storage/types'
 
-export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000
+const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000
 
 export interface AuthenticatedSession {
   userId: string

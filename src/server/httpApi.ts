@@ -7,7 +7,7 @@ import { bearerToken, describeIssues } from './gateway'
 import type { Hub } from './hub'
 import type { Logger } from './log'
 
-export const SERVER_NAME = 'receipts-messenger-server'
+const SERVER_NAME = 'receipts-messenger-server'
 
 export interface HttpApiDeps {
   accounts: Accounts

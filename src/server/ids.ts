@@ -18,7 +18,7 @@ function randomByte(): number {
 }
 
 /** Uniform random characters: bytes past the largest multiple of the alphabet size are rejected, so no modulo bias. */
-export function randomChars(length: number, alphabet: string): string {
+function randomChars(length: number, alphabet: string): string {
   const limit = 256 - (256 % alphabet.length)
   let out = ''
   while (out.length < length) {

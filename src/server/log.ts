@@ -5,7 +5,7 @@
 export const logLevels = ['debug', 'info', 'warn', 'error', 'silent'] as const
 export type LogLevel = (typeof logLevels)[number]
 
-export type LogFields = Record<string, unknown>
+type LogFields = Record<string, unknown>
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void

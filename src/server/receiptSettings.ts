@@ -21,7 +21,7 @@ export const DEFAULT_GROUP_RECEIPT_SETTINGS: GroupReceiptSettings = Object.freez
 })
 
 /** Some of the settings; an unknown key is an error, not silently ignored. */
-export const GroupReceiptOverrides = GroupReceiptSettings.partial().strict()
+const GroupReceiptOverrides = GroupReceiptSettings.partial().strict()
 
 /** The JSON file of `--config`: `{ "groupReceipts": { "maxGroupSize": 500, … } }`. */
 export const ServerConfigFile = z

@@ -208,8 +208,13 @@ export interface IpcEvents {
   syncProgress: SyncProgress
   /** Easemob onMessageReceived(messages): new messages from others (or my other devices). */
   messageReceived: Message[]
-  /** A message of mine changed state: sending → sent / failed, or its receipt fields changed. */
-  messageStatusChanged: Message[]
+  /**
+   * The one state event for messages: these stored messages changed (sending → sent / failed, a
+   * receipt, my read flag, a reader, a receipt request or answer). Each carries its row's revision;
+   * a copy with a higher revision replaces the one held. The receipt events below are notifications
+   * named after the SDKs, for API users: state comes from this event and from history pages only.
+   */
+  messagesChanged: Message[]
   conversationChanged: ConversationSummary[]
   groupChanged: { groupId: string; group: GroupInfo | null }
   settingsChanged: AccountSettings

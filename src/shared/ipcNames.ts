@@ -38,7 +38,7 @@ export const eventNames = [
   'connectionState',
   'syncProgress',
   'messageReceived',
-  'messageStatusChanged',
+  'messagesChanged',
   'conversationChanged',
   'groupChanged',
   'settingsChanged',

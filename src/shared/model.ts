@@ -52,7 +52,7 @@ export function conversationKey(c: Conversation): string {
   return `${c.type}:${c.targetId}`
 }
 
-export const TextContent = z.object({
+const TextContent = z.object({
   type: z.literal('text'),
   text: z.string().min(1).max(LIMITS.textMax),
 })
@@ -112,7 +112,7 @@ export type MessageDirection = (typeof MessageDirection)[keyof typeof MessageDir
  * Per-message receipt information as RongCloud 5.9.4+ carries it on history messages (R5),
  * extended with the reader list on the sender's side.
  */
-export const ReadReceiptInfo = z.object({
+const ReadReceiptInfo = z.object({
   isReceiptRequestMessage: z.boolean(),
   hasRespond: z.boolean(),
   /** Sender side: who answered the request, with the time of their answer (ms). */
@@ -121,15 +121,19 @@ export const ReadReceiptInfo = z.object({
   /** Members who could read the message when it was sent (the sender excluded). */
   totalCount: z.number().int().optional(),
 })
-export type ReadReceiptInfo = z.infer<typeof ReadReceiptInfo>
 
 export const MessageStatus = z.enum(['sending', 'sent', 'failed'])
 export type MessageStatus = z.infer<typeof MessageStatus>
 
 /** A message as the renderer sees it (IPC): one row of the engine's SQLite history. */
 export const Message = z.object({
-  /** Stable local identity: the client message id chosen when the message was written. */
+  /** Stable local identity on this device: the engine's row id (not the client message id). */
   messageId: z.string(),
+  /**
+   * The engine bumps it on every change of this message's row (status, receipts, read flag, readers).
+   * Of two copies of one message, the one with the higher revision is the current one.
+   */
+  revision: z.number().int(),
   /** Server id, null until the server has accepted the message. */
   messageUId: MessageUId.nullable(),
   conversation: Conversation,

@@ -310,8 +310,6 @@ export const PushFrame = z.discriminatedUnion('event', [
 ])
 export type PushFrame = z.infer<typeof PushFrame>
 
-export const ServerFrame = z.union([ReplyFrame, PushFrame])
-
 /** HTTP endpoints beside the WebSocket (register, login, logout happen before any socket). */
 export const http = {
   register: {

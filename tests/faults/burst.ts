@@ -18,7 +18,7 @@ import Database from 'better-sqlite3'
 import { expect } from 'vitest'
 import { eventNames } from '../../src/shared/ipc'
 import type { Conversation, Message } from '../../src/shared/model'
-import { data, signIn, tempDir, type Device } from '../integration/harness'
+import { data, engineDb, signIn, tempDir, type Device } from '../integration/harness'
 import { ServerProcess } from './serverProcess'
 
 export interface BurstOptions {
@@ -158,7 +158,7 @@ function differences(device: Device, server: Database.Database): string[] {
   const peerReadSeq = server.prepare<[number, string], { readSeq: number }>(
     'SELECT read_seq AS readSeq FROM members WHERE conv_id = ? AND user_id != ?',
   )
-  const engineMessages = store.db.prepare<[string, string], EngineMessage>(
+  const engineMessages = engineDb(device).prepare<[string, string], EngineMessage>(
     `SELECT message_uid, seq, direction, status, delivered_at, read_at, group_ack_count, is_unread
      FROM messages WHERE conv_type = ? AND target_id = ? ORDER BY seq`,
   )
@@ -176,23 +176,21 @@ function differences(device: Device, server: Database.Database): string[] {
       out.push(`${where}: ${localUids.length} messages here, ${serverUids.length} on the server`)
       continue
     }
-    const row = store.conversationRow(c)
+    const row = store.conversation(c)
     if (!row) {
       out.push(`${where}: no conversation row`)
       continue
     }
-    if (row.read_seq !== m.readSeq)
-      out.push(`${where}: read_seq ${row.read_seq} here, ${m.readSeq} on the server`)
+    if (row.readSeq !== m.readSeq)
+      out.push(`${where}: read_seq ${row.readSeq} here, ${m.readSeq} on the server`)
     const recount = local.filter((r) => r.direction === 2 && r.is_unread === 1).length
     const fromServer =
       serverUnread.get(m.convId, Math.max(m.readSeq, m.joinedSeq), upTo, userId, userId)?.n ?? -1
-    if (row.unread_count !== recount || recount !== fromServer)
-      out.push(`${where}: unread ${row.unread_count}, recount ${recount}, server recount ${fromServer}`)
+    if (row.unreadCount !== recount || recount !== fromServer)
+      out.push(`${where}: unread ${row.unreadCount}, recount ${recount}, server recount ${fromServer}`)
     // A peer's conversation read covers my messages up to its seq (they all asked for read receipts);
     // read implies delivered.
     const peer = c.type === 'private' ? (peerReadSeq.get(m.convId, userId)?.readSeq ?? -1) : 0
-    if (c.type === 'private' && row.peer_read_seq !== peer)
-      out.push(`${where}: peer_read_seq ${row.peer_read_seq} here, ${peer} on the server`)
     const byUid = new Map(expected.map((r) => [r.uid, r]))
     for (const r of local) {
       if (r.direction !== 1 || r.message_uid === null) continue
@@ -278,8 +276,8 @@ export async function serverKillBurst(options: BurstOptions): Promise<BurstRepor
         (n, d) =>
           n +
           ((
-            d.engine.store?.db
-              .prepare("SELECT count(*) AS n FROM messages WHERE direction = 1 AND status = 'sent'")
+            (d.engine.store ? engineDb(d) : undefined)
+              ?.prepare("SELECT count(*) AS n FROM messages WHERE direction = 1 AND status = 'sent'")
               .get() as { n: number } | undefined
           )?.n ?? 0),
         0,
@@ -345,7 +343,7 @@ export async function serverKillBurst(options: BurstOptions): Promise<BurstRepor
         .get() as { n: number; distinctIds: number }
       expect(onServer).toEqual({ n: total, distinctIds: total })
       for (const d of devices) {
-        const dup = d.engine.store?.db
+        const dup = engineDb(d)
           .prepare('SELECT count(*) AS n, count(DISTINCT message_uid) AS u FROM messages')
           .get() as { n: number; u: number }
         expect(dup.n).toBe(dup.u)

@@ -39,7 +39,7 @@ describe('engine SIGKILLed mid-outbox', () => {
         ]),
       )
     const chat = { type: 'private' as const, targetId: 'writer' }
-    const bobRows = () => bob.engine.store?.getHistory(chat, undefined, 1000).rows ?? []
+    const bobRows = () => bob.engine.store?.history(chat, undefined, 1000).list ?? []
     await bob.until(
       'bob’s messages stored',
       () => bobRows().filter((r) => r.status === 'sent').length === FROM_PEER,
@@ -79,7 +79,7 @@ describe('engine SIGKILLed mid-outbox', () => {
     expect(queued).toBeGreaterThanOrEqual(COUNT)
 
     // Kill it once some of its messages have reached bob: mid-outbox.
-    const received = () => bobRows().filter((r) => r.direction === 2).length
+    const received = () => bobRows().filter((r) => r.messageDirection === 2).length
     await bob.until('the first messages at bob', () => received() >= 30)
     child.kill('SIGKILL')
     expect(await exited).toBe('SIGKILL')
@@ -95,14 +95,18 @@ describe('engine SIGKILLed mid-outbox', () => {
       .all()
     expect(readEventsAtKill).toEqual([])
 
-    // Restarted on the same profile: the outbox drains.
+    // Restarted on the same profile: the outbox drains, its conversation read mark included.
+    let peerReadSeq = 0
+    bob.engine.on('conversationRead', ({ from, seq }) => {
+      if (from === 'writer') peerReadSeq = Math.max(peerReadSeq, seq)
+    })
     const writer = await reopen(profileDir, server)
     await bob.until(
       'every message and every receipt at bob',
       () =>
         received() === COUNT &&
-        bobRows().filter((r) => r.direction === 1 && r.read_at !== null).length === FROM_PEER &&
-        (bob.engine.store?.conversationRow(chat)?.peer_read_seq ?? 0) >= FROM_PEER,
+        bobRows().filter((r) => r.messageDirection === 1 && r.readTime !== null).length === FROM_PEER &&
+        peerReadSeq >= FROM_PEER,
       15_000,
     )
     await writer.engine.flushOutbox()
@@ -116,12 +120,12 @@ describe('engine SIGKILLed mid-outbox', () => {
       .get()
     expect(onServer).toEqual({ n: COUNT, ids: COUNT })
     const texts = bobRows()
-      .filter((r) => r.direction === 2)
-      .map((r) => (JSON.parse(r.content) as { text: string }).text)
+      .filter((r) => r.messageDirection === 2)
+      .map((r) => r.content.text)
     expect(new Set(texts).size).toBe(COUNT)
     const mine =
-      writer.engine.store?.getHistory({ type: 'private', targetId: 'bob' }, undefined, 1000).rows ?? []
-    expect(mine.filter((r) => r.direction === 1).map((r) => r.status)).toEqual(Array(COUNT).fill('sent'))
+      writer.engine.store?.history({ type: 'private', targetId: 'bob' }, undefined, 1000).list ?? []
+    expect(mine.filter((r) => r.messageDirection === 1).map((r) => r.status)).toEqual(Array(COUNT).fill('sent'))
 
     // Receipts: every one of bob's messages read once in the server's event log, read marks forward only.
     const events = storage.db

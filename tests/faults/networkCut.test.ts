@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ConnectionState } from '../../src/shared/ipc'
 import type { Conversation } from '../../src/shared/model'
-import { cleanup, data, signIn, testServer, type Device } from '../integration/harness'
+import { cleanup, data, engineDb, signIn, testServer, type Device } from '../integration/harness'
 import { TcpProxy } from './tcpProxy'
 
 afterEach(cleanup)
@@ -29,9 +29,9 @@ async function setup() {
 }
 
 function texts(device: Device, c: Conversation, direction: 1 | 2): string[] {
-  return (device.engine.store?.getHistory(c, undefined, 1000).rows ?? [])
-    .filter((r) => r.direction === direction && r.status === 'sent')
-    .map((r) => (JSON.parse(r.content) as { text: string }).text)
+  return (device.engine.store?.history(c, undefined, 1000).list ?? [])
+    .filter((r) => r.messageDirection === direction && r.status === 'sent')
+    .map((r) => r.content.text)
     .sort()
 }
 
@@ -69,7 +69,7 @@ describe('network cut without a close', () => {
     expect(states.at(-1)).toBe('connected')
     // Every message has one server id: nothing stored twice.
     for (const device of [alice, bob]) {
-      const rows = device.engine.store?.db
+      const rows = engineDb(device)
         .prepare('SELECT count(*) AS n, count(DISTINCT message_uid) AS u FROM messages')
         .get()
       expect(rows).toEqual({ n: 6 + 5, u: 6 + 5 })
@@ -89,8 +89,8 @@ describe('network cut without a close', () => {
     expect(new Set(texts(bob, toAlice, 2)).size).toBe(200)
     // Delivery receipts follow: each of alice's messages delivered.
     await alice.until('all delivered', () =>
-      (alice.engine.store?.getHistory(toBob, undefined, 1000).rows ?? []).every(
-        (r) => r.delivered_at !== null,
+      (alice.engine.store?.history(toBob, undefined, 1000).list ?? []).every(
+        (r) => r.deliveredTime !== null,
       ),
     )
   }, 20_000)

@@ -44,14 +44,14 @@ async function history() {
     )
   const conversation = { type: 'private' as const, targetId: 'bob' }
   await alice.until('5 messages, all sent', () => {
-    const rows = alice.engine.store?.getHistory(conversation, undefined, 10).rows ?? []
+    const rows = alice.engine.store?.history(conversation, undefined, 10).list ?? []
     return rows.length === 5 && rows.every((r) => r.status === 'sent')
   })
   // Delivery receipts for bob's messages reach bob before alice's profile closes.
   await bob.until('delivered', () => {
     const rows =
-      bob.engine.store?.getHistory({ type: 'private', targetId: 'alice' }, undefined, 10).rows ?? []
-    return rows.filter((r) => r.direction === 1 && r.delivered_at !== null).length === 3
+      bob.engine.store?.history({ type: 'private', targetId: 'alice' }, undefined, 10).list ?? []
+    return rows.filter((r) => r.messageDirection === 1 && r.deliveredTime !== null).length === 3
   })
   const file = databaseFileOf(alice)
   await alice.stop()
@@ -104,11 +104,11 @@ describe('damaged profile database', () => {
     // The fresh file is filled again from the server: every message, with its receipts.
     const conversation = { type: 'private' as const, targetId: 'bob' }
     await device.until('history downloaded again', () => {
-      const rows = device.engine.store?.getHistory(conversation, undefined, 10).rows ?? []
+      const rows = device.engine.store?.history(conversation, undefined, 10).list ?? []
       return rows.length === 5 && device.engine.connectionState.state === 'connected'
     })
-    const rows = device.engine.store?.getHistory(conversation, undefined, 10).rows ?? []
-    expect(rows.map((r) => JSON.parse(r.content).text).sort()).toEqual(['a0', 'a1', 'b0', 'b1', 'b2'])
+    const rows = device.engine.store?.history(conversation, undefined, 10).list ?? []
+    expect(rows.map((r) => r.content.text).sort()).toEqual(['a0', 'a1', 'b0', 'b1', 'b2'])
     expect(device.engine.connectionState.detail).toBe(notice?.msg)
     const list = data<{ unreadCount: number }[]>(await device.dispatch('getConversationList', []))
     expect(list).toEqual([expect.objectContaining({ unreadCount: 3 })])

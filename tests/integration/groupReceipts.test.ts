@@ -14,7 +14,7 @@ const text = (t: string) => ({ type: 'text', text: t }) as const
 
 function messageOf(d: Device, uid: string): Message | undefined {
   const row = d.engine.store?.messageByUid(uid)
-  return row ? d.engine.store?.toMessage(row) : undefined
+  return row ? d.engine.store?.view(row.localId) : undefined
 }
 
 async function team(names = ['alice', 'bob', 'carol']) {
@@ -36,7 +36,7 @@ async function sendToGroup(
   const sent = data<Message>(await from.dispatch('sendMessage', [conv, text(body), { isNeedGroupAck }]))
   return from.until(`"${body}" sent`, () => {
     const row = from.engine.store?.messageByLocalId(Number(sent.messageId))
-    return row?.message_uid ? messageOf(from, row.message_uid) : undefined
+    return row?.messageUId ? messageOf(from, row.messageUId) : undefined
   })
 }
 

@@ -6,8 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type Database from 'better-sqlite3'
 import { Engine, type EngineOptions } from '../../src/main/engine/engine'
-import { createDispatcher, createHandlerTable, type Dispatch } from '../../src/main/engine/handlers'
+import { SqliteEngineStore } from '../../src/main/engine/store/sqliteStore'
+import { createDispatcher, createHandlerTable, type Dispatch } from '../../src/main/hosts/handlers'
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server'
 import { eventNames, type IpcEvents } from '../../src/shared/ipc'
 
@@ -48,6 +50,16 @@ export interface Device {
     timeoutMs?: number,
   ): Promise<IpcEvents[E]>
   stop(): Promise<void>
+}
+
+/**
+ * The engine's SQLite connection, for tests that check the database itself (no duplicates, state
+ * never moving backwards). The engine reaches it only through its EngineStore interface.
+ */
+export function engineDb(device: Device): Database.Database {
+  const store = device.engine.store
+  if (!(store instanceof SqliteEngineStore)) throw new Error(`${device.userId} has no SQLite store open`)
+  return store.db
 }
 
 export function openDevice(

@@ -30,7 +30,7 @@ describe('single chat', () => {
         ? alice.engine.store.messageByLocalId(Number(sent.messageId))
         : undefined,
     )
-    expect(mine.message_uid).toBe(m?.messageUId)
+    expect(mine.messageUId).toBe(m?.messageUId)
     expect(mine.seq).toBe(1)
 
     const bobList = data<ConversationSummary[]>(await bob.dispatch('getConversationList', []))
@@ -68,7 +68,7 @@ describe('refusals', () => {
     const sent = data<Message>(
       await alice.dispatch('sendMessage', [{ type: 'private', targetId: 'ghost' }, text('boo')]),
     )
-    const [failed] = await alice.next('messageStatusChanged', (ms) =>
+    const [failed] = await alice.next('messagesChanged', (ms) =>
       ms.some((m) => m.messageId === sent.messageId),
     )
     expect(failed).toMatchObject({ status: 'failed', failure: { code: 2004 } })
@@ -168,7 +168,7 @@ describe('offline and restarts', () => {
     const restarted = await reopen(alice.profileDir, server)
     await restarted.until('outbox drained', () => restarted.engine.store?.outboxSize() === 0)
     await bob.until('three arrived', () =>
-      bob.engine.store?.getHistory({ type: 'private', targetId: 'alice' }, undefined, 10).rows.length === 3
+      bob.engine.store?.history({ type: 'private', targetId: 'alice' }, undefined, 10).list.length === 3
         ? true
         : undefined,
     )

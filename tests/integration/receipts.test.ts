@@ -18,15 +18,14 @@ async function sendAndConfirm(from: Device, to: object, body: string): Promise<M
   const sent = data<Message>(await from.dispatch('sendMessage', [to, text(body)]))
   return from.until(`"${body}" confirmed`, () => {
     const row = from.engine.store?.messageByLocalId(Number(sent.messageId))
-    return row?.message_uid ? (messageOf(from, row.message_uid) as Message) : undefined
+    return row?.messageUId ? (messageOf(from, row.messageUId) as Message) : undefined
   })
 }
 
 function messageOf(d: Device, uid: string): Message | undefined {
   const row = d.engine.store?.messageByUid(uid)
   if (!row) return undefined
-  const conv = { type: row.conv_type, targetId: row.target_id } as const
-  return d.engine.history(conv as never, undefined, 200).list.find((m) => m.messageUId === uid)
+  return d.engine.history(row.conversation, undefined, 200).list.find((m) => m.messageUId === uid)
 }
 
 async function unread(d: Device, targetId: string): Promise<number | undefined> {

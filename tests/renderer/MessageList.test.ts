@@ -61,9 +61,11 @@ describe('message list', () => {
     await flushPromises()
     expect(wrapper.get('[data-testid="message-ticks"]').attributes('data-receipt')).toBe('sent')
 
-    im.emit('messageRead', [
-      { ...mine, isDelivered: true, isReceiverRead: true, readTime: mine.sentTime + 5 },
-    ])
+    // The receipt notification alone changes nothing; the engine's messagesChanged does.
+    im.emit('messageRead', [{ ...mine, revision: 5, isReceiverRead: true, readTime: mine.sentTime + 5 }])
+    await flushPromises()
+    expect(wrapper.get('[data-testid="message-ticks"]').attributes('data-receipt')).toBe('sent')
+    im.change(mine, { isDelivered: true, isReceiverRead: true, readTime: mine.sentTime + 5 })
     await flushPromises()
     expect(wrapper.get('[data-testid="message-ticks"]').attributes('data-receipt')).toBe('read')
     expect(wrapper.findAll('[data-testid="message-item"]')).toHaveLength(1)

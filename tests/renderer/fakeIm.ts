@@ -8,6 +8,7 @@ import {
   type OperationName,
   type OperationResult,
 } from '../../src/shared/ipc'
+import { conversationKey, MessageDirection, type Message } from '../../src/shared/model'
 import { makeSent } from './fixtures'
 
 type Answer<K extends OperationName> = Result<OperationResult<K>> | Promise<Result<OperationResult<K>>>
@@ -35,12 +36,44 @@ const defaults: { [K in OperationName]?: Responder<K> } = {
 /**
  * A stand-in for window.im: records every call, answers with a responder set per operation (or a
  * harmless default), and emits events to the handlers registered with `on`.
+ *
+ * It also plays the engine's part in message state: it keeps the newest copy of every message it
+ * has handed out (history pages, sendMessage answers, messageReceived, messagesChanged) and, like the
+ * engine, answers the read receipts it is sent by changing those messages (my read flag `isUnread`,
+ * `readReceiptInfo.hasRespond`), each with a new revision, in one `messagesChanged`.
  */
 export class FakeIm {
   readonly calls: RecordedCall[] = []
   readonly api: ImApi
   private readonly responders = new Map<OperationName, (...args: unknown[]) => unknown>()
   private readonly listeners = new Map<EventName, Set<(payload: unknown) => void>>()
+  private readonly gates = new Map<OperationName, Array<() => void>>()
+  /** The engine's store: the newest copy of each message, by messageId. */
+  private readonly held = new Map<string, Message>()
+
+  /** What the engine does with the receipts I send, unless a test responds otherwise. */
+  private readonly engine: { [K in OperationName]?: Responder<K> } = {
+    ackMessageRead: (messageUId) => {
+      this.markRead((m) => m.messageUId === messageUId)
+      return ok(null)
+    },
+    ackGroupMessageRead: (messageUId) => {
+      this.markRead((m) => m.messageUId === messageUId)
+      return ok(null)
+    },
+    ackConversationRead: (conversation) => {
+      this.markRead((m) => conversationKey(m.conversation) === conversationKey(conversation))
+      return ok(null)
+    },
+    sendReadReceiptResponseV2: (_groupId, messageList = {}) => {
+      const answered = new Set(Object.values(messageList).flat())
+      this.update(
+        (m) => m.messageUId !== null && answered.has(m.messageUId),
+        (m) => ({ isUnread: false, readReceiptInfo: { ...m.readReceiptInfo, hasRespond: true } }),
+      )
+      return ok({ messageList })
+    },
+  }
 
   constructor() {
     const api: Record<string, unknown> = {
@@ -54,9 +87,15 @@ export class FakeIm {
     for (const name of operationNames) {
       api[name] = async (...args: unknown[]) => {
         this.calls.push({ name, args })
+        const gate = this.gates.get(name)
+        if (gate) await new Promise<void>((resolve) => gate.push(resolve))
         const responder =
-          this.responders.get(name) ?? (defaults[name] as ((...a: unknown[]) => unknown) | undefined)
-        return responder ? responder(...args) : ok(null)
+          this.responders.get(name) ??
+          (this.engine[name] as ((...a: unknown[]) => unknown) | undefined) ??
+          (defaults[name] as ((...a: unknown[]) => unknown) | undefined)
+        const answer = (await (responder ? responder(...args) : ok(null))) as Result<unknown>
+        this.noteAnswer(name, answer)
+        return answer
       }
     }
     // Built from the contract's own list of operations, so every member of ImApi is present.
@@ -67,8 +106,30 @@ export class FakeIm {
     this.responders.set(name, responder as (...args: unknown[]) => unknown)
   }
 
+  /**
+   * Holds every call of `name` (a call in flight) until the returned function is called; then those
+   * calls, and later ones at once, are answered as usual.
+   */
+  hold(name: OperationName): () => void {
+    const waiting: Array<() => void> = []
+    this.gates.set(name, waiting)
+    return () => {
+      this.gates.delete(name)
+      waiting.splice(0).forEach((release) => release())
+    }
+  }
+
   emit<E extends EventName>(event: E, payload: IpcEvents[E]): void {
+    if (event === 'messageReceived' || event === 'messagesChanged') this.keep(payload as Message[])
     for (const handler of this.listeners.get(event) ?? []) handler(payload)
+  }
+
+  /** The engine changes one message: a copy with the next revision, pushed with messagesChanged. */
+  change(message: Message, patch: Partial<Message>): Message {
+    const current = this.held.get(message.messageId) ?? message
+    const next = { ...current, ...patch, revision: current.revision + 1 }
+    this.emit('messagesChanged', [next])
+    return next
   }
 
   callsOf<K extends OperationName>(name: K): OperationArgs<K>[] {
@@ -77,6 +138,34 @@ export class FakeIm {
 
   listenerCount(event: EventName): number {
     return this.listeners.get(event)?.size ?? 0
+  }
+
+  private keep(messages: readonly Message[]): void {
+    for (const message of messages) {
+      const held = this.held.get(message.messageId)
+      if (!held || message.revision > held.revision) this.held.set(message.messageId, message)
+    }
+  }
+
+  private noteAnswer(name: OperationName, answer: Result<unknown>): void {
+    if (answer.code !== 0) return
+    if (name === 'getHistoryMessages') this.keep((answer.data as OperationResult<'getHistoryMessages'>).list)
+    if (name === 'sendMessage') this.keep([answer.data as OperationResult<'sendMessage'>])
+  }
+
+  /** The engine's part after a read receipt: messages it changed get a new revision, in one event. */
+  private update(test: (m: Message) => boolean, patch: (m: Message) => Partial<Message>): void {
+    const changed: Message[] = []
+    for (const m of this.held.values())
+      if (test(m)) changed.push({ ...m, ...patch(m), revision: m.revision + 1 })
+    if (changed.length > 0) this.emit('messagesChanged', changed)
+  }
+
+  private markRead(test: (m: Message) => boolean): void {
+    this.update(
+      (m) => m.messageDirection === MessageDirection.RECEIVE && m.isUnread && test(m),
+      () => ({ isUnread: false }),
+    )
   }
 }
 

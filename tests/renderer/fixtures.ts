@@ -18,6 +18,7 @@ export function makeMessage(overrides: Partial<Message> = {}): Message {
   const seq = overrides.seq === undefined ? counter : overrides.seq
   return {
     messageId: `m${counter}`,
+    revision: 1,
     messageUId: messageUIdFor(counter),
     conversation: privateChat,
     channelId: '',
@@ -42,6 +43,36 @@ export function makeMessage(overrides: Partial<Message> = {}): Message {
 
 export function makeSent(overrides: Partial<Message> = {}): Message {
   return makeMessage({ senderUserId: ME, messageDirection: 1, ...overrides })
+}
+
+/**
+ * One of my group messages that asked for read acks (Easemob), with its counts where the engine puts
+ * them: readReceiptInfo.readCount / totalCount, and the same numbers as groupAckCount / groupMemberCount.
+ */
+export function makeGroupAckMessage(count: number, total: number, overrides: Partial<Message> = {}): Message {
+  return makeSent({
+    conversation: groupChat,
+    isNeedGroupAck: true,
+    groupAckCount: count,
+    groupMemberCount: total,
+    readReceiptInfo: {
+      isReceiptRequestMessage: false,
+      hasRespond: false,
+      readCount: count,
+      totalCount: total,
+    },
+    ...overrides,
+  })
+}
+
+/** The engine's next copy of a message whose group read count grew (a new revision). */
+export function withGroupReads(message: Message, count: number): Message {
+  return {
+    ...message,
+    revision: message.revision + 1,
+    groupAckCount: message.isNeedGroupAck ? count : message.groupAckCount,
+    readReceiptInfo: { ...message.readReceiptInfo, readCount: count },
+  }
 }
 
 export function makeSummary(overrides: Partial<ConversationSummary> = {}): ConversationSummary {

@@ -9,7 +9,14 @@ import { groupReadCounts } from '@renderer/lib/messages'
 import { useGroupsStore } from '@renderer/stores/groups'
 import { useMessagesStore } from '@renderer/stores/messages'
 import { installFakeIm, type FakeIm } from './fakeIm'
-import { groupChat, makeGroupInfo, makeSent, privateChat } from './fixtures'
+import {
+  groupChat,
+  makeGroupAckMessage,
+  makeGroupInfo,
+  makeSent,
+  privateChat,
+  withGroupReads,
+} from './fixtures'
 import { createTestApp } from './mountHelpers'
 
 let im: FakeIm
@@ -179,23 +186,18 @@ describe('composer in a group', () => {
 
 describe('"n of m read" on my group messages', () => {
   it('says "Read by everyone" only when every member who could read it has, live', async () => {
-    const message = makeSent({
-      conversation: groupChat,
-      isNeedGroupAck: true,
-      groupAckCount: 2,
-      groupMemberCount: 3,
-    })
+    const message = makeGroupAckMessage(2, 3)
     const wrapper = createTestApp('en').mount(MessageBubble, { message, isGroup: true })
     const reads = () => wrapper.get('[data-testid="message-group-reads"]')
     expect(reads().text()).toBe('2 of 3 read')
     expect(reads().attributes('data-all-read')).toBe('false')
 
-    await wrapper.setProps({ message: { ...message, groupAckCount: 3 } })
+    await wrapper.setProps({ message: withGroupReads(message, 3) })
     expect(reads().text()).toBe('Read by everyone')
     expect(reads().attributes('data-all-read')).toBe('true')
 
     // Nobody could read it (everyone else left before it was sent): never "everyone".
-    await wrapper.setProps({ message: { ...message, groupAckCount: 0, groupMemberCount: 0 } })
+    await wrapper.setProps({ message: makeGroupAckMessage(0, 0) })
     expect(reads().text()).toBe('0 of 0 read')
     expect(reads().attributes('data-all-read')).toBe('false')
   })
@@ -214,18 +216,21 @@ describe('"n of m read" on my group messages', () => {
     expect(partly.get('[data-testid="message-group-reads"]').attributes('data-all-read')).toBe('false')
   })
 
-  it('follows messageStatusChanged through the messages store', async () => {
-    const message = makeSent({ conversation: groupChat, isNeedGroupAck: true, groupMemberCount: 2 })
+  it('follows messagesChanged through the messages store', async () => {
+    const message = makeGroupAckMessage(0, 2)
     im.respond('getHistoryMessages', () => ok({ list: [message], hasMore: false }))
     createTestApp('en')
     const store = useMessagesStore()
     store.start()
     await store.open(groupChat)
-    im.emit('messageStatusChanged', [{ ...message, groupAckCount: 2 }])
+    const one = withGroupReads(message, 1)
+    const both = withGroupReads(one, 2)
+    im.emit('messagesChanged', [both])
     const stored = store.get(groupChat)?.list[0]
     expect(stored && groupReadCounts(stored)).toEqual({ count: 2, total: 2 })
-    // A stale copy cannot lower the count.
-    im.emit('messageStatusChanged', [{ ...message, groupAckCount: 1 }])
-    expect(store.get(groupChat)?.list[0]?.groupAckCount).toBe(2)
+    // A stale copy (a lower revision, arriving late) cannot lower the count.
+    im.emit('messagesChanged', [one])
+    const after = store.get(groupChat)?.list[0]
+    expect(after && groupReadCounts(after)).toEqual({ count: 2, total: 2 })
   })
 })

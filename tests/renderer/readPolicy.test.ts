@@ -2,8 +2,10 @@
 import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { effectScope, nextTick, ref, shallowReactive, type Ref } from 'vue'
+import { Code } from '../../src/shared/codes'
 import type { Conversation, Message } from '../../src/shared/model'
 import { useReadPolicy } from '@renderer/composables/useReadPolicy'
+import { upsertMessage } from '@renderer/lib/messages'
 import { FakeIm } from './fakeIm'
 import { groupChat, makeMessage, makeSent, privateChat } from './fixtures'
 
@@ -15,7 +17,8 @@ interface Harness {
   visible: Set<string>
   focused: Ref<boolean>
   documentVisible: Ref<boolean>
-  readReports: Array<{ conversation: Conversation; messageIds?: string[] }>
+  /** The loaded copy of a message, as the engine last reported it. */
+  current: (message: Message) => Message | undefined
 }
 
 interface Initial {
@@ -24,6 +27,8 @@ interface Initial {
   lastSeq?: number
   focused?: boolean
   documentVisible?: boolean
+  /** Loaded (and on screen) before the conversation is shown. */
+  messages?: Message[]
 }
 
 function setUp(initial: Initial = {}): Harness {
@@ -35,8 +40,17 @@ function setUp(initial: Initial = {}): Harness {
     visible: shallowReactive(new Set<string>()),
     focused: ref(initial.focused ?? true),
     documentVisible: ref(initial.documentVisible ?? true),
-    readReports: [],
+    current: (message) => harness.messages.value.find((m) => m.messageId === message.messageId),
   }
+  // The messages follow the engine as the messages store does: the copy with the higher revision.
+  const follow = (messages: Message[]) => {
+    const list = [...harness.messages.value]
+    messages.forEach((message) => upsertMessage(list, message))
+    harness.messages.value = list
+  }
+  harness.im.api.on('messageReceived', follow)
+  harness.im.api.on('messagesChanged', follow)
+  for (const message of initial.messages ?? []) arrive(harness, message, { visible: true })
   effectScope().run(() =>
     useReadPolicy({
       conversation: harness.conversation,
@@ -46,7 +60,6 @@ function setUp(initial: Initial = {}): Harness {
       windowFocused: harness.focused,
       documentVisible: harness.documentVisible,
       api: harness.im.api,
-      onRead: (conversation, ids) => harness.readReports.push({ conversation, messageIds: ids && [...ids] }),
     }),
   )
   return harness
@@ -57,19 +70,31 @@ async function settle() {
   await flushPromises()
 }
 
+/** The engine reports a new message (messageReceived); it is on screen or not. */
 function arrive(h: Harness, message: Message, { visible }: { visible: boolean }) {
-  h.messages.value = [...h.messages.value, message]
+  h.im.emit('messageReceived', [message])
   if (visible) h.visible.add(message.messageId)
+}
+
+/** Scrolled out of view and back. */
+async function seeAgain(h: Harness, message: Message) {
+  h.visible.delete(message.messageId)
+  await settle()
+  h.visible.add(message.messageId)
+  await settle()
 }
 
 describe('read policy: entering a conversation', () => {
   let h: Harness
 
   it('sends one conversation read receipt when the conversation has unread messages', async () => {
-    h = setUp({ unreadCount: 3, lastSeq: 10 })
+    const unread = makeMessage({ seq: 10, isUnread: true })
+    h = setUp({ unreadCount: 3, lastSeq: 10, messages: [unread] })
     await settle()
     expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat]])
-    expect(h.readReports).toEqual([{ conversation: privateChat, messageIds: undefined }])
+    // The engine turned it read (messagesChanged); no message receipt on top.
+    expect(h.current(unread)?.isUnread).toBe(false)
+    expect(h.im.callsOf('ackMessageRead')).toEqual([])
 
     h.summary.value = { unreadCount: 0, lastSeq: 10 }
     h.focused.value = false
@@ -123,23 +148,40 @@ describe('read policy: messages that arrive while the conversation is open', () 
     await settle()
   })
 
-  it('acknowledges a received message once it is visible', async () => {
+  it('acknowledges a received message once it is visible, and once', async () => {
     const message = makeMessage({ seq: 6, isUnread: true })
     arrive(h, message, { visible: false })
     await settle()
     expect(h.im.callsOf('ackMessageRead')).toEqual([])
 
+    const answer = h.im.hold('ackMessageRead')
     h.visible.add(message.messageId)
     await settle()
     expect(h.im.callsOf('ackMessageRead')).toEqual([[message.messageUId]])
-    expect(h.readReports).toEqual([{ conversation: privateChat, messageIds: [message.messageId] }])
 
-    // Still unread in the copy (no update pushed yet), scrolled away and back: no second receipt.
-    h.visible.delete(message.messageId)
+    // Still unread (the call is on its way, no messagesChanged yet), scrolled away and back: no
+    // second receipt.
+    await seeAgain(h, message)
+    expect(h.im.callsOf('ackMessageRead')).toHaveLength(1)
+
+    // The engine has it now, and says it is read.
+    answer()
     await settle()
-    h.visible.add(message.messageId)
+    expect(h.current(message)?.isUnread).toBe(false)
+    await seeAgain(h, message)
+    expect(h.im.callsOf('ackMessageRead')).toHaveLength(1)
+  })
+
+  it('sends it again when seen again after a call that failed: the engine still says unread', async () => {
+    h.im.respond('ackMessageRead', () => ({ code: Code.SERVER_UNREACHABLE, msg: 'offline' }))
+    const message = makeMessage({ seq: 6, isUnread: true })
+    arrive(h, message, { visible: true })
     await settle()
     expect(h.im.callsOf('ackMessageRead')).toHaveLength(1)
+    expect(h.current(message)?.isUnread).toBe(true)
+
+    await seeAgain(h, message)
+    expect(h.im.callsOf('ackMessageRead')).toHaveLength(2)
   })
 
   it('waits for focus before acknowledging a visible message', async () => {
@@ -201,6 +243,7 @@ describe('read policy: groups', () => {
 
   it('answers read receipt requests once seen, once, grouped by sender', async () => {
     const h = setUp({ conversation: groupChat })
+    const answer = h.im.hold('sendReadReceiptResponseV2')
     const request = { isReceiptRequestMessage: true, hasRespond: false }
     const first = inGroup({ readReceiptInfo: request })
     const second = inGroup({ readReceiptInfo: request })
@@ -212,6 +255,13 @@ describe('read policy: groups', () => {
       [groupChat.targetId, { carol: [first.messageUId, second.messageUId], dave: [fromDave.messageUId] }],
     ])
 
+    // While the answer is on its way, and after the engine says it is sent: no second one.
+    h.messages.value = [...h.messages.value]
+    await settle()
+    expect(h.im.callsOf('sendReadReceiptResponseV2')).toHaveLength(1)
+    answer()
+    await settle()
+    expect(h.current(first)?.readReceiptInfo.hasRespond).toBe(true)
     h.messages.value = [...h.messages.value]
     await settle()
     expect(h.im.callsOf('sendReadReceiptResponseV2')).toHaveLength(1)

@@ -6,7 +6,7 @@ import type { GroupReadAck, Message } from '../../src/shared/model'
 import ReadersDialog from '@renderer/components/ReadersDialog.vue'
 import { installFakeIm, type FakeIm } from './fakeIm'
 import { FakeIntersectionObserver as Observer } from './fakeIntersectionObserver'
-import { groupChat, makeSent } from './fixtures'
+import { groupChat, makeGroupAckMessage, makeSent, withGroupReads } from './fixtures'
 import { createTestApp } from './mountHelpers'
 
 const BASE_TIME = 1_700_000_000_000
@@ -62,14 +62,7 @@ function serve(message: Message, readers: string[], notRead: string[], total: nu
   })
 }
 
-function ackMessage(count: number, total: number): Message {
-  return makeSent({
-    conversation: groupChat,
-    isNeedGroupAck: true,
-    groupAckCount: count,
-    groupMemberCount: total,
-  })
-}
+const ackMessage = (count: number, total: number) => makeGroupAckMessage(count, total)
 
 const readerIds = (w: VueWrapper) =>
   w.findAll('[data-testid="reader-item"]').map((r) => r.attributes('data-user-id'))
@@ -215,6 +208,7 @@ describe('reader panel summary', () => {
     expect(unreadIds(wrapper)).toEqual(['dave'])
 
     readers.push('dave')
+    // The notification alone changes nothing: the engine's new copy of the message does.
     im.emit('groupMessageRead', [
       {
         ackId: '3',
@@ -225,7 +219,11 @@ describe('reader panel summary', () => {
         count: 3,
       },
     ])
-    await wrapper.setProps({ message: { ...message, groupAckCount: 3 } })
+    await flushPromises()
+    expect(wrapper.get('[data-testid="readers-summary"]').text()).toBe('2 of 3 read')
+    expect(im.callsOf('fetchGroupReadAcks')).toHaveLength(1)
+
+    await wrapper.setProps({ message: withGroupReads(message, 3) })
     await flushPromises()
     // The complete list grows from its last cursor.
     expect(im.callsOf('fetchGroupReadAcks').at(-1)).toEqual([message.messageUId, PAGE, '2'])
@@ -248,7 +246,11 @@ describe('reader panel summary', () => {
 
     readers.push('carol')
     await wrapper.setProps({
-      message: { ...request, readReceiptInfo: { ...info, readCount: 2, readerList: { bob: 1, carol: 2 } } },
+      message: {
+        ...request,
+        revision: request.revision + 1,
+        readReceiptInfo: { ...info, readCount: 2, readerList: { bob: 1, carol: 2 } },
+      },
     })
     // Out of the "not read" list at once, into the read list once the server has it.
     expect(unreadIds(wrapper)).toEqual([])
@@ -256,6 +258,23 @@ describe('reader panel summary', () => {
     expect(im.callsOf('fetchGroupReadAcks').at(-1)).toEqual([request.messageUId, PAGE, '1'])
     expect(readerIds(wrapper)).toEqual(['bob', 'carol'])
     expect(wrapper.get('[data-testid="readers-summary"]').text()).toBe('Read by everyone')
+  })
+
+  it('counts as the message says (the engine), whatever a page says', async () => {
+    // The server's page already knows a third reader; the engine has not reported it yet.
+    const message = ackMessage(2, 4)
+    serve(message, ['bob', 'carol', 'dave'], ['erin'], 4)
+    const wrapper = createTestApp('en').mount(ReadersDialog, { message })
+    await flushPromises()
+    expect(wrapper.get('[data-testid="readers-summary"]').text()).toBe('2 of 4 read')
+    expect(wrapper.get('[data-testid="readers-tab-read"]').text()).toBe('Read (2)')
+    expect(wrapper.get('[data-testid="readers-tab-unread"]').text()).toBe('Not read yet (2)')
+    // The lists are the pages'.
+    expect(readerIds(wrapper)).toEqual(['bob', 'carol', 'dave'])
+    expect(unreadIds(wrapper)).toEqual(['erin'])
+
+    await wrapper.setProps({ message: withGroupReads(message, 3) })
+    expect(wrapper.get('[data-testid="readers-summary"]').text()).toBe('3 of 4 read')
   })
 
   it('says in words why the lists cannot be shown', async () => {

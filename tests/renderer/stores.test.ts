@@ -189,8 +189,8 @@ describe('messages store', () => {
 
     const received = makeMessage({ seq: 2 })
     im.emit('messageReceived', [received])
-    im.emit('messageDelivered', [{ ...history, isDelivered: true, deliveredTime: 5 }])
-    im.emit('messageRead', [{ ...history, isDelivered: true, isReceiverRead: true, readTime: 6 }])
+    const delivered = im.change(history, { isDelivered: true, deliveredTime: 5 })
+    im.change(delivered, { isReceiverRead: true, readTime: 6 })
 
     const list = store.get(privateChat)?.list ?? []
     expect(list.map((m) => m.messageId)).toEqual([history.messageId, received.messageId])
@@ -198,16 +198,45 @@ describe('messages store', () => {
   })
 
   it('never moves a message backwards when copies arrive out of order', async () => {
+    im.respond('getHistoryMessages', () => ok({ list: [], hasMore: true }))
     const store = useMessagesStore()
     store.start()
     await store.open(privateChat)
-    const sent = makeSent({ seq: 7, status: 'sent' })
-    im.respond('sendMessage', () => ok({ ...sent, seq: null, messageUId: null, status: 'sending' }))
-    im.emit('messageStatusChanged', [{ ...sent, isDelivered: true, deliveredTime: 9 }])
+    const sending = makeSent({ seq: null, messageUId: null, status: 'sending', revision: 1 })
+    im.respond('sendMessage', () => ok(sending))
+    // The engine's "sent" (and a receipt) get here before its answer to sendMessage.
+    im.emit('messagesChanged', [
+      { ...sending, revision: 3, status: 'sent', seq: 7, messageUId: 'TEST-0000-0000-0007' },
+    ])
     await store.send(privateChat, 'hi')
     expect(store.get(privateChat)?.list).toEqual([
-      expect.objectContaining({ messageId: sent.messageId, status: 'sent', seq: 7, isDelivered: true }),
+      expect.objectContaining({ messageId: sending.messageId, status: 'sent', seq: 7, revision: 3 }),
     ])
+    // A history page holding an older copy does not undo it either.
+    im.respond('getHistoryMessages', () => ok({ list: [sending], hasMore: false }))
+    await store.loadOlder(privateChat)
+    expect(store.get(privateChat)?.list[0]).toMatchObject({ status: 'sent', revision: 3 })
+  })
+
+  it('takes message state from messagesChanged, not from the SDK-named receipt events', async () => {
+    const mine = makeSent({ seq: 1 })
+    im.respond('getHistoryMessages', () => ok({ list: [mine], hasMore: false }))
+    const store = useMessagesStore()
+    store.start()
+    await store.open(privateChat)
+    for (const event of [
+      'messageDelivered',
+      'messageRead',
+      'conversationRead',
+      'groupMessageRead',
+    ] as const) {
+      expect(im.listenerCount(event), event).toBe(0)
+    }
+    im.emit('messageRead', [{ ...mine, revision: 9, isDelivered: true, isReceiverRead: true, readTime: 6 }])
+    expect(store.get(privateChat)?.list[0].isReceiverRead).toBe(false)
+
+    im.change(mine, { isDelivered: true, deliveredTime: 5, isReceiverRead: true, readTime: 6 })
+    expect(store.get(privateChat)?.list[0]).toMatchObject({ isReceiverRead: true, readTime: 6 })
   })
 
   it('ignores events for conversations that were never opened', () => {
@@ -217,7 +246,7 @@ describe('messages store', () => {
     expect(store.get(groupChat)).toBeUndefined()
   })
 
-  it('clears unread up to a read mark from my other device, and leaves read ticks to the engine', async () => {
+  it('clears unread after a read mark from my other device when the engine says so', async () => {
     const mine = [makeSent({ seq: 1 }), makeSent({ seq: 3 })]
     const theirs = makeMessage({ seq: 2, isUnread: true })
     im.respond('getCurrentUser', () => ok(session))
@@ -227,11 +256,13 @@ describe('messages store', () => {
     store.start()
     await store.open(privateChat)
 
-    // The peer's read mark alone changes nothing: the engine says which messages turned read.
+    // Read marks are notifications: the engine says which messages turned read.
     im.emit('conversationRead', { conversation: privateChat, from: PEER, to: ME, seq: 1 })
-    expect(store.get(privateChat)?.list.map((m) => m.isReceiverRead)).toEqual([false, false, false])
-
     im.emit('conversationRead', { conversation: privateChat, from: ME, to: PEER, seq: 3 })
+    expect(store.get(privateChat)?.list.map((m) => m.isReceiverRead)).toEqual([false, false, false])
+    expect(store.get(privateChat)?.list[1].isUnread).toBe(true)
+
+    im.change(theirs, { isUnread: false })
     expect(store.get(privateChat)?.list[1].isUnread).toBe(false)
   })
 })

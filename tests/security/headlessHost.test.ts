@@ -11,9 +11,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { Engine } from '../../src/main/engine/engine'
-import { createDispatcher, createHandlerTable } from '../../src/main/engine/handlers'
-import { HEADLESS_IPC_PATH, startHeadlessHost, type HeadlessHost } from '../../src/main/headless/host'
+import { createDispatcher, createHandlerTable } from '../../src/main/hosts/handlers'
+import { startHeadlessHost, type HeadlessHost } from '../../src/main/hosts/headless/host'
 import { Code } from '../../src/shared/codes'
+import { HEADLESS_IPC_PATH } from '../../src/shared/headless'
 
 let dir: string
 let engine: Engine

@@ -7,7 +7,7 @@ import {
   receiptLevel,
   type Receipt,
   type ReceiptState,
-} from '../../src/shared/receiptState'
+} from '../../src/shared/receipts'
 import { fuzzRuns } from '../fuzz/runs'
 
 const receipt = fc.record({

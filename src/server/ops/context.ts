@@ -5,7 +5,7 @@ import type { QueuedPush } from '../hub'
 import type { StorageOps } from '../storage/types'
 
 /** The text of a push frame. `dataJson` is the JSON of its data, serialized once by the caller. */
-export function pushPayload(event: PushEvent, dataJson: string, eventSeq?: number): string {
+function pushPayload(event: PushEvent, dataJson: string, eventSeq?: number): string {
   // Event names are identifiers of the protocol, so they need no escaping.
   return eventSeq === undefined
     ? `{"type":"push","event":"${event}","data":${dataJson}}`

@@ -14,6 +14,7 @@
 import { Code, CodedError, codeDescriptions, type CodeName } from '../../shared/codes'
 import type { GroupReadAck, GroupReceiptSettings, GroupRole } from '../../shared/model'
 import type { ReplyData } from '../../shared/protocol'
+import { couldRead, receiptRequestRefusal } from '../../shared/receipts'
 import type { GroupReadAckRow, GroupRow, MemberRow, StoredMessage } from '../storage/types'
 import { recordEvent, type OpContext, type OpHandler } from './context'
 import {
@@ -39,29 +40,18 @@ export function requireMayAskForReceipts(
   role: GroupRole,
   memberCount: number,
 ): void {
-  if (!settings.enabled) throw new CodedError(Code.GROUP_ACK_DISABLED)
-  if (settings.whoMayRequest === 'ownerAndAdmins' && role === 'member') {
-    throw new CodedError(Code.GROUP_ACK_NOT_ALLOWED)
-  }
-  if (memberCount > settings.maxGroupSize) {
+  const refusal = receiptRequestRefusal(settings, role, memberCount)
+  if (refusal === 'GROUP_TOO_LARGE') {
     throw new CodedError(
       Code.GROUP_TOO_LARGE,
       `the group has ${memberCount} members; read acks are limited to groups of ${settings.maxGroupSize}`,
     )
   }
+  if (refusal) throw new CodedError(Code[refusal])
 }
 
 async function askedForReceipts(ctx: OpContext, message: StoredMessage): Promise<boolean> {
   return message.isNeedGroupAck || (await ctx.storage.getReceiptRequestedAt(message.id)) !== undefined
-}
-
-/** Could `member` read the message when it was sent? The sender never counts. */
-function isEligibleReader(member: MemberRow, message: StoredMessage): boolean {
-  return (
-    member.userId !== message.senderId &&
-    member.joinedSeq < message.seq &&
-    (member.leftSeq === null || member.leftSeq >= message.seq)
-  )
 }
 
 function toGroupReadAck(row: GroupReadAckRow, messageUId: string, groupId: string): GroupReadAck {
@@ -101,7 +91,7 @@ async function judgeReadFact(
   ) {
     return { rejected: rejection(messageUId, 'MESSAGE_NOT_FOUND') }
   }
-  if (!isEligibleReader(group.me, message)) return { rejected: rejection(messageUId, 'NOT_MESSAGE_RECEIVER') }
+  if (!couldRead(group.me, message)) return { rejected: rejection(messageUId, 'NOT_MESSAGE_RECEIVER') }
   if (!(await askedForReceipts(ctx, message))) {
     return { rejected: rejection(messageUId, 'RECEIPT_NOT_APPLICABLE') }
   }

@@ -4,7 +4,13 @@
  * sessionStorage and removed from the address bar so it is not shared by copying the URL.
  * The API shape is the same ImApi the Electron preload exposes, so the app cannot tell the hosts apart.
  */
-import { Code, type Result } from '../../../shared/codes'
+import { Code, fail, type Result } from '../../../shared/codes'
+import {
+  HEADLESS_IPC_PATH,
+  HeadlessHostFrame,
+  headlessFrameId,
+  type HeadlessCallFrame,
+} from '../../../shared/headless'
 import { operationNames, type EventName, type ImApi, type IpcEvents } from '../../../shared/ipc'
 
 const TOKEN_KEY = 'im.headless.token'
@@ -24,13 +30,18 @@ function takeToken(): string | null {
 }
 
 function createBridge(token: string): ImApi {
-  const url = `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/ipc?token=${token}`
+  const url = `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}${HEADLESS_IPC_PATH}?token=${token}`
   const listeners = new Map<EventName, Set<(payload: never) => void>>()
   const pending = new Map<number, Call>()
   const queue: string[] = []
   let nextId = 1
   let socket: WebSocket
   let retry = 250
+
+  const settle = (id: number, result: Result<unknown>): void => {
+    pending.get(id)?.resolve(result)
+    pending.delete(id)
+  }
 
   const connect = (): void => {
     socket = new WebSocket(url)
@@ -39,22 +50,27 @@ function createBridge(token: string): ImApi {
       for (const frame of queue.splice(0)) socket.send(frame)
     }
     socket.onmessage = (e) => {
-      let frame: {
-        type?: string
-        id?: number | null
-        result?: Result<unknown>
-        event?: EventName
-        payload?: unknown
-      }
+      // A frame this bridge cannot read is dropped with a warning; it never throws into the app.
+      let data: unknown
       try {
-        frame = JSON.parse(String(e.data)) as typeof frame
+        data = JSON.parse(String(e.data))
       } catch {
+        console.warn('headless bridge: ignored a frame that is not JSON')
         return
       }
-      if (frame.type === 'result' && typeof frame.id === 'number') {
-        pending.get(frame.id)?.resolve(frame.result as Result<unknown>)
-        pending.delete(frame.id)
-      } else if (frame.type === 'event' && frame.event) {
+      const parsed = HeadlessHostFrame.safeParse(data)
+      if (!parsed.success) {
+        console.warn('headless bridge: ignored a malformed frame:', parsed.error.issues[0]?.message)
+        // A result for a call of ours fails that call now rather than leaving it waiting forever.
+        const id = (data as { type?: unknown } | null)?.type === 'result' ? headlessFrameId(data) : null
+        if (id !== null) settle(id, fail(Code.BAD_FRAME, 'the app engine sent a malformed result'))
+        return
+      }
+      const frame = parsed.data
+      if (frame.type === 'result') {
+        if (frame.id === null) console.warn('headless bridge: the host refused a call:', frame.result.msg)
+        else settle(frame.id, frame.result)
+      } else {
         for (const handler of listeners.get(frame.event) ?? []) handler(frame.payload as never)
       }
     }
@@ -74,9 +90,10 @@ function createBridge(token: string): ImApi {
     new Promise((resolve) => {
       const id = nextId++
       pending.set(id, { resolve })
-      const frame = JSON.stringify({ id, op, args })
-      if (socket.readyState === WebSocket.OPEN) socket.send(frame)
-      else queue.push(frame)
+      const frame: HeadlessCallFrame = { type: 'call', id, op, args }
+      const text = JSON.stringify(frame)
+      if (socket.readyState === WebSocket.OPEN) socket.send(text)
+      else queue.push(text)
     })
 
   const api: Record<string, unknown> = Object.fromEntries(

@@ -10,7 +10,7 @@ import {
 } from '../../../shared/model'
 import { callIm } from '../lib/im'
 
-export type ReadReceiptApi = Pick<
+type ReadReceiptApi = Pick<
   ImApi,
   'ackConversationRead' | 'ackMessageRead' | 'ackGroupMessageRead' | 'sendReadReceiptResponseV2'
 >
@@ -27,15 +27,16 @@ export interface ReadPolicyOptions {
   windowFocused?: Ref<boolean>
   documentVisible?: Ref<boolean>
   api?: ReadReceiptApi
-  /** Told after an ack succeeded (messageIds omitted: the whole conversation), to update the local copy. */
-  onRead?: (conversation: Conversation, messageIds?: ReadonlySet<string>) => void
 }
 
 interface Opening {
   key: string
   /** Set once the user has actually seen the conversation: open, window focused, document visible. */
   entered: boolean
-  /** Messages up to this sequence are settled by the conversation read receipt (or were read before). */
+  /**
+   * Single chat: what was there on entering (up to this sequence) is left to the one conversation
+   * read receipt (E5); only later arrivals get message receipts. Policy, not a read flag.
+   */
   coveredSeq: number
 }
 
@@ -55,13 +56,21 @@ interface Opening {
  * Seen means: its row mostly on screen while the window has focus and the document is visible, so a
  * receipt never claims more than the user could have read. Only the open conversation is ever
  * acknowledged.
+ *
+ * What is still to do is read from the messages as the engine reports them (`isUnread`,
+ * `readReceiptInfo.hasRespond`): the engine turns them off with `messagesChanged` once it has the
+ * receipt, and this keeps no read flags of its own. A call that failed leaves the message unread, so
+ * it is sent again the next time the message is seen.
  */
 export function useReadPolicy(options: ReadPolicyOptions): void {
   const focused = options.windowFocused ?? useWindowFocus()
   const documentVisible = options.documentVisible ?? useDocumentVisibleFlag()
   const api = options.api ?? window.im
-  const ackedUIds = new Set<string>()
-  const respondedUIds = new Set<string>()
+  // Request de-duplication, not receipt state: the messageUIds with a call on its way, so a message
+  // seen again before the engine's messagesChanged arrives is not acknowledged twice. An entry
+  // lives only until its call settles.
+  const acking = new Set<string>()
+  const responding = new Set<string>()
   let opening: Opening | null = null
 
   function highestSeq(messages: readonly Message[]): number {
@@ -80,9 +89,7 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
       (summary?.unreadCount ?? 0) > 0 ||
       messages.some((m) => m.messageDirection === MessageDirection.RECEIVE && m.isUnread)
     if (!hasUnread) return
-    void callIm(() => api.ackConversationRead(conversation)).then((result) => {
-      if (result.code === 0) options.onRead?.(conversation)
-    })
+    void callIm(() => api.ackConversationRead(conversation))
   }
 
   function isUnacknowledgedArrival(
@@ -95,23 +102,32 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
       message.messageUId !== null &&
       message.seq !== null &&
       message.seq > current.coveredSeq &&
-      !ackedUIds.has(message.messageUId) &&
+      !acking.has(message.messageUId) &&
       conversationKey(message.conversation) === current.key
     )
   }
 
   function acknowledge(conversation: Conversation, message: Message & { messageUId: string }): void {
-    const { messageId, messageUId } = message
-    ackedUIds.add(messageUId)
+    const { messageUId } = message
+    acking.add(messageUId)
     const groupAck = conversation.type === 'group' && message.isNeedGroupAck
-    void callIm(() => (groupAck ? api.ackGroupMessageRead(messageUId) : api.ackMessageRead(messageUId))).then(
-      (result) => {
-        if (result.code === 0) options.onRead?.(conversation, new Set([messageId]))
-      },
-    )
+    void callIm(() =>
+      groupAck ? api.ackGroupMessageRead(messageUId) : api.ackMessageRead(messageUId),
+    ).finally(() => acking.delete(messageUId))
   }
 
-  /** RongCloud read receipt requests are answered once, whether or not the message was still unread. */
+  function respond(conversation: Conversation, channelId: string, messageList: Record<string, string[]>) {
+    const uids = Object.values(messageList).flat()
+    uids.forEach((uid) => responding.add(uid))
+    // The main channel goes as no argument: JSON would turn an undefined one into null.
+    void callIm(() =>
+      channelId
+        ? api.sendReadReceiptResponseV2(conversation.targetId, messageList, channelId)
+        : api.sendReadReceiptResponseV2(conversation.targetId, messageList),
+    ).finally(() => uids.forEach((uid) => responding.delete(uid)))
+  }
+
+  /** RongCloud read receipt requests are answered until the engine says so, read or not. */
   function isUnansweredRequest(
     message: Message,
     current: Opening,
@@ -123,7 +139,7 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
       message.messageUId !== null &&
       message.readReceiptInfo.isReceiptRequestMessage &&
       !message.readReceiptInfo.hasRespond &&
-      !respondedUIds.has(message.messageUId)
+      !responding.has(message.messageUId)
     )
   }
 
@@ -142,20 +158,12 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
       if (!visible.has(message.messageId)) continue
       if (isUnacknowledgedArrival(message, opening)) acknowledge(conversation, message)
       if (isUnansweredRequest(message, opening)) {
-        respondedUIds.add(message.messageUId)
         const byChannel = responses.get(message.channelId) ?? {}
         ;(byChannel[message.senderUserId] ??= []).push(message.messageUId)
         responses.set(message.channelId, byChannel)
       }
     }
-    for (const [channelId, messageList] of responses) {
-      // The main channel goes as no argument: JSON would turn an undefined one into null.
-      void callIm(() =>
-        channelId
-          ? api.sendReadReceiptResponseV2(conversation.targetId, messageList, channelId)
-          : api.sendReadReceiptResponseV2(conversation.targetId, messageList),
-      )
-    }
+    for (const [channelId, messageList] of responses) respond(conversation, channelId, messageList)
   })
 }
 

@@ -5,7 +5,7 @@ import zhCN from './zh-CN.json'
 export const SUPPORTED_LOCALES = ['en', 'zh-CN'] as const
 export type AppLocale = (typeof SUPPORTED_LOCALES)[number]
 
-export const LOCALE_STORAGE_KEY = 'messenger.locale'
+const LOCALE_STORAGE_KEY = 'messenger.locale'
 
 export function isAppLocale(value: unknown): value is AppLocale {
   return typeof value === 'string' && (SUPPORTED_LOCALES as readonly string[]).includes(value)
@@ -26,7 +26,7 @@ function readStoredLocale(): string | null {
   }
 }
 
-export function initialLocale(): AppLocale {
+function initialLocale(): AppLocale {
   return pickLocale(readStoredLocale(), navigator.language)
 }
 

@@ -1,16 +1,4 @@
-import type { GroupReceiptSettings, GroupRole, Message, ReadReceiptInfo } from '../../../shared/model'
-import { applyReceipt, type ReceiptState as ReceiptTimes } from '../../../shared/receiptState'
-
-export type ReceiptState = 'sending' | 'failed' | 'sent' | 'delivered' | 'read'
-
-/** What the ticks of one of my single-chat messages show. */
-export function receiptState(message: Message): ReceiptState {
-  if (message.status === 'sending') return 'sending'
-  if (message.status === 'failed') return 'failed'
-  if (message.isReceiverRead) return 'read'
-  if (message.isDelivered) return 'delivered'
-  return 'sent'
-}
+import type { Message } from '../../../shared/model'
 
 /**
  * Display order: by server sequence when both have one; otherwise by time, a message without a
@@ -23,68 +11,20 @@ export function compareMessages(a: Message, b: Message): number {
   return a.seq === null ? 1 : -1
 }
 
-function mergeReadReceiptInfo(current: ReadReceiptInfo, incoming: ReadReceiptInfo): ReadReceiptInfo {
-  const merged: ReadReceiptInfo = {
-    isReceiptRequestMessage: current.isReceiptRequestMessage || incoming.isReceiptRequestMessage,
-    hasRespond: current.hasRespond || incoming.hasRespond,
-  }
-  if (current.readerList || incoming.readerList) {
-    merged.readerList = { ...current.readerList, ...incoming.readerList }
-  }
-  const readCount = Math.max(current.readCount ?? 0, incoming.readCount ?? 0)
-  if (current.readCount !== undefined || incoming.readCount !== undefined) merged.readCount = readCount
-  const totalCount = incoming.totalCount ?? current.totalCount
-  if (totalCount !== undefined) merged.totalCount = totalCount
-  return merged
-}
-
-const NO_RECEIPTS: ReceiptTimes = { deliveredAt: null, readAt: null }
-
-/** Feeds the receipt times one copy of a message carries through the shared monotonic rule. */
-function withReceiptsOf(state: ReceiptTimes, message: Message): ReceiptTimes {
-  let next = state
-  if (message.deliveredTime !== null)
-    next = applyReceipt(next, { kind: 'delivered', at: message.deliveredTime })
-  if (message.readTime !== null) next = applyReceipt(next, { kind: 'read', at: message.readTime })
-  return next
+/**
+ * Of two copies of one message, the current one: the engine owns message state and bumps the row's
+ * revision on every change, so the copy with the higher revision wins whole, whatever order the
+ * copies arrive in (a late "sending" answer of sendMessage cannot undo the "sent" event). Equal
+ * revisions are the same state: the copy already held stays, so nothing is redrawn.
+ */
+export function currentCopy(held: Message, incoming: Message): Message {
+  return incoming.revision > held.revision ? incoming : held
 }
 
 /**
- * Combines two copies of one message so that its state never goes backwards, whatever order the
- * copies arrive in: a late "sending" copy (the sendMessage answer after the "sent" event) must not
- * undo "sent", and a receipt once seen stays seen. Delivered/read times go through `applyReceipt`
- * (src/shared/receiptState.ts), the rule the engine applies too: earliest time wins, read implies
- * delivered.
+ * Inserts a message or replaces the copy held under its messageId when the incoming one is newer,
+ * keeping `list` in display order. Returns the copy kept.
  */
-export function mergeMessage(current: Message, incoming: Message): Message {
-  const keepSent = current.status === 'sent' && incoming.status !== 'sent'
-  const base = keepSent ? { ...incoming, ...pickSentFields(current) } : incoming
-  const receipts = withReceiptsOf(withReceiptsOf(NO_RECEIPTS, current), incoming)
-  // A flag without its time (never sent by the engine, but cheap to honour) still never turns off.
-  const isReceiverRead = receipts.readAt !== null || current.isReceiverRead || incoming.isReceiverRead
-  return {
-    ...base,
-    isDelivered:
-      receipts.deliveredAt !== null || isReceiverRead || current.isDelivered || incoming.isDelivered,
-    deliveredTime: receipts.deliveredAt,
-    isReceiverRead,
-    readTime: receipts.readAt,
-    isUnread: current.isUnread && incoming.isUnread,
-    groupAckCount: Math.max(current.groupAckCount, incoming.groupAckCount),
-    readReceiptInfo: mergeReadReceiptInfo(current.readReceiptInfo, incoming.readReceiptInfo),
-  }
-}
-
-function pickSentFields(message: Message): Pick<Message, 'status' | 'messageUId' | 'seq' | 'sentTime'> {
-  return {
-    status: message.status,
-    messageUId: message.messageUId,
-    seq: message.seq,
-    sentTime: message.sentTime,
-  }
-}
-
-/** Inserts or replaces by messageId, keeping `list` in display order. Returns the stored copy. */
 export function upsertMessage(list: Message[], incoming: Message): Message {
   let index = -1
   // New and changing messages are nearly always the newest ones: search from the end.
@@ -94,8 +34,9 @@ export function upsertMessage(list: Message[], incoming: Message): Message {
       break
     }
   }
-  const stored = index >= 0 ? mergeMessage(list[index], incoming) : incoming
   if (index >= 0) {
+    const stored = currentCopy(list[index], incoming)
+    if (stored === list[index]) return stored
     const before = list[index - 1]
     const after = list[index + 1]
     const stillInPlace =
@@ -107,9 +48,9 @@ export function upsertMessage(list: Message[], incoming: Message): Message {
     list.splice(index, 1)
   }
   let position = list.length
-  while (position > 0 && compareMessages(list[position - 1], stored) > 0) position -= 1
-  list.splice(position, 0, stored)
-  return stored
+  while (position > 0 && compareMessages(list[position - 1], incoming) > 0) position -= 1
+  list.splice(position, 0, incoming)
+  return incoming
 }
 
 // A type, not an interface: vue-i18n takes it as named interpolation values.
@@ -121,16 +62,18 @@ export type GroupReadCounts = {
 }
 
 /**
- * "n of m read" of a group message that asked for receipts, either way: Easemob isNeedGroupAck
- * (groupAckCount / groupMemberCount) or a RongCloud request (readReceiptInfo, sender side).
- * Null when the message did not ask, or its counts are not known here.
+ * "n of m read" of a group message of mine that asked for receipts (Easemob isNeedGroupAck or a
+ * RongCloud request), as the engine reports it: readReceiptInfo.readCount / totalCount, which the
+ * engine fills for both models (groupAckCount / groupMemberCount are the same numbers for Easemob).
+ * Null when the message did not ask, or the engine has not said its counts. Nothing is merged here.
  */
 export function groupReadCounts(message: Message): GroupReadCounts | null {
-  if (message.isNeedGroupAck) return { count: message.groupAckCount, total: message.groupMemberCount }
   const info = message.readReceiptInfo
-  if (info.isReceiptRequestMessage && info.totalCount !== undefined) {
-    return { count: info.readCount ?? Object.keys(info.readerList ?? {}).length, total: info.totalCount }
+  if (!message.isNeedGroupAck && !info.isReceiptRequestMessage) return null
+  if (info.readCount !== undefined && info.totalCount !== undefined) {
+    return { count: info.readCount, total: info.totalCount }
   }
+  if (message.isNeedGroupAck) return { count: message.groupAckCount, total: message.groupMemberCount }
   return null
 }
 
@@ -139,19 +82,7 @@ export function isReadByEveryone(counts: GroupReadCounts): boolean {
   return counts.total > 0 && counts.count === counts.total
 }
 
-export type ReceiptRefusal = 'GROUP_ACK_DISABLED' | 'GROUP_ACK_NOT_ALLOWED' | 'GROUP_TOO_LARGE'
-
-/**
- * Why I may not ask this group for read receipts (SPEC E8), in the server's order; null when I may.
- * `memberCount` is the group's current size, me included. The server still has the last word.
- */
-export function receiptRequestRefusal(
-  settings: GroupReceiptSettings,
-  role: GroupRole | undefined,
-  memberCount: number,
-): ReceiptRefusal | null {
-  if (!settings.enabled) return 'GROUP_ACK_DISABLED'
-  if (settings.whoMayRequest === 'ownerAndAdmins' && role === 'member') return 'GROUP_ACK_NOT_ALLOWED'
-  if (memberCount > settings.maxGroupSize) return 'GROUP_TOO_LARGE'
-  return null
+/** Members who could read it and have not (yet), for the "not read yet" tab. */
+export function notReadCount(counts: GroupReadCounts): number {
+  return counts.total > counts.count ? counts.total - counts.count : 0
 }

@@ -1,13 +1,11 @@
 import { defineStore } from 'pinia'
 import { markRaw, reactive, shallowReactive } from 'vue'
 import type { Result } from '../../../shared/codes'
-import type { IpcEvents } from '../../../shared/ipc'
-import { conversationKey, MessageDirection, type Conversation, type Message } from '../../../shared/model'
+import { conversationKey, type Conversation, type Message } from '../../../shared/model'
 import { callIm, toUiError, type UiError } from '../lib/im'
 import { upsertMessage } from '../lib/messages'
-import { useSessionStore } from './session'
 
-export const HISTORY_PAGE_SIZE = 30
+const HISTORY_PAGE_SIZE = 30
 
 /** The loaded part of one conversation's history, oldest first (the order it is shown in). */
 export interface ConversationMessages {
@@ -25,10 +23,14 @@ function newConversationMessages(): ConversationMessages {
 /**
  * Message history per conversation key, page by page as the user scrolls back. Pushed events update
  * the conversations that are loaded; the others get the same messages from history when opened.
+ *
+ * The engine owns message state (send status, receipts, my read flag, readers): this store only
+ * keeps, of the copies it is given (history pages, call answers, `messageReceived`,
+ * `messagesChanged`), the one with the highest revision. It changes no message itself, and the
+ * SDK-named receipt events (messageRead, conversationRead, …) are not state: it does not listen.
  */
 export const useMessagesStore = defineStore('messages', () => {
   const byKey = shallowReactive(new Map<string, ConversationMessages>())
-  const session = useSessionStore()
   let unsubscribers: Array<() => void> = []
 
   function apply(messages: Message[]): void {
@@ -39,40 +41,9 @@ export const useMessagesStore = defineStore('messages', () => {
     }
   }
 
-  function replaceWhere(
-    entry: ConversationMessages,
-    test: (m: Message) => boolean,
-    change: Partial<Message>,
-  ) {
-    entry.list.forEach((message, index) => {
-      if (test(message)) entry.list[index] = markRaw({ ...message, ...change })
-    })
-  }
-
-  /**
-   * A conversation read receipt from another of my devices clears my unread received messages up
-   * to seq. (One from the peer needs nothing here: the engine sends `messageRead` with exactly the
-   * messages of mine it turned read, those that asked for read receipts.)
-   */
-  function applyConversationRead({ conversation, from, seq }: IpcEvents['conversationRead']): void {
-    const entry = byKey.get(conversationKey(conversation))
-    if (!entry || from !== session.userId) return
-    replaceWhere(
-      entry,
-      (m) => m.seq !== null && m.seq <= seq && m.messageDirection === MessageDirection.RECEIVE && m.isUnread,
-      { isUnread: false },
-    )
-  }
-
   function start(): void {
     if (unsubscribers.length > 0) return
-    unsubscribers = [
-      window.im.on('messageReceived', apply),
-      window.im.on('messageStatusChanged', apply),
-      window.im.on('messageDelivered', apply),
-      window.im.on('messageRead', apply),
-      window.im.on('conversationRead', applyConversationRead),
-    ]
+    unsubscribers = [window.im.on('messageReceived', apply), window.im.on('messagesChanged', apply)]
   }
 
   function get(conversation: Conversation): ConversationMessages | undefined {
@@ -142,25 +113,11 @@ export const useMessagesStore = defineStore('messages', () => {
     return callIm(() => window.im.sendReadReceiptRequest(groupId, messageUId))
   }
 
-  /** What the read policy acknowledged is read here at once, so it is never acknowledged twice. */
-  function markRead(conversation: Conversation, messageIds?: ReadonlySet<string>): void {
-    const entry = get(conversation)
-    if (!entry) return
-    replaceWhere(
-      entry,
-      (m) =>
-        m.messageDirection === MessageDirection.RECEIVE &&
-        m.isUnread &&
-        (!messageIds || messageIds.has(m.messageId)),
-      { isUnread: false },
-    )
-  }
-
   function stop(): void {
     unsubscribers.forEach((unsubscribe) => unsubscribe())
     unsubscribers = []
     byKey.clear()
   }
 
-  return { get, open, loadOlder, send, requestReadReceipts, markRead, start, stop }
+  return { get, open, loadOlder, send, requestReadReceipts, start, stop }
 })

@@ -12,10 +12,10 @@
 import { closeSync, existsSync, openSync, readSync, renameSync } from 'node:fs'
 import { basename } from 'node:path'
 import Database from 'better-sqlite3'
-import { Code, CodedError } from '../../shared/codes'
-import { SchemaTooNewError } from '../../node/migrate'
+import { Code, CodedError } from '../../../shared/codes'
+import { SchemaTooNewError } from '../../../node/migrate'
 import { engineMigrations } from './migrations'
-import { LocalStore } from './store'
+import { SqliteEngineStore } from './sqliteStore'
 
 export interface ProfileNotice {
   code: number
@@ -23,7 +23,7 @@ export interface ProfileNotice {
 }
 
 export interface OpenedProfileStore {
-  store: LocalStore
+  store: SqliteEngineStore
   /** Set when the old file was set aside: tell the user. */
   notice?: ProfileNotice
 }
@@ -116,9 +116,9 @@ export function openProfileStore(
       }
     }
   }
-  let store: LocalStore
+  let store: SqliteEngineStore
   try {
-    store = new LocalStore(file, binding ? { nativeBinding: binding } : {})
+    store = new SqliteEngineStore(file, binding ? { nativeBinding: binding } : {})
   } catch (error) {
     // The header said otherwise, but a write-ahead log left by a newer app may say newer.
     if (error instanceof SchemaTooNewError) throw tooNew(file, error.databaseVersion)

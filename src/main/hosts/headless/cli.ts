@@ -7,11 +7,11 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { Engine } from '../engine/engine'
-import { createDispatcher, createHandlerTable } from '../engine/handlers'
+import { Engine } from '../../engine/engine'
+import { createDispatcher, createHandlerTable } from '../handlers'
 import { startHeadlessHost } from './host'
 
-const root = fileURLToPath(new URL('../../../', import.meta.url))
+const root = fileURLToPath(new URL('../../../../', import.meta.url))
 
 function fatal(message: string): never {
   process.stderr.write(`headless: ${message}\n`)

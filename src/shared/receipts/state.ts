@@ -47,3 +47,15 @@ export function compareLevels(a: ReceiptLevel, b: ReceiptLevel): number {
 export function advanceWatermark(current: number, proposed: number): number {
   return proposed > current ? proposed : current
 }
+
+/** What the ticks of one of my messages show: its send status, then its receipt level. */
+export type TickLevel = 'sending' | 'failed' | ReceiptLevel
+
+export function tickLevel(message: {
+  status: 'sending' | 'sent' | 'failed'
+  deliveredTime: number | null
+  readTime: number | null
+}): TickLevel {
+  if (message.status !== 'sent') return message.status
+  return receiptLevel({ deliveredAt: message.deliveredTime, readAt: message.readTime })
+}

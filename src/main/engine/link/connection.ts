@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events'
 import WebSocket from 'ws'
-import { Code, fail, ok, type Result } from '../../shared/codes'
+import { Code, fail, ok, type Result } from '../../../shared/codes'
 import {
   DEVICE_HEADER,
   PushFrame,
@@ -13,7 +13,7 @@ import {
   type ReplyData,
   type RequestData,
   type RequestOp,
-} from '../../shared/protocol'
+} from '../../../shared/protocol'
 
 export class UnauthorizedError extends Error {
   constructor() {

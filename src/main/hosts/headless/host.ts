@@ -9,12 +9,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { Code, fail } from '../../shared/codes'
-import { eventNames } from '../../shared/ipc'
-import type { Dispatch } from '../engine/handlers'
-import type { Engine } from '../engine/engine'
-
-export const HEADLESS_IPC_PATH = '/ipc'
+import { Code, fail } from '../../../shared/codes'
+import {
+  HEADLESS_IPC_PATH,
+  HeadlessCallFrame,
+  headlessFrameId,
+  type HeadlessHostFrame,
+} from '../../../shared/headless'
+import { eventNames } from '../../../shared/ipc'
+import type { Dispatch } from '../handlers'
+import type { Engine } from '../../engine/engine'
 
 export interface HeadlessHost {
   /** The URL to open in a browser; the token travels in the fragment, never in a request line. */
@@ -94,30 +98,30 @@ export async function startHeadlessHost(options: {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
   })
 
-  const send = (ws: WebSocket, frame: unknown): void => {
+  const send = (ws: WebSocket, frame: HeadlessHostFrame): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame))
   }
 
   wss.on('connection', (ws) => {
     ws.on('message', (raw) => {
-      let frame: { id?: unknown; op?: unknown; args?: unknown }
+      let data: unknown
       try {
-        frame = JSON.parse(raw.toString()) as typeof frame
+        data = JSON.parse(raw.toString())
       } catch {
         send(ws, { type: 'result', id: null, result: fail(Code.BAD_FRAME, 'not JSON') })
         return
       }
-      const id = typeof frame?.id === 'number' ? frame.id : null
-      if (id === null || typeof frame.op !== 'string') {
-        send(ws, { type: 'result', id, result: fail(Code.BAD_FRAME, 'a call is {id, op, args}') })
+      const parsed = HeadlessCallFrame.safeParse(data)
+      if (!parsed.success) {
+        const result = fail(Code.BAD_FRAME, 'a call is {type: "call", id, op, args}')
+        send(ws, { type: 'result', id: headlessFrameId(data), result })
         return
       }
+      const { id, op } = parsed.data
       // JSON has no undefined: an omitted optional argument arrives as null (Electron's IPC keeps
       // undefined). No operation takes a null argument, so null means "not given", as it does there.
-      const args = Array.isArray(frame.args)
-        ? frame.args.map((a: unknown) => (a === null ? undefined : a))
-        : frame.args
-      void options.dispatch(frame.op, args).then((result) => send(ws, { type: 'result', id, result }))
+      const args = parsed.data.args.map((a) => (a === null ? undefined : a))
+      void options.dispatch(op, args).then((result) => send(ws, { type: 'result', id, result }))
     })
   })
 

@@ -10,7 +10,7 @@ import {
   type OperationResult,
   type ParsedOperationArgs,
 } from '../../shared/ipc'
-import type { Engine } from './engine'
+import type { Engine } from '../engine/engine'
 
 /** A handler returns its data or throws a CodedError; dispatch turns both into a Result. */
 type Handler<K extends OperationName> = (

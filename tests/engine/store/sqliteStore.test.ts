@@ -1,10 +1,11 @@
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { engineMigrations } from '../../src/main/engine/migrations'
-import { SchemaTooNewError, runMigrations } from '../../src/node/migrate'
-import { LocalStore } from '../../src/main/engine/store'
-import type { Conversation } from '../../src/shared/model'
-import type { WireMessage } from '../../src/shared/protocol'
+import { engineMigrations } from '../../../src/main/engine/store/migrations'
+import { SchemaTooNewError, runMigrations } from '../../../src/node/migrate'
+import { unrespondedMessageList } from '../../../src/main/engine/store/groupReceipts'
+import { SqliteEngineStore } from '../../../src/main/engine/store/sqliteStore'
+import type { Conversation } from '../../../src/shared/model'
+import type { WireMessage } from '../../../src/shared/protocol'
 
 const ME = 'alice'
 const BOB: Conversation = { type: 'private', targetId: 'bob' }
@@ -34,12 +35,9 @@ function wire(seq: number, over: Partial<WireMessage> = {}): WireMessage {
   }
 }
 
-function plan(db: Database.Database, sql: string, ...params: unknown[]): string {
-  return db
-    .prepare(`EXPLAIN QUERY PLAN ${sql}`)
-    .all(...params)
-    .map((r) => (r as { detail: string }).detail)
-    .join('\n')
+/** The RongCloud messageList as the store would build it (read-only: through SQL of its own module). */
+function unresponded(store: SqliteEngineStore, channelId: string): Record<string, string[]> {
+  return { ...unrespondedMessageList(store.db, 'group', 'g_team', channelId) }
 }
 
 describe('engine migrations', () => {
@@ -69,39 +67,39 @@ describe('engine migrations', () => {
 })
 
 describe('local store', () => {
-  let store: LocalStore
+  let store: SqliteEngineStore
   beforeEach(() => {
-    store = new LocalStore(':memory:')
+    store = new SqliteEngineStore(':memory:')
   })
   afterEach(() => store.close())
 
   it('stores received messages once, counts unread, and tracks the contiguous synced mark', () => {
     const first = store.storeServerMessages(ME, [wire(1), wire(2), wire(4)], 5000)
     expect(first.inserted).toHaveLength(3)
-    expect(store.conversationRow(BOB)).toMatchObject({ synced_seq: 2, last_seq: 4, unread_count: 3 })
+    expect(store.conversation(BOB)).toMatchObject({ syncedSeq: 2, lastSeq: 4, unreadCount: 3 })
     const again = store.storeServerMessages(ME, [wire(3)], 5000)
     expect(again.inserted.map((m) => m.seq)).toEqual([3])
-    expect(store.conversationRow(BOB)).toMatchObject({ synced_seq: 4, unread_count: 4 })
+    expect(store.conversation(BOB)).toMatchObject({ syncedSeq: 4, unreadCount: 4 })
     expect(store.listConversations()[0]).toMatchObject({ unreadCount: 4, lastMessage: { seq: 4 } })
   })
 
   it('moves the synced mark over a pulled page and over what live pushes stored beyond it', () => {
     // Live pushes stored 5 and 6 first; then a pull brings 1–4, of which 2 came live too.
     store.storeServerMessages(ME, [wire(5), wire(6), wire(2)], 5000)
-    expect(store.conversationRow(BOB)?.synced_seq).toBe(0)
+    expect(store.conversation(BOB)?.syncedSeq).toBe(0)
     store.storeServerMessages(ME, [wire(1), wire(2), wire(3)], 5000)
-    expect(store.conversationRow(BOB)?.synced_seq).toBe(3)
+    expect(store.conversation(BOB)?.syncedSeq).toBe(3)
     store.storeServerMessages(ME, [wire(4)], 5000)
-    expect(store.conversationRow(BOB)?.synced_seq).toBe(6)
+    expect(store.conversation(BOB)?.syncedSeq).toBe(6)
     store.storeServerMessages(ME, [wire(7), wire(8), wire(10)], 5000)
-    expect(store.conversationRow(BOB)?.synced_seq).toBe(8)
+    expect(store.conversation(BOB)?.syncedSeq).toBe(8)
   })
 
   it('ignores a message it already has', () => {
     const m = wire(1)
     store.storeServerMessages(ME, [m], 1)
     expect(store.storeServerMessages(ME, [m], 1).inserted).toHaveLength(0)
-    expect(store.conversationRow(BOB)?.unread_count).toBe(1)
+    expect(store.conversation(BOB)?.unreadCount).toBe(1)
   })
 
   it('moves the read watermark forward only and recounts unread', () => {
@@ -110,12 +108,22 @@ describe('local store', () => {
       [1, 2, 3, 4, 5].map((s) => wire(s)),
       1,
     )
-    expect(store.applyReadWatermark(BOB, 3)).toBe(true)
-    expect(store.conversationRow(BOB)).toMatchObject({ read_seq: 3, unread_count: 2 })
-    expect(store.applyReadWatermark(BOB, 1)).toBe(false)
-    expect(store.conversationRow(BOB)).toMatchObject({ read_seq: 3, unread_count: 2 })
-    const page = store.getHistory(BOB, undefined, 10).rows
-    expect(page.filter((r) => r.is_unread === 1).map((r) => r.seq)).toEqual([5, 4])
+    const read = store.readConversation(BOB, 3, 2, false)
+    expect(read.conversationChanged).toBe(true)
+    // The messages it turned read are reported, newest first, each with a new revision.
+    expect(read.changed.map((m) => [m.seq, m.isUnread, m.revision])).toEqual([
+      [3, false, 1],
+      [2, false, 1],
+      [1, false, 1],
+    ])
+    expect(store.conversation(BOB)).toMatchObject({ readSeq: 3, unreadCount: 2 })
+    expect(store.readConversation(BOB, 1, 3, false)).toEqual({ changed: [], conversationChanged: false })
+    expect(store.conversation(BOB)).toMatchObject({ readSeq: 3, unreadCount: 2 })
+    const page = store.history(BOB, undefined, 10).list
+    expect(page.filter((m) => m.isUnread).map((m) => m.seq)).toEqual([5, 4])
+    expect(store.outbox('ackConversationRead', 10)).toHaveLength(0)
+    store.readConversation(BOB, 5, 4, true)
+    expect(store.outbox('ackConversationRead', 10)).toHaveLength(1)
   })
 
   it('confirms my own unsent message when the server echoes it, with no duplicate row', () => {
@@ -132,17 +140,18 @@ describe('local store', () => {
     expect(row.status).toBe('sending')
     expect(store.outbox('send', 10)).toHaveLength(1)
     store.storeServerMessages(ME, [wire(1, { senderId: ME, to: 'bob', clientMsgId: 'my-client-id-1' })], 20)
-    const history = store.getHistory(BOB, undefined, 10).rows
+    const history = store.history(BOB, undefined, 10).list
     expect(history).toHaveLength(1)
-    expect(history[0]).toMatchObject({ local_id: row.local_id, seq: 1, status: 'sent', direction: 1 })
+    expect(history[0]).toMatchObject({ messageId: row.messageId, seq: 1, status: 'sent', messageDirection: 1 })
+    expect(history[0].revision).toBeGreaterThan(row.revision)
   })
 
   it('keeps a receipt that arrives before its message and applies it on arrival', () => {
     const m = wire(1, { senderId: ME, to: 'bob' })
     expect(store.applyReceipts('read', [m.messageUId], 'bob', 50)).toHaveLength(0)
     const batch = store.storeServerMessages(ME, [m], 60)
-    expect(batch.receiptsApplied).toHaveLength(1)
-    expect(store.messageByUid(m.messageUId)).toMatchObject({ read_at: 50, delivered_at: 50 })
+    expect(batch.changed).toHaveLength(1)
+    expect(batch.changed[0]).toMatchObject({ readTime: 50, deliveredTime: 50 })
   })
 
   it('applies receipts monotonically: a later delivery never undoes a read', () => {
@@ -151,7 +160,10 @@ describe('local store', () => {
     expect(store.applyReceipts('read', [m.messageUId], 'bob', 30)).toHaveLength(1)
     expect(store.applyReceipts('delivered', [m.messageUId], 'bob', 40)).toHaveLength(0)
     expect(store.applyReceipts('read', [m.messageUId], 'bob', 30)).toHaveLength(0)
-    expect(store.messageByUid(m.messageUId)).toMatchObject({ read_at: 30, delivered_at: 30 })
+    const view = store.view(store.messageByUid(m.messageUId)!.localId)
+    expect(view).toMatchObject({ readTime: 30, deliveredTime: 30, isReceiverRead: true, isDelivered: true })
+    // One change, one revision: the refused receipts did not touch the row.
+    expect(view?.revision).toBe(1)
   })
 
   it('marks my sent messages read up to the peer’s conversation read mark', () => {
@@ -163,7 +175,6 @@ describe('local store', () => {
     // message 2 was sent without asking for read receipts: it never shows as read
     expect(store.applyPeerConversationRead(BOB, 3, 99).map((r) => r.seq)).toEqual([1, 3])
     expect(store.applyPeerConversationRead(BOB, 3, 120)).toHaveLength(0)
-    expect(store.conversationRow(BOB)?.peer_read_seq).toBe(3)
   })
 
   it('queues a delivery ack only for single-chat messages whose sender asked for it', () => {
@@ -183,7 +194,7 @@ describe('local store', () => {
       1,
     )
     expect(store.outbox('ackDelivered', 10)).toHaveLength(1)
-    expect(store.conversationRow(GROUP)?.unread_count).toBe(1)
+    expect(store.conversation(GROUP)?.unreadCount).toBe(1)
   })
 
   it('pages history newest first with unsent messages on the first page only', () => {
@@ -202,13 +213,13 @@ describe('local store', () => {
       now: 5,
       title: 'bob',
     })
-    const first = store.getHistory(BOB, undefined, 10)
-    expect(first.rows.map((r) => r.seq)).toEqual([null, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16])
+    const first = store.history(BOB, undefined, 10)
+    expect(first.list.map((r) => r.seq)).toEqual([null, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16])
     expect(first.hasMore).toBe(true)
-    const second = store.getHistory(BOB, 16, 10)
-    expect(second.rows.map((r) => r.seq)).toEqual([15, 14, 13, 12, 11, 10, 9, 8, 7, 6])
-    const last = store.getHistory(BOB, 6, 10)
-    expect(last.rows.map((r) => r.seq)).toEqual([5, 4, 3, 2, 1])
+    const second = store.history(BOB, 16, 10)
+    expect(second.list.map((r) => r.seq)).toEqual([15, 14, 13, 12, 11, 10, 9, 8, 7, 6])
+    const last = store.history(BOB, 6, 10)
+    expect(last.list.map((r) => r.seq)).toEqual([5, 4, 3, 2, 1])
     expect(last.hasMore).toBe(false)
   })
 
@@ -229,14 +240,24 @@ describe('local store', () => {
     store.markReceiptRequested(fromCarol.messageUId, 11)
     store.markReceiptRequested(fromDave.messageUId, 12)
     store.markReceiptRequested(inChannel.messageUId, 12)
-    expect(store.buildUnrespondedMessageList(GROUP, '')).toEqual({
+    expect(unresponded(store, '')).toEqual({
       carol: expect.arrayContaining([fromCarol.messageUId, later.messageUId]),
       dave: [fromDave.messageUId],
     })
-    expect(store.buildUnrespondedMessageList(GROUP, 'ops')).toEqual({ carol: [inChannel.messageUId] })
-    expect(store.markResponded([fromCarol.messageUId, later.messageUId, fromDave.messageUId])).toHaveLength(3)
-    expect(store.buildUnrespondedMessageList(GROUP, '')).toEqual({})
-    const info = store.toMessage(store.messageByUid(fromCarol.messageUId)!).readReceiptInfo
+    expect(unresponded(store, 'ops')).toEqual({ carol: [inChannel.messageUId] })
+    const answered = store.respondToReceiptRequests('g_team', '', undefined, 20)
+    expect(answered.sent).toEqual({
+      carol: expect.arrayContaining([fromCarol.messageUId, later.messageUId]),
+      dave: [fromDave.messageUId],
+    })
+    expect(answered.changed).toHaveLength(3)
+    expect(answered.changed.every((m) => m.readReceiptInfo.hasRespond && !m.isUnread)).toBe(true)
+    expect(store.outbox('receiptResponse', 10)).toHaveLength(1)
+    expect(unresponded(store, '')).toEqual({})
+    // A second call answers nothing and queues nothing.
+    expect(store.respondToReceiptRequests('g_team', '', undefined, 21)).toEqual({ sent: {}, changed: [] })
+    expect(store.outbox('receiptResponse', 10)).toHaveLength(1)
+    const info = store.view(store.messageByUid(fromCarol.messageUId)!.localId)!.readReceiptInfo
     expect(info).toEqual({ isReceiptRequestMessage: true, hasRespond: true })
   })
 
@@ -261,61 +282,12 @@ describe('local store', () => {
     expect(store.applyGroupReadAcks([ack('bob', 1)])).toHaveLength(0)
     expect(store.applyReceiptResponse([mine.messageUId], 'carol', 300)).toHaveLength(1)
     expect(store.applyReceiptResponse([mine.messageUId], 'carol', 300)).toHaveLength(0)
-    const m = store.toMessage(store.messageByUid(mine.messageUId)!)
+    const m = store.view(store.messageByUid(mine.messageUId)!.localId)!
     expect(m.groupAckCount).toBe(2)
     expect(m.readReceiptInfo).toMatchObject({
       readCount: 2,
       totalCount: 3,
       readerList: { bob: 101, carol: 300 },
     })
-  })
-
-  it('serves hot queries from indexes (EXPLAIN QUERY PLAN)', () => {
-    const db = store.db
-    expect(
-      plan(
-        db,
-        'SELECT * FROM messages WHERE conv_type = ? AND target_id = ? AND seq < ? AND seq IS NOT NULL ORDER BY seq DESC LIMIT 50',
-        'private',
-        'bob',
-        100,
-      ),
-    ).toMatch(/USING INDEX messages_conv_seq/)
-    expect(
-      plan(
-        db,
-        'SELECT count(*) FROM messages WHERE conv_type = ? AND target_id = ? AND seq > ? AND direction = 2 AND is_unread = 1',
-        'private',
-        'bob',
-        3,
-      ),
-    ).toMatch(/USING COVERING INDEX messages_unread/)
-    // Marking read up to a seq touches the unread rows only, never the conversation's whole history.
-    expect(
-      plan(
-        db,
-        `UPDATE messages SET is_unread = 0
-         WHERE conv_type = ? AND target_id = ? AND seq <= ? AND direction = 2 AND is_unread = 1`,
-        'private',
-        'bob',
-        3,
-      ),
-    ).toMatch(/USING INDEX messages_unread/)
-    // The conversation list: one scan of the conversations, a key lookup per joined row.
-    expect(
-      plan(
-        db,
-        `SELECT c.target_id, m.content FROM conversations c LEFT JOIN messages m ON m.local_id = c.last_local_id
-         ORDER BY c.updated_at DESC`,
-      ),
-    ).toMatch(/SCAN c USING INDEX conversations_updated\n.*SEARCH m USING INTEGER PRIMARY KEY/)
-    expect(
-      plan(
-        db,
-        `SELECT sender_id, message_uid FROM messages WHERE conv_type = 'group' AND target_id = ? AND channel_id = ''
-           AND direction = 2 AND is_receipt_request = 1 AND has_respond = 0`,
-        'g_team',
-      ),
-    ).toMatch(/USING (COVERING )?INDEX messages_unresponded/)
   })
 })

@@ -4,13 +4,13 @@
  * replayed groupMessageRead). It is kept and counted when the message gets its id.
  */
 import { describe, expect, it } from 'vitest'
-import { LocalStore } from '../../src/main/engine/store'
-import type { WireMessage } from '../../src/shared/protocol'
+import { SqliteEngineStore } from '../../../src/main/engine/store/sqliteStore'
+import type { WireMessage } from '../../../src/shared/protocol'
 
 describe('group readers that arrive before the message', () => {
   it('are kept and counted once the message has its server id', () => {
-    const store = new LocalStore(':memory:')
-    const row = store.insertOutgoing({
+    const store = new SqliteEngineStore(':memory:')
+    store.insertOutgoing({
       me: 'alice',
       clientMsgId: 'client-1-abc',
       conversation: { type: 'group', targetId: 'g_team' },
@@ -45,9 +45,10 @@ describe('group readers that arrive before the message', () => {
       isNeedGroupAck: true,
       memberCount: 3,
     }
-    const sent = store.markSent(row.local_id, wire)
-    expect(sent).toMatchObject({ message_uid: uid, group_ack_count: 2 })
-    expect(store.toMessage(sent as NonNullable<typeof sent>).readReceiptInfo.readerList).toEqual({
+    // The reply to the send (or the push of it) confirms the message: the kept readers count now.
+    const [sent] = store.storeServerMessages('alice', [wire], 1600).changed
+    expect(sent).toMatchObject({ messageUId: uid, groupAckCount: 2 })
+    expect(sent?.readReceiptInfo.readerList).toEqual({
       bob: 2001,
       carol: 2002,
     })

@@ -1,12 +1,12 @@
-import type { Migration } from '../../node/migrate'
+import type { Migration } from '../../../node/migrate'
 
 /**
  * The engine's local schema, one profile = one account = one SQLite file. Append-only.
  *
- * Receipt data follows the principle in ARCHITECTURE.md: conversation-level state is a watermark
- * per conversation (read_seq, peer_read_seq, peer_delivered_seq); per-message receipt columns are
- * set only on the messages that asked for them, and the RongCloud `messageList` query (R6) has a
- * partial index of its own.
+ * Receipt data follows the principle in ARCHITECTURE.md: my read state is a watermark per
+ * conversation (read_seq); per-message receipt columns are set only on the messages that asked for
+ * them, and the RongCloud `messageList` query (R6) has a partial index of its own. Migration 4 says
+ * why the peer's watermarks are not kept here.
  */
 export const engineMigrations: readonly Migration[] = [
   {
@@ -138,6 +138,24 @@ export const engineMigrations: readonly Migration[] = [
       db.exec(`
         ALTER TABLE messages ADD COLUMN fail_code INTEGER;
         ALTER TABLE messages ADD COLUMN fail_reason TEXT;
+      `)
+    },
+  },
+  {
+    version: 4,
+    name: 'message revisions; no peer watermarks',
+    up(db) {
+      // Every change of a message row bumps its revision: the renderer keeps the copy with the
+      // higher one, so it never has to merge receipt state itself.
+      //
+      // peer_read_seq / peer_delivered_seq were written and never read. The peer's receipts are
+      // shown per message (with their times, "read 10:42"), and only on messages that asked for
+      // them, so those columns are the display's source; the server keeps the watermarks (its
+      // storage grows with members, not messages) and resends a receipt event after any gap.
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE conversations DROP COLUMN peer_read_seq;
+        ALTER TABLE conversations DROP COLUMN peer_delivered_seq;
       `)
     },
   },

@@ -1,0 +1,48 @@
+/** Groups: create, change membership and roles, receipt settings, leave. */
+import { Code, CodedError } from '../../../shared/codes'
+import type { GroupInfo, GroupMember } from '../../../shared/model'
+import type { RequestData } from '../../../shared/protocol'
+import { emitConversations, requireOk, type EngineContext } from '../context'
+
+export type GroupOp =
+  | 'createGroup'
+  | 'addGroupMembers'
+  | 'removeGroupMembers'
+  | 'setGroupMemberRole'
+  | 'setGroupReceiptSettings'
+
+/** Asks the server, then stores the group it answers with and tells the renderer. */
+export async function groupOp<Op extends GroupOp>(
+  ctx: EngineContext,
+  op: Op,
+  data: RequestData<Op>,
+): Promise<GroupInfo> {
+  const res = (await requireOk(ctx, op, data)) as { group: GroupInfo }
+  ctx.store.upsertGroup(res.group, ctx.now())
+  ctx.emit('groupChanged', { groupId: res.group.groupId, group: res.group })
+  emitConversations(ctx, [{ type: 'group', targetId: res.group.groupId }])
+  return res.group
+}
+
+export async function leaveGroup(ctx: EngineContext, groupId: string): Promise<null> {
+  await requireOk(ctx, 'leaveGroup', { groupId })
+  const g = ctx.store.group(groupId)
+  if (g) {
+    const { myRole: _left, ...rest } = g
+    ctx.store.upsertGroup(rest, ctx.now())
+    ctx.emit('groupChanged', { groupId, group: rest })
+  }
+  return null
+}
+
+export function groupInfo(ctx: EngineContext, groupId: string): GroupInfo {
+  const g = ctx.store.group(groupId)
+  if (!g) throw new CodedError(Code.GROUP_NOT_FOUND)
+  return g
+}
+
+export async function groupMembers(ctx: EngineContext, groupId: string): Promise<GroupMember[]> {
+  const res = await requireOk(ctx, 'getGroupMembers', { groupId })
+  ctx.store.upsertUsers(res.members.map((m) => ({ userId: m.userId, displayName: m.displayName })))
+  return res.members
+}

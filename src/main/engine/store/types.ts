@@ -1,0 +1,208 @@
+/**
+ * The engine's store: what the engine may ask of a profile's local database, at the level of
+ * intent ("mark this message read and queue its receipt"), one transaction per call. The SQLite
+ * implementation is `SqliteEngineStore` (sqliteStore.ts), one domain file per table group beside it.
+ *
+ * Receipt state of a message changes only here, through the shared rules of src/shared/receipts
+ * (earliest time wins, watermarks never go back, one reader per member). Every change bumps the
+ * message's `revision`; calls that change messages return the changed ones as the renderer sees them
+ * (`Message`), so the engine can emit them without reading anything back.
+ */
+import type {
+  Conversation,
+  ConversationSummary,
+  GroupInfo,
+  GroupReadAck,
+  Message,
+  MessageContent,
+  MessageDirection,
+  MessageStatus,
+  UserProfile,
+} from '../../../shared/model'
+import type { AccountSettings, ConversationState, WireMessage } from '../../../shared/protocol'
+import type { ReceiptKind } from '../../../shared/receipts'
+import type { NewOutboxJob, OutboxKind } from '../outbox/payloads'
+
+export type { NewOutboxJob, OutboxKind }
+
+/** One stored message, as the engine reads it to decide what to do (camelCase, booleans). */
+export interface MessageRecord {
+  localId: number
+  clientMsgId: string
+  messageUId: string | null
+  conversation: Conversation
+  channelId: string
+  seq: number | null
+  senderId: string
+  direction: MessageDirection
+  status: MessageStatus
+  /** Received side: not yet read by me. */
+  isUnread: boolean
+  needReadAck: boolean
+  isNeedGroupAck: boolean
+  isReceiptRequest: boolean
+  hasRespond: boolean
+  revision: number
+}
+
+/** One conversation's local marks. */
+export interface ConversationRecord {
+  conversation: Conversation
+  title: string
+  /** Highest server sequence known. */
+  lastSeq: number
+  /** Every visible message with seq <= syncedSeq is stored here. */
+  syncedSeq: number
+  joinedSeq: number
+  leftSeq: number | null
+  /** My read watermark (shared by my devices). */
+  readSeq: number
+  unreadCount: number
+}
+
+export interface BehindConversation {
+  conversation: Conversation
+  afterSeq: number
+  upTo: number
+}
+
+/** What storing a batch of server messages did. */
+export interface StoredBatch {
+  /** Messages new to this store (received ones and my own from other devices); see `collectInserted`. */
+  inserted: Message[]
+  /** Messages of mine that changed: confirmed by the server's copy, or a receipt that arrived early. */
+  changed: Message[]
+  conversations: Conversation[]
+}
+
+export interface OutgoingMessage {
+  me: string
+  clientMsgId: string
+  conversation: Conversation
+  channelId: string
+  content: MessageContent
+  isNeedGroupAck: boolean
+  now: number
+  /** The conversation's title if it is created by this message. */
+  title: string
+}
+
+/** A job as stored: its payload still JSON, parsed by the job kind's schema (outbox/jobs.ts). */
+export interface OutboxRow {
+  id: number
+  kind: OutboxKind
+  ref: string
+  payload: string
+  createdAt: number
+  /** Passes that a live server refused for now; the job's policy gives up past its limit. */
+  attempts: number
+}
+
+export interface ReadResult {
+  /** Messages whose state changed (my read flag, hasRespond). */
+  changed: Message[]
+  /** The conversation's read mark or unread count moved. */
+  conversationChanged: boolean
+}
+
+export interface EngineStore {
+  close(): void
+
+  // ---- account -----------------------------------------------------------------------------
+  settings(): AccountSettings | undefined
+  setSettings(settings: AccountSettings): void
+  /** The highest receipt event applied (events are replayed from it after a gap). */
+  lastEventSeq(): number
+  /** Moves lastEventSeq forward, never back. */
+  advanceEventSeq(eventSeq: number): void
+
+  // ---- people and groups -------------------------------------------------------------------
+  upsertUsers(users: readonly UserProfile[]): void
+  displayName(userId: string): string | undefined
+  /** Stores the group and makes sure its conversation exists, titled with its name. */
+  upsertGroup(group: GroupInfo, now: number): void
+  group(groupId: string): GroupInfo | undefined
+
+  // ---- conversations -----------------------------------------------------------------------
+  ensureConversation(c: Conversation, title: string, now: number): void
+  conversation(c: Conversation): ConversationRecord | undefined
+  /**
+   * Max-merges the server's view of a conversation (marks never go back). Returns the received
+   * messages its read mark turned read (as readConversation).
+   */
+  applyConversationState(state: ConversationState, now: number): Message[]
+  /** Conversations with messages still to pull from the server. */
+  conversationsBehind(): BehindConversation[]
+  summary(c: Conversation): ConversationSummary | undefined
+  listConversations(): ConversationSummary[]
+
+  // ---- messages ----------------------------------------------------------------------------
+  history(c: Conversation, beforeSeq: number | undefined, count: number): { list: Message[]; hasMore: boolean }
+  messageByUid(messageUId: string): MessageRecord | undefined
+  messageByLocalId(localId: number): MessageRecord | undefined
+  /** The message as the renderer sees it (with the reader list on my group messages that asked). */
+  view(localId: number): Message | undefined
+  /** Writes a message of mine and its send job in one transaction. */
+  insertOutgoing(input: OutgoingMessage): Message
+  /**
+   * Stores server messages (pushes, pulls, the reply to my own send) in one transaction: inserts
+   * new ones, confirms my own unsent ones, counts unread, queues the delivery receipts their senders
+   * asked for, applies receipts that arrived before their message, advances the synced mark.
+   * `collectInserted: false` (a sync pull) leaves `inserted` empty.
+   */
+  storeServerMessages(
+    me: string,
+    messages: readonly WireMessage[],
+    now: number,
+    options?: { collectInserted?: boolean },
+  ): StoredBatch
+  markFailed(localId: number, code: number, reason: string): Message | undefined
+
+  // ---- receipts on my messages -------------------------------------------------------------
+  /** Delivered/read receipts; ones for messages not stored yet are kept until they arrive. */
+  applyReceipts(kind: ReceiptKind, messageUIds: readonly string[], by: string, at: number): Message[]
+  /** The peer read everything up to `seq` of a single chat: my messages that asked are read. */
+  applyPeerConversationRead(c: Conversation, seq: number, at: number): Message[]
+  /** Easemob groupMessageRead: readers, and the server's count for each message. */
+  applyGroupReadAcks(acks: readonly GroupReadAck[]): Message[]
+  /** RongCloud MESSAGE_RECEIPT_RESPONSE: `reader` answered these requests of mine. */
+  applyReceiptResponse(messageUIds: readonly string[], reader: string, at: number): Message[]
+  /** RongCloud: a read receipt request was made for this message (either side). */
+  markReceiptRequested(messageUId: string, at: number): Message | undefined
+
+  // ---- my reading --------------------------------------------------------------------------
+  /**
+   * Marks one received message read, queues `ack` if it changed, and moves my read mark (queueing
+   * the conversation read receipt for my other devices) once every message up to it is read.
+   */
+  readMessage(messageUId: string, now: number, ack?: NewOutboxJob): ReadResult
+  /** Marks the message answered (Easemob group ack) and queues `ack`; false if it already was. */
+  respond(messageUId: string, now: number, ack: NewOutboxJob): boolean
+  /**
+   * Moves my read mark to `seq` (never back) and recounts unread; with `queueAck`, also queues the
+   * conversation read receipt. Returns the received messages whose read flag changed, newest first,
+   * at most `READ_CHANGES_REPORTED` of them.
+   */
+  readConversation(c: Conversation, seq: number, now: number, queueAck: boolean): ReadResult
+  /**
+   * R6 and R3: answers receipt requests of a group (those in `messageList`, or every unanswered one
+   * of the conversation and channel, by an indexed query), marks them answered and read, and queues
+   * one response. Returns what was sent and the changed messages.
+   */
+  respondToReceiptRequests(
+    groupId: string,
+    channelId: string,
+    messageList: Readonly<Record<string, readonly string[]>> | undefined,
+    now: number,
+  ): { sent: Record<string, string[]>; changed: Message[] }
+
+  // ---- outbox ------------------------------------------------------------------------------
+  outbox(kind: OutboxKind, limit: number): OutboxRow[]
+  outboxSize(): number
+  removeFromOutbox(ids: readonly number[]): void
+  /** Counts one more refused attempt for each job. */
+  countAttempts(ids: readonly number[]): void
+}
+
+/** readConversation reports at most this many changed messages (the newest): see its comment. */
+export const READ_CHANGES_REPORTED = 500

@@ -1,0 +1,93 @@
+/**
+ * One handler per server push (and per replayed event: syncEvents returns the same frames). Each
+ * writes through the store, which decides receipt state, then emits the state event
+ * (`messagesChanged`) and the SDK-named notification for API users.
+ */
+import type { Conversation } from '../../../shared/model'
+import type { PushData, PushEvent, PushFrame } from '../../../shared/protocol'
+import { emitChanged, emitConversations } from '../context'
+import { conversationOf } from '../store/rows'
+import type { Sync } from './sync'
+
+type Handlers = { [E in PushEvent]: (sync: Sync, data: PushData<E>) => void }
+
+const handlers: Handlers = {
+  message(sync, m) {
+    const { ctx } = sync
+    const c = conversationOf(ctx.me, m)
+    const before = ctx.store.conversation(c)
+    sync.ingest([m], true)
+    if (c.type === 'private' && ctx.store.displayName(c.targetId) === undefined) {
+      void sync.learnUsers([c.targetId]).then(() => emitConversations(ctx, [c]))
+    }
+    // A gap before this message (a push lost while reconnecting): pull it.
+    if (before && m.seq > before.syncedSeq + 1) void sync.pullConversation(c).catch(() => undefined)
+  },
+
+  messageDelivered(sync, { messageUIds, by, at }) {
+    const changed = sync.ctx.store.applyReceipts('delivered', messageUIds, by, at)
+    emitChanged(sync.ctx, changed)
+    if (changed.length > 0) sync.ctx.emit('messageDelivered', changed)
+  },
+
+  messageRead(sync, { messageUIds, by, at }) {
+    const changed = sync.ctx.store.applyReceipts('read', messageUIds, by, at)
+    emitChanged(sync.ctx, changed)
+    if (changed.length > 0) sync.ctx.emit('messageRead', changed)
+  },
+
+  conversationRead(sync, { conversation, from, to, seq, at }) {
+    const { ctx } = sync
+    ctx.store.ensureConversation(conversation, '', ctx.now())
+    if (from === ctx.me) {
+      // My read mark, from another of my devices.
+      const read = ctx.store.readConversation(conversation, seq, ctx.now(), false)
+      emitChanged(ctx, read.changed)
+      if (read.conversationChanged) emitConversations(ctx, [conversation])
+    } else if (conversation.type === 'private') {
+      const changed = ctx.store.applyPeerConversationRead(conversation, seq, at)
+      emitChanged(ctx, changed)
+      if (changed.length > 0) ctx.emit('messageRead', changed)
+    }
+    ctx.emit('conversationRead', { conversation, from, to, seq })
+  },
+
+  groupMessageRead(sync, { acks }) {
+    emitChanged(sync.ctx, sync.ctx.store.applyGroupReadAcks(acks))
+    sync.ctx.emit('groupMessageRead', acks)
+  },
+
+  receiptRequest(sync, { groupId, channelId, messageUId, senderUserId, at }) {
+    const changed = sync.ctx.store.markReceiptRequested(messageUId, at)
+    if (changed) emitChanged(sync.ctx, [changed])
+    const conversation = { type: 'group', targetId: groupId } as Conversation
+    sync.ctx.emit('MESSAGE_RECEIPT_REQUEST', { conversation, messageUId, senderUserId, channelId })
+  },
+
+  receiptResponse(sync, { groupId, channelId, receivedUserId, messageUIdList, at }) {
+    emitChanged(sync.ctx, sync.ctx.store.applyReceiptResponse(messageUIdList, receivedUserId, at))
+    const conversation = { type: 'group', targetId: groupId } as Conversation
+    sync.ctx.emit('MESSAGE_RECEIPT_RESPONSE', { conversation, receivedUserId, messageUIdList, channelId })
+  },
+
+  groupChanged(sync, { groupId, group }) {
+    if (group) sync.ctx.store.upsertGroup(group, sync.ctx.now())
+    sync.ctx.emit('groupChanged', { groupId, group })
+    // Membership changes move joined/left marks: re-read them, then pull what became visible.
+    void sync.refreshConversation({ type: 'group', targetId: groupId } as Conversation)
+  },
+
+  settingsChanged(sync, { settings }) {
+    sync.ctx.store.setSettings(settings)
+    sync.ctx.emit('settingsChanged', settings)
+  },
+
+  sessionRevoked(sync) {
+    sync.revoked()
+  },
+}
+
+export function applyPush(sync: Sync, frame: PushFrame): void {
+  const handle = handlers[frame.event] as (sync: Sync, data: unknown) => void
+  handle(sync, frame.data)
+}
