@@ -9,8 +9,8 @@ export default defineConfig({
     include: [
       'soak/**/*.soak.ts',
       'tests/fuzz/**/*.test.ts',
-      'tests/unit/receiptState.test.ts',
-      'tests/unit/handlers.test.ts',
+      'tests/shared/receipts.test.ts',
+      'tests/hosts/handlers.test.ts',
     ],
     environment: 'node',
     fileParallelism: false,

@@ -1,4 +1,4 @@
-// Writes docs/CODES.md from src/shared/codes.ts (tests/unit/codes.test.ts checks it is current).
+// Writes docs/CODES.md from src/shared/codes.ts (tests/shared/codes.test.ts checks it is current).
 import { writeFileSync } from 'node:fs'
 import { renderCodesMarkdown } from '../src/shared/codesDoc'
 

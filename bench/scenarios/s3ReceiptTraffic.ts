@@ -48,7 +48,13 @@ const RECEIPT_OPS = [
 ]
 
 function count(db: Engine, sql: string, ...params: unknown[]): number {
-  return (engineDb(db).prepare(sql).get(...params) as { n: number } | undefined)?.n ?? 0
+  return (
+    (
+      engineDb(db)
+        .prepare(sql)
+        .get(...params) as { n: number } | undefined
+    )?.n ?? 0
+  )
 }
 
 /** Waits until the server has seen no frame for `quietMs` (the traffic of the phase is over). */

@@ -125,7 +125,9 @@ describe('engine SIGKILLed mid-outbox', () => {
     expect(new Set(texts).size).toBe(COUNT)
     const mine =
       writer.engine.store?.history({ type: 'private', targetId: 'bob' }, undefined, 1000).list ?? []
-    expect(mine.filter((r) => r.messageDirection === 1).map((r) => r.status)).toEqual(Array(COUNT).fill('sent'))
+    expect(mine.filter((r) => r.messageDirection === 1).map((r) => r.status)).toEqual(
+      Array(COUNT).fill('sent'),
+    )
 
     // Receipts: every one of bob's messages read once in the server's event log, read marks forward only.
     const events = storage.db

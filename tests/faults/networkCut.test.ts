@@ -89,9 +89,7 @@ describe('network cut without a close', () => {
     expect(new Set(texts(bob, toAlice, 2)).size).toBe(200)
     // Delivery receipts follow: each of alice's messages delivered.
     await alice.until('all delivered', () =>
-      (alice.engine.store?.history(toBob, undefined, 1000).list ?? []).every(
-        (r) => r.deliveredTime !== null,
-      ),
+      (alice.engine.store?.history(toBob, undefined, 1000).list ?? []).every((r) => r.deliveredTime !== null),
     )
   }, 20_000)
 })

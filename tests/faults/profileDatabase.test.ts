@@ -49,8 +49,7 @@ async function history() {
   })
   // Delivery receipts for bob's messages reach bob before alice's profile closes.
   await bob.until('delivered', () => {
-    const rows =
-      bob.engine.store?.history({ type: 'private', targetId: 'alice' }, undefined, 10).list ?? []
+    const rows = bob.engine.store?.history({ type: 'private', targetId: 'alice' }, undefined, 10).list ?? []
     return rows.filter((r) => r.messageDirection === 1 && r.deliveredTime !== null).length === 3
   })
   const file = databaseFileOf(alice)

@@ -1,5 +1,5 @@
 /**
- * Fuzzing the IPC dispatcher of a signed-in engine (tests/unit/handlers.test.ts fuzzes it without a
+ * Fuzzing the IPC dispatcher of a signed-in engine (tests/hosts/handlers.test.ts fuzzes it without a
  * session): generated calls with plausible and absurd arguments go through `dispatch`, the way the
  * renderer's calls do, while the engine talks to a real server. Invariants: every call resolves to a
  * result with a known code, never INTERNAL, nothing is logged as a failure, and the engine's SQLite

@@ -25,7 +25,6 @@ import { openProfileStore, type ProfileNotice } from './store/profileDatabase'
 import type { EngineStore } from './store/types'
 import { Sync } from './sync/sync'
 
-
 export interface EngineOptions {
   profileDir: string
   host: AppInfo['host']
@@ -218,7 +217,9 @@ export class Engine extends EventEmitter<EventArgs> {
         state: (state, extra) => this.setState(state, extra),
         connected: (conn) => this.connected(session, conn),
         unauthorized: () => {
-          this.setState('unauthorized', { detail: 'The server no longer accepts this session: sign in again.' })
+          this.setState('unauthorized', {
+            detail: 'The server no longer accepts this session: sign in again.',
+          })
           this.profile.setSession(null)
           this.emit('sessionEnded', { reason: 'revoked' })
         },
@@ -294,8 +295,11 @@ export class Engine extends EventEmitter<EventArgs> {
   startPrivateChat = (userId: string) => messages.startPrivateChat(this.ctx(), userId)
   history = (c: Conversation, beforeSeq: number | undefined, count: number) =>
     messages.history(this.ctx(), c, beforeSeq, count)
-  sendMessage = (c: Conversation, content: MessageContent, options: { isNeedGroupAck: boolean; channelId: string }) =>
-    messages.sendMessage(this.ctx(), c, content, options)
+  sendMessage = (
+    c: Conversation,
+    content: MessageContent,
+    options: { isNeedGroupAck: boolean; channelId: string },
+  ) => messages.sendMessage(this.ctx(), c, content, options)
   users = (userIds: string[]) => messages.users(this.ctx(), userIds)
   groupOp = <Op extends groups.GroupOp>(op: Op, data: RequestData<Op>) => groups.groupOp(this.ctx(), op, data)
   leaveGroup = (groupId: string) => groups.leaveGroup(this.ctx(), groupId)

@@ -42,7 +42,9 @@ describe('query plans of the engine store', () => {
 
   it('marks read and counts unread through the unread rows only, never the whole history', () => {
     expect(plan(COUNT_UNREAD_SQL, 'private', 'bob', 3)).toMatch(/USING COVERING INDEX messages_unread/)
-    expect(plan(COUNT_UNREAD_BETWEEN_SQL, 'private', 'bob', 3, 9)).toMatch(/USING COVERING INDEX messages_unread/)
+    expect(plan(COUNT_UNREAD_BETWEEN_SQL, 'private', 'bob', 3, 9)).toMatch(
+      /USING COVERING INDEX messages_unread/,
+    )
     expect(plan(MARK_READ_UP_TO_SQL, 'private', 'bob', 3)).toMatch(/USING (COVERING )?INDEX messages_unread/)
   })
 
@@ -56,7 +58,9 @@ describe('query plans of the engine store', () => {
   })
 
   it('builds the RongCloud messageList (R6) from its partial index', () => {
-    expect(plan(UNRESPONDED_SQL, 'group', 'g_team', '')).toMatch(/USING (COVERING )?INDEX messages_unresponded/)
+    expect(plan(UNRESPONDED_SQL, 'group', 'g_team', '')).toMatch(
+      /USING (COVERING )?INDEX messages_unresponded/,
+    )
   })
 
   it('finds my unread sent messages, readers and outbox jobs by index', () => {

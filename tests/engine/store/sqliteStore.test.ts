@@ -142,7 +142,12 @@ describe('local store', () => {
     store.storeServerMessages(ME, [wire(1, { senderId: ME, to: 'bob', clientMsgId: 'my-client-id-1' })], 20)
     const history = store.history(BOB, undefined, 10).list
     expect(history).toHaveLength(1)
-    expect(history[0]).toMatchObject({ messageId: row.messageId, seq: 1, status: 'sent', messageDirection: 1 })
+    expect(history[0]).toMatchObject({
+      messageId: row.messageId,
+      seq: 1,
+      status: 'sent',
+      messageDirection: 1,
+    })
     expect(history[0].revision).toBeGreaterThan(row.revision)
   })
 

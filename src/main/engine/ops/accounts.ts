@@ -36,6 +36,9 @@ export async function postJson(
     if (typeof json?.code !== 'number') return fail(Code.INTERNAL, `unexpected answer from ${serverUrl}`)
     return json
   } catch {
-    return fail(Code.SERVER_UNREACHABLE, `${serverUrl} did not answer like an IM server (HTTP ${response.status})`)
+    return fail(
+      Code.SERVER_UNREACHABLE,
+      `${serverUrl} did not answer like an IM server (HTTP ${response.status})`,
+    )
   }
 }

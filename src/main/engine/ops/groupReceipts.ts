@@ -45,11 +45,19 @@ export function fetchGroupUnreadMembers(
   pageSize: number,
   startUserId: string | undefined,
 ): Promise<GroupUnreadPage> {
-  return requireOk(ctx, 'fetchGroupUnreadMembers', { messageUId, pageSize, ...(startUserId ? { startUserId } : {}) })
+  return requireOk(ctx, 'fetchGroupUnreadMembers', {
+    messageUId,
+    pageSize,
+    ...(startUserId ? { startUserId } : {}),
+  })
 }
 
 /** RongCloud sendReadReceiptRequest: asks the group who has read one of my messages. */
-export async function sendReadReceiptRequest(ctx: EngineContext, groupId: string, messageUId: string): Promise<null> {
+export async function sendReadReceiptRequest(
+  ctx: EngineContext,
+  groupId: string,
+  messageUId: string,
+): Promise<null> {
   const row = ctx.store.messageByUid(messageUId)
   if (!row || row.conversation.type !== 'group' || row.conversation.targetId !== groupId)
     throw new CodedError(Code.MESSAGE_NOT_FOUND)
@@ -71,7 +79,12 @@ export function sendReadReceiptResponseV2(
   messageList: Record<string, string[]> | undefined,
   channelId: string | undefined,
 ): { messageList: Record<string, string[]> } {
-  const { sent, changed } = ctx.store.respondToReceiptRequests(groupId, channelId ?? '', messageList, ctx.now())
+  const { sent, changed } = ctx.store.respondToReceiptRequests(
+    groupId,
+    channelId ?? '',
+    messageList,
+    ctx.now(),
+  )
   if (changed.length > 0 || Object.keys(sent).length > 0) {
     emitChanged(ctx, changed)
     emitConversations(ctx, [{ type: 'group', targetId: groupId }])

@@ -5,11 +5,7 @@ import type { RequestData } from '../../../shared/protocol'
 import { emitConversations, requireOk, type EngineContext } from '../context'
 
 export type GroupOp =
-  | 'createGroup'
-  | 'addGroupMembers'
-  | 'removeGroupMembers'
-  | 'setGroupMemberRole'
-  | 'setGroupReceiptSettings'
+  'createGroup' | 'addGroupMembers' | 'removeGroupMembers' | 'setGroupMemberRole' | 'setGroupReceiptSettings'
 
 /** Asks the server, then stores the group it answers with and tells the renderer. */
 export async function groupOp<Op extends GroupOp>(

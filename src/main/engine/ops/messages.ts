@@ -53,7 +53,9 @@ export function sendMessage(
     if (!g) throw new CodedError(Code.GROUP_NOT_FOUND)
     if (!g.myRole) throw new CodedError(Code.NOT_A_MEMBER, 'You are no longer a member of this group.')
     // The server enforces E8 too; checking here gives the reason before anything is written.
-    const refusal = options.isNeedGroupAck ? receiptRequestRefusal(g.receiptSettings, g.myRole, g.memberCount) : null
+    const refusal = options.isNeedGroupAck
+      ? receiptRequestRefusal(g.receiptSettings, g.myRole, g.memberCount)
+      : null
     if (refusal) throw new CodedError(Code[refusal])
   }
   const now = ctx.now()

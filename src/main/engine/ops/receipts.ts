@@ -12,7 +12,10 @@ export function settings(ctx: EngineContext): AccountSettings {
   return ctx.store.settings() ?? DEFAULT_SETTINGS
 }
 
-export async function updateSettings(ctx: EngineContext, patch: Partial<AccountSettings>): Promise<AccountSettings> {
+export async function updateSettings(
+  ctx: EngineContext,
+  patch: Partial<AccountSettings>,
+): Promise<AccountSettings> {
   const res = await requireOk(ctx, 'updateSettings', patch)
   ctx.store.setSettings(res.settings)
   ctx.emit('settingsChanged', res.settings)
@@ -59,4 +62,3 @@ export function ackConversationRead(ctx: EngineContext, c: Conversation): null {
   afterRead(ctx, c, { ...read, conversationChanged: true })
   return null
 }
-

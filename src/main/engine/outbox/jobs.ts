@@ -56,7 +56,11 @@ export interface JobKind<P> {
 }
 
 function dropAck(kind: OutboxKind) {
-  return (_ctx: EngineContext, job: Pick<OutboxRow, 'ref'>, reason: { code: number; msg: string }): undefined => {
+  return (
+    _ctx: EngineContext,
+    job: Pick<OutboxRow, 'ref'>,
+    reason: { code: number; msg: string },
+  ): undefined => {
     // The message stays as it is here; its sender misses this receipt (the server is told of reads
     // again by the next conversation read mark).
     console.warn(`outbox: gave up ${kind} for ${job.ref}: ${reason.msg}`)
@@ -138,7 +142,8 @@ const ackGroupMessageRead: JobKind<JobPayload<'ackGroupMessageRead'>> = {
       }
       const acks = new Map<string, { messageUId: string; ext?: string }>()
       for (const j of list)
-        if (!acks.has(j.ref)) acks.set(j.ref, { messageUId: j.ref, ...(j.payload.ext ? { ext: j.payload.ext } : {}) })
+        if (!acks.has(j.ref))
+          acks.set(j.ref, { messageUId: j.ref, ...(j.payload.ext ? { ext: j.payload.ext } : {}) })
       const res = await request(ctx, 'ackGroupMessageRead', { groupId, acks: [...acks.values()] })
       if (res.code !== 0 && TRANSIENT.has(res.code)) {
         outcome.refused.push(...list.map((j) => j.id))

@@ -112,9 +112,13 @@ export class Outbox {
       } catch {
         // not JSON: unreadable, as below
       }
-      if (parsed.success) jobs.push({ id: row.id, ref: row.ref, payload: parsed.data, attempts: row.attempts })
+      if (parsed.success)
+        jobs.push({ id: row.id, ref: row.ref, payload: parsed.data, attempts: row.attempts })
       else {
-        const message = kind.giveUp(this.ctx, row, { code: Code.INTERNAL, msg: 'its stored payload is unreadable' })
+        const message = kind.giveUp(this.ctx, row, {
+          code: Code.INTERNAL,
+          msg: 'its stored payload is unreadable',
+        })
         if (message) failed.push(message)
         unreadable.push(row.id)
       }

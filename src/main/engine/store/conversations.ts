@@ -119,17 +119,20 @@ export function applyConversationState(db: Db, st: ConversationState, now: numbe
 
 export function conversationsBehind(db: Db): BehindConversation[] {
   const out: BehindConversation[] = []
-  for (const r of prepare<[], ConversationRow>(db, 'SELECT * FROM conversations ORDER BY updated_at DESC').all()) {
+  for (const r of prepare<[], ConversationRow>(
+    db,
+    'SELECT * FROM conversations ORDER BY updated_at DESC',
+  ).all()) {
     const upTo = visibleUpTo(r.last_seq, r.left_seq)
     if (upTo > r.synced_seq)
-      out.push({ conversation: { type: r.conv_type, targetId: r.target_id } as Conversation, afterSeq: r.synced_seq, upTo })
+      out.push({ conversation: { type: r.conv_type, targetId: r.target_id }, afterSeq: r.synced_seq, upTo })
   }
   return out
 }
 
 function toSummary(db: Db, r: SummaryRow): ConversationSummary {
   return {
-    conversation: { type: r.c_type, targetId: r.c_target } as Conversation,
+    conversation: { type: r.c_type, targetId: r.c_target },
     title: r.known_name ?? (r.c_title || r.c_target),
     lastMessage: r.local_id === null ? null : toMessage(db, r as MessageRow),
     unreadCount: r.c_unread_count,
@@ -192,26 +195,40 @@ export function syncedSeq(db: Db, c: Conversation): number | undefined {
  * after a long offline backlog can cover thousands, more than anyone has on screen; an older copy
  * the renderer still holds is refreshed when it asks for it (ackMessageRead reports the row).
  */
-export function readConversation(db: Db, c: Conversation, seq: number, now: number, queueAck: boolean): ReadResult {
+export function readConversation(
+  db: Db,
+  c: Conversation,
+  seq: number,
+  now: number,
+  queueAck: boolean,
+): ReadResult {
   return transact(db, () => {
     const r = row(db, c)
     if (!r) return { changed: [], conversationChanged: false }
     const readSeq = advanceWatermark(r.read_seq, seq)
-    const marked = prepare<[string, string, number], { local_id: number; seq: number }>(db, MARK_READ_UP_TO_SQL).all(
-      c.type,
-      c.targetId,
-      readSeq,
-    )
-    const unread = prepare<[string, string, number], { n: number }>(db, COUNT_UNREAD_SQL).get(
-      c.type,
-      c.targetId,
-      readSeq,
-    )?.n ?? 0
+    const marked = prepare<[string, string, number], { local_id: number; seq: number }>(
+      db,
+      MARK_READ_UP_TO_SQL,
+    ).all(c.type, c.targetId, readSeq)
+    const unread =
+      prepare<[string, string, number], { n: number }>(db, COUNT_UNREAD_SQL).get(c.type, c.targetId, readSeq)
+        ?.n ?? 0
     const conversationChanged = readSeq !== r.read_seq || unread !== r.unread_count
     if (conversationChanged) setRead(db, c, readSeq, unread)
-    if (queueAck) enqueue(db, { kind: 'ackConversationRead', ref: conversationKeyOf(c), payload: { conversation: c, seq } }, now)
+    if (queueAck)
+      enqueue(
+        db,
+        { kind: 'ackConversationRead', ref: conversationKeyOf(c), payload: { conversation: c, seq } },
+        now,
+      )
     marked.sort((a, b) => b.seq - a.seq)
-    return { changed: viewsOf(db, marked.slice(0, READ_CHANGES_REPORTED).map((m) => m.local_id)), conversationChanged }
+    return {
+      changed: viewsOf(
+        db,
+        marked.slice(0, READ_CHANGES_REPORTED).map((m) => m.local_id),
+      ),
+      conversationChanged,
+    }
   })
 }
 
@@ -234,11 +251,9 @@ export function countOneRead(db: Db, c: Conversation): void {
 export function allReadUpTo(db: Db, c: Conversation, seq: number): boolean {
   const r = row(db, c)
   if (!r) return false
-  const stillUnread = prepare<[string, string, number, number], { n: number }>(db, COUNT_UNREAD_BETWEEN_SQL).get(
-    c.type,
-    c.targetId,
-    r.read_seq,
-    seq,
-  )
+  const stillUnread = prepare<[string, string, number, number], { n: number }>(
+    db,
+    COUNT_UNREAD_BETWEEN_SQL,
+  ).get(c.type, c.targetId, r.read_seq, seq)
   return (stillUnread?.n ?? 0) === 0
 }

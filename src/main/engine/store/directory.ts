@@ -57,9 +57,10 @@ export function upsertUsers(db: Db, users: readonly UserProfile[]): void {
 }
 
 export function displayName(db: Db, userId: string): string | undefined {
-  return prepare<[string], { display_name: string }>(db, 'SELECT display_name FROM users WHERE user_id = ?').get(
-    userId,
-  )?.display_name
+  return prepare<[string], { display_name: string }>(
+    db,
+    'SELECT display_name FROM users WHERE user_id = ?',
+  ).get(userId)?.display_name
 }
 
 export function upsertGroup(db: Db, g: GroupInfo, now: number): void {

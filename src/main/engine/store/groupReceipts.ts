@@ -17,8 +17,10 @@ export const UNRESPONDED_SQL = `SELECT sender_id, message_uid FROM messages
 
 export function countReaders(db: Db, uid: string): number {
   return (
-    prepare<[string], { n: number }>(db, 'SELECT count(*) AS n FROM message_readers WHERE message_uid = ?').get(uid)
-      ?.n ?? 0
+    prepare<[string], { n: number }>(
+      db,
+      'SELECT count(*) AS n FROM message_readers WHERE message_uid = ?',
+    ).get(uid)?.n ?? 0
   )
 }
 
@@ -118,11 +120,10 @@ export function unrespondedMessageList(
   channelId: string,
 ): Record<string, string[]> {
   const list: Record<string, string[]> = Object.create(null) as Record<string, string[]>
-  const rows = prepare<[string, string, string], { sender_id: string; message_uid: string }>(db, UNRESPONDED_SQL).all(
-    type,
-    targetId,
-    channelId,
-  )
+  const rows = prepare<[string, string, string], { sender_id: string; message_uid: string }>(
+    db,
+    UNRESPONDED_SQL,
+  ).all(type, targetId, channelId)
   for (const r of rows) (list[r.sender_id] ??= []).push(r.message_uid)
   return list
 }
@@ -156,7 +157,12 @@ export function respondToReceiptRequests(
         any = true
       }
     }
-    if (any) enqueue(db, { kind: 'receiptResponse', ref: groupId, payload: { groupId, channelId, messageList: sent } }, now)
+    if (any)
+      enqueue(
+        db,
+        { kind: 'receiptResponse', ref: groupId, payload: { groupId, channelId, messageList: sent } },
+        now,
+      )
     return { sent: { ...sent }, changed: viewsOf(db, changed) }
   })
 }

@@ -114,7 +114,12 @@ interface TouchedConversation {
   at: number
 }
 
-function touch(db: Db, touched: Map<string, TouchedConversation>, c: Conversation, now: number): TouchedConversation {
+function touch(
+  db: Db,
+  touched: Map<string, TouchedConversation>,
+  c: Conversation,
+  now: number,
+): TouchedConversation {
   const k = conversationKeyOf(c)
   let t = touched.get(k)
   if (t) return t
@@ -287,10 +292,15 @@ export function history(
   count: number,
 ): { list: Message[]; hasMore: boolean } {
   const rows: MessageRow[] = []
-  if (beforeSeq === undefined) rows.push(...prepare<[string, string], MessageRow>(db, UNSENT_SQL).all(c.type, c.targetId))
+  if (beforeSeq === undefined)
+    rows.push(...prepare<[string, string], MessageRow>(db, UNSENT_SQL).all(c.type, c.targetId))
   const stored =
     beforeSeq === undefined
-      ? prepare<[string, string, number], MessageRow>(db, HISTORY_NEWEST_SQL).all(c.type, c.targetId, count + 1)
+      ? prepare<[string, string, number], MessageRow>(db, HISTORY_NEWEST_SQL).all(
+          c.type,
+          c.targetId,
+          count + 1,
+        )
       : prepare<[string, string, number, number], MessageRow>(db, HISTORY_BEFORE_SQL).all(
           c.type,
           c.targetId,
@@ -301,4 +311,3 @@ export function history(
   rows.push(...stored.slice(0, count))
   return { list: rows.map((r) => toMessage(db, r)), hasMore }
 }
-

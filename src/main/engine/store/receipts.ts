@@ -9,7 +9,15 @@ import { applyReceipt, type ReceiptKind } from '../../../shared/receipts'
 import { allReadUpTo, conversationKeyOf, countOneRead, readConversation } from './conversations'
 import { countReaders, setAckCount, setRequested } from './groupReceipts'
 import { enqueue } from './outbox'
-import { conversationOfRow, rowByUid, toMessage, viewByLocalId, viewsOf, MESSAGE_COLUMNS, type MessageRow } from './rows'
+import {
+  conversationOfRow,
+  rowByUid,
+  toMessage,
+  viewByLocalId,
+  viewsOf,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+} from './rows'
 import type { NewOutboxJob, ReadResult } from './types'
 
 /** My messages up to a seq of a single chat that asked for read receipts and are not read yet. */
@@ -117,7 +125,15 @@ export function readMessage(db: Db, uid: string, now: number, ack: NewOutboxJob 
     const changed = viewsOf(db, [row.local_id])
     if (row.seq !== null && allReadUpTo(db, c, row.seq)) {
       const moved = readConversation(db, c, row.seq, now, false)
-      enqueue(db, { kind: 'ackConversationRead', ref: conversationKeyOf(c), payload: { conversation: c, seq: row.seq } }, now)
+      enqueue(
+        db,
+        {
+          kind: 'ackConversationRead',
+          ref: conversationKeyOf(c),
+          payload: { conversation: c, seq: row.seq },
+        },
+        now,
+      )
       changed.push(...moved.changed)
     }
     return { changed, conversationChanged: true }

@@ -54,13 +54,13 @@ export const READERS_OF_SQL =
   'SELECT reader_id, read_at FROM message_readers WHERE message_uid = ? ORDER BY read_at LIMIT ?'
 
 export function conversationOfRow(row: Pick<MessageRow, 'conv_type' | 'target_id'>): Conversation {
-  return { type: row.conv_type, targetId: row.target_id } as Conversation
+  return { type: row.conv_type, targetId: row.target_id }
 }
 
 /** The conversation a server message belongs to, seen from `me`. */
 export function conversationOf(me: string, m: WireMessage): Conversation {
-  if (m.convType === 'group') return { type: 'group', targetId: m.to } as Conversation
-  return { type: 'private', targetId: m.senderId === me ? m.to : m.senderId } as Conversation
+  if (m.convType === 'group') return { type: 'group', targetId: m.to }
+  return { type: 'private', targetId: m.senderId === me ? m.to : m.senderId }
 }
 
 export function toRecord(row: MessageRow): MessageRecord {
@@ -139,9 +139,10 @@ export function rowByLocalId(db: Db, localId: number): MessageRow | undefined {
 }
 
 export function rowByUid(db: Db, uid: string): MessageRow | undefined {
-  return prepare<[string], MessageRow>(db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE message_uid = ?`).get(
-    uid,
-  )
+  return prepare<[string], MessageRow>(
+    db,
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE message_uid = ?`,
+  ).get(uid)
 }
 
 export function viewByLocalId(db: Db, localId: number): Message | undefined {

@@ -137,7 +137,11 @@ export interface EngineStore {
   listConversations(): ConversationSummary[]
 
   // ---- messages ----------------------------------------------------------------------------
-  history(c: Conversation, beforeSeq: number | undefined, count: number): { list: Message[]; hasMore: boolean }
+  history(
+    c: Conversation,
+    beforeSeq: number | undefined,
+    count: number,
+  ): { list: Message[]; hasMore: boolean }
   messageByUid(messageUId: string): MessageRecord | undefined
   messageByLocalId(localId: number): MessageRecord | undefined
   /** The message as the renderer sees it (with the reader list on my group messages that asked). */

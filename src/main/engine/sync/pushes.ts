@@ -60,13 +60,13 @@ const handlers: Handlers = {
   receiptRequest(sync, { groupId, channelId, messageUId, senderUserId, at }) {
     const changed = sync.ctx.store.markReceiptRequested(messageUId, at)
     if (changed) emitChanged(sync.ctx, [changed])
-    const conversation = { type: 'group', targetId: groupId } as Conversation
+    const conversation: Conversation = { type: 'group', targetId: groupId }
     sync.ctx.emit('MESSAGE_RECEIPT_REQUEST', { conversation, messageUId, senderUserId, channelId })
   },
 
   receiptResponse(sync, { groupId, channelId, receivedUserId, messageUIdList, at }) {
     emitChanged(sync.ctx, sync.ctx.store.applyReceiptResponse(messageUIdList, receivedUserId, at))
-    const conversation = { type: 'group', targetId: groupId } as Conversation
+    const conversation: Conversation = { type: 'group', targetId: groupId }
     sync.ctx.emit('MESSAGE_RECEIPT_RESPONSE', { conversation, receivedUserId, messageUIdList, channelId })
   },
 
@@ -74,7 +74,7 @@ const handlers: Handlers = {
     if (group) sync.ctx.store.upsertGroup(group, sync.ctx.now())
     sync.ctx.emit('groupChanged', { groupId, group })
     // Membership changes move joined/left marks: re-read them, then pull what became visible.
-    void sync.refreshConversation({ type: 'group', targetId: groupId } as Conversation)
+    void sync.refreshConversation({ type: 'group', targetId: groupId })
   },
 
   settingsChanged(sync, { settings }) {

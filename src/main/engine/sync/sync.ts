@@ -51,7 +51,8 @@ export class Sync {
     const queue = [...behind]
     await Promise.all(
       Array.from({ length: Math.min(SYNC_PARALLEL_CONVERSATIONS, queue.length) }, async () => {
-        for (let b = queue.shift(); b; b = queue.shift()) await this.pullConversation(b.conversation, progress)
+        for (let b = queue.shift(); b; b = queue.shift())
+          await this.pullConversation(b.conversation, progress)
       }),
     )
     if (total > 0) ctx.emit('syncProgress', { done: total, total })
@@ -116,7 +117,10 @@ export class Sync {
     this.catchUp = (async () => {
       const { store } = this.ctx
       for (;;) {
-        const res = await requireOk(this.ctx, 'syncEvents', { afterEventSeq: store.lastEventSeq(), limit: 500 })
+        const res = await requireOk(this.ctx, 'syncEvents', {
+          afterEventSeq: store.lastEventSeq(),
+          limit: 500,
+        })
         for (const frame of res.events) applyPush(this, frame)
         const last = res.events.at(-1)?.eventSeq
         if (last !== undefined) store.advanceEventSeq(last)
