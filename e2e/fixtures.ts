@@ -12,6 +12,8 @@ import { _electron, expect, test as base, type Page } from '@playwright/test'
 
 const root = resolve(import.meta.dirname, '..')
 const HOST = process.env.IM_E2E_HOST === 'electron' ? 'electron' : 'headless'
+/** The renderer build the headless host serves: out/renderer unless IM_E2E_RENDERER names another. */
+const RENDERER_ARGS = process.env.IM_E2E_RENDERER ? ['--renderer', process.env.IM_E2E_RENDERER] : []
 
 function electronPath(): string | null {
   const dir = join(root, 'node_modules/electron')
@@ -90,7 +92,16 @@ export const test = base.extend<Fixtures>({
         return { name, page, profileDir }
       }
       const { child, url } = await spawnForUrl(
-        ['src/main/hosts/headless/cli.ts', '--profile', profileDir, '--server', serverUrl, '--port', '0'],
+        [
+          'src/main/hosts/headless/cli.ts',
+          '--profile',
+          profileDir,
+          '--server',
+          serverUrl,
+          '--port',
+          '0',
+          ...RENDERER_ARGS,
+        ],
         /http:\/\/\S+/,
       )
       const context = await browser.newContext({ locale: 'en-US' })
@@ -142,4 +153,37 @@ export function message(page: Page, text: string) {
   return page
     .getByTestId('message-item')
     .filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) })
+}
+
+/** Opens (creating if new) the single chat with `userId` through the "New chat" dialog. */
+export async function openChatWith(page: Page, userId: string): Promise<void> {
+  await page.getByTestId('new-chat-button').click()
+  await page.getByTestId('new-chat-user-id').fill(userId)
+  await page.getByTestId('new-chat-submit').click()
+  await expect(page.getByTestId('chat-title')).toHaveText(userId)
+}
+
+export async function createGroup(page: Page, name: string, members: string[]): Promise<void> {
+  await page.getByTestId('new-group-button').click()
+  await page.getByTestId('new-group-name').fill(name)
+  await page.getByTestId('new-group-members').fill(members.join(', '))
+  await page.getByTestId('new-group-submit').click()
+  await expect(page.getByTestId('chat-title')).toHaveText(name)
+}
+
+/** The conversation list entry whose title is `title` (a group's name, a peer's name). */
+export function conversationTitled(page: Page, title: string) {
+  return page
+    .getByTestId('conversation-item')
+    .filter({ has: page.getByTestId('conversation-title').getByText(title, { exact: true }) })
+}
+
+/** Sets the account's switches in Settings (each one checked or unchecked), then closes the dialog. */
+export async function setSettings(page: Page, switches: Record<string, boolean>): Promise<void> {
+  await page.getByTestId('settings-button').click()
+  for (const [testId, on] of Object.entries(switches)) {
+    await page.getByTestId(testId).setChecked(on)
+    await expect(page.getByTestId(testId)).toBeChecked({ checked: on })
+  }
+  await page.getByTestId('settings-close').click()
 }

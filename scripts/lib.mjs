@@ -1,6 +1,7 @@
 // Helpers shared by the launch scripts (start, accounts, dist). Plain Node, no build step.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { createHmac, randomBytes } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -36,25 +37,47 @@ export function electronBinary() {
   return installedElectron()
 }
 
-export async function serverAnswers(port) {
+/**
+ * Who answers on the port: 'none', 'ours' (it proved it holds `dataDir`/server-secret, see
+ * src/server/dataDir.ts), or 'other' (anything else: another program, or another server of ours
+ * with another data folder, say another user's). Passwords go only to 'ours'.
+ */
+async function whoAnswers(port, dataDir) {
+  const challenge = randomBytes(16).toString('hex')
+  let body
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })
-    const body = await res.json()
-    return body?.ok === true
-  } catch {
-    return false
+    const res = await fetch(`http://127.0.0.1:${port}/health?challenge=${challenge}`, {
+      signal: AbortSignal.timeout(1000),
+    })
+    body = await res.json()
+  } catch (err) {
+    // Nothing listens, or nothing that speaks HTTP and JSON.
+    return err?.cause?.code === 'ECONNREFUSED' || err?.name === 'TimeoutError' ? 'none' : 'other'
   }
+  const secretFile = join(dataDir, 'server-secret')
+  if (!existsSync(secretFile) || typeof body?.proof !== 'string') return 'other'
+  const secret = Buffer.from(readFileSync(secretFile, 'utf8').trim(), 'hex')
+  const expected = createHmac('sha256', secret).update(challenge).digest('hex')
+  return body.proof === expected ? 'ours' : 'other'
 }
 
 /**
  * Starts the local IM server as its own detached process (closing one window must not cut the
- * other accounts off), unless one already answers on that port. Returns its ws URL.
+ * other accounts off), unless ours already answers on that port. Returns its ws URL. Throws when
+ * something else answers there: the app would send it the passwords.
  */
 export async function ensureLocalServer(port = DEFAULT_PORT, dataDir = join(root, '.local-server')) {
   const url = `ws://127.0.0.1:${port}/ws`
-  if (await serverAnswers(port)) return { url, started: false }
-  mkdirSync(dataDir, { recursive: true })
-  const log = openSync(join(dataDir, 'server.log'), 'a')
+  const notOurs = () =>
+    new Error(
+      `something answers on 127.0.0.1:${port} but it is not the server of ${dataDir} (it cannot prove it holds ${join(dataDir, 'server-secret')}); stop it, or use another --port`,
+    )
+  const found = await whoAnswers(port, dataDir)
+  if (found === 'ours') return { url, started: false }
+  if (found === 'other') throw notOurs()
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  chmodSync(dataDir, 0o700)
+  const log = openSync(join(dataDir, 'server.log'), 'a', 0o600)
   const child = spawn(
     process.execPath,
     [...tsxArgs('src/server/cli.ts'), '--port', String(port), '--data', dataDir],
@@ -67,7 +90,9 @@ export async function ensureLocalServer(port = DEFAULT_PORT, dataDir = join(root
   child.unref()
   const deadline = Date.now() + 20_000
   while (Date.now() < deadline) {
-    if (await serverAnswers(port)) return { url, started: true, pid: child.pid }
+    const now = await whoAnswers(port, dataDir)
+    if (now === 'ours') return { url, started: true, pid: child.pid }
+    if (now === 'other' && existsSync(join(dataDir, 'server-secret'))) throw notOurs()
     if (child.exitCode !== null) break
     await new Promise((r) => setTimeout(r, 150))
   }
@@ -86,8 +111,25 @@ export function buildApp() {
   if (res.status !== 0) throw new Error('the app build failed (npm run build shows why)')
 }
 
-/** Starts a headless host and resolves with the URL it prints. */
-export function startHeadless({ profile, serverUrl, login, port = 0 }) {
+/**
+ * The password of the account a profile signs in with (npm run accounts): random, made once and
+ * kept in `<profile>/password` (0600), so it never appears on a command line. `created` says whether
+ * it was just made (the caller prints it, once).
+ */
+export function profilePassword(profileDir) {
+  const file = join(profileDir, 'password')
+  if (existsSync(file)) return { password: readFileSync(file, 'utf8').trim(), created: false }
+  mkdirSync(profileDir, { recursive: true, mode: 0o700 })
+  const password = randomBytes(18).toString('base64url')
+  writeFileSync(file, `${password}\n`, { mode: 0o600, flag: 'wx' })
+  return { password, created: true }
+}
+
+/**
+ * Starts a headless host and resolves with the URL it prints. With `login`, it signs in as that user
+ * with the password in `passwordFile` (never on its command line).
+ */
+export function startHeadless({ profile, serverUrl, login, passwordFile, port = 0 }) {
   const args = [
     ...tsxArgs('src/main/hosts/headless/cli.ts'),
     '--profile',
@@ -97,7 +139,7 @@ export function startHeadless({ profile, serverUrl, login, port = 0 }) {
     '--port',
     String(port),
   ]
-  if (login) args.push('--login', login)
+  if (login) args.push('--login', login, '--password-file', passwordFile)
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
   return new Promise((resolvePromise, reject) => {
     let out = ''

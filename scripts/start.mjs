@@ -12,7 +12,11 @@ const { values } = parseArgs({
 const profile = join(root, '.profiles', values.profile)
 
 buildApp()
-const server = await ensureLocalServer(Number(values.port))
+// Refuses (with a message) when what answers on the port cannot prove it is our server.
+const server = await ensureLocalServer(Number(values.port)).catch((err) => {
+  console.error(`start: ${err.message}`)
+  process.exit(1)
+})
 console.log(
   `IM server: ${server.url}${server.started ? ' (started, runs on after this window closes)' : ' (already running)'}`,
 )

@@ -81,6 +81,26 @@ const server = await startServer({
   logLevel: 'error',
   scrypt: { N: 1024, r: 8, p: 1 },
   rateLimit: { perSecond: 1e9, burst: 1e9 },
+  // Load, not probes: every message asks for its receipts (the per-pair budget is off).
+  deliveryReceiptBudget: { burst: 1e9, perMinute: 1e9 },
+  // A benchmark account sends more in minutes than a person in a day: no daily quotas, no lookup
+  // budget (both guard a shared server against one account, not capacity).
+  quotas: { messagesPerDay: null, bytesPerDay: null, groupsPerDay: null },
+  lookups: { burst: 1e9, perHour: 1e9 },
+  // Up to 2,000 clients from one address; the byte budgets, like the rate limit, guard against one
+  // misbehaving client and are not capacity limits (bench/abuse.ts measures them).
+  authLimits: {
+    registrationsPerAddress: { perHour: 1e9, burst: 1e9 },
+    hashQueue: 1e6,
+    hashesPerAddress: 1e6,
+  },
+  connectionLimits: {
+    socketsPerAddress: 1e6,
+    inboundBytesPerSecond: 1e12,
+    inboundBurstBytes: 1e12,
+    userInboundBytesPerSecond: 1e12,
+    userInboundBurstBytes: 1e12,
+  },
   ...(config.groupReceipts ? { groupReceipts: config.groupReceipts } : {}),
 })
 

@@ -4,6 +4,7 @@
  * operator would). Server storage on a file, calls through the server's own operation handlers.
  */
 import { join } from 'node:path'
+import { DeliveryBudget } from '../../src/server/deliveryBudget'
 import type { Connection } from '../../src/server/connection'
 import { PushBatch, type OpContext } from '../../src/server/ops/context'
 import { handlers } from '../../src/server/ops/index'
@@ -55,6 +56,7 @@ async function measure(
     pushes: new PushBatch(),
     now: Date.now(),
     receiptDefaults,
+    deliveryBudget: new DeliveryBudget(),
   })
   // A little history before the message, then the message that asks for read acks.
   for (let i = 0; i < 20; i++)

@@ -97,7 +97,7 @@ function seedConversation(file: string, me: string, n: number): void {
     db.prepare(
       `INSERT INTO conversations (conv_type, target_id, title, last_seq, synced_seq, read_seq, unread_count,
          last_local_id, updated_at) VALUES ('private', ?, ?, ?, ?, ?, 0, ?, ?)`,
-    ).run(PEER, 'Pal', n, n, n, n, n, base + n * 60_000)
+    ).run(PEER, 'Pal', n, n, n, n, base + n * 60_000)
     db.prepare('INSERT OR REPLACE INTO users (user_id, display_name) VALUES (?, ?)').run(PEER, 'Pal')
   })()
   db.pragma('wal_checkpoint(TRUNCATE)')

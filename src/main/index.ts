@@ -2,7 +2,10 @@
  * The Electron shell: app lifecycle, the window, and ipcMain wired to the engine's handler table.
  * This is the only main-process file that imports electron; the engine is plain Node.
  *
- *   electron . --profile <dir> [--server ws://127.0.0.1:7700/ws]
+ *   electron . --profile <dir> [--server ws://127.0.0.1:7700/ws] [--allow-insecure]
+ *
+ * `--allow-insecure` lets the engine sign in over ws:// or http:// to another machine (the password
+ * in clear); without it that is refused with INSECURE_TRANSPORT.
  */
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -17,6 +20,7 @@ const { values } = parseArgs({
   options: {
     profile: { type: 'string' },
     server: { type: 'string', default: 'ws://127.0.0.1:7700/ws' },
+    'allow-insecure': { type: 'boolean', default: false },
   },
   strict: false,
 })
@@ -89,6 +93,7 @@ void app.whenReady().then(async () => {
     host: 'electron',
     version: app.getVersion(),
     defaultServerUrl: String(values.server),
+    allowInsecureTransport: values['allow-insecure'] === true,
     nativeBinding,
   })
   const dispatch = createDispatcher(createHandlerTable(engine))

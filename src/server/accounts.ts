@@ -3,6 +3,8 @@ import type { UserProfile } from '../shared/model'
 import type { http } from '../shared/protocol'
 import type { z } from 'zod'
 import { hashToken, newSessionToken } from './ids'
+import { hashInvite } from './invites'
+import type { RegistrationMode } from './limits'
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords'
 import type { Storage, UserRow } from './storage/types'
 
@@ -12,12 +14,16 @@ export interface AuthenticatedSession {
   userId: string
   deviceId: string
   tokenHash: Buffer
+  /** When the session ends; its sockets are closed then (absent: never, for stand-ins in tests). */
+  expiresAt?: number
 }
 
 export interface AccountOptions {
   scrypt?: ScryptParams
   sessionTtlMs?: number
   now?: () => number
+  /** Who may register (default 'open'). */
+  registration?: RegistrationMode
 }
 
 export function toProfile(user: Pick<UserRow, 'id' | 'displayName'>): UserProfile {
@@ -29,6 +35,7 @@ export class Accounts {
   private readonly scrypt: ScryptParams
   private readonly sessionTtlMs: number
   private readonly now: () => number
+  private readonly registration: RegistrationMode
   /** Compared against when the user id is unknown, so a login takes as long either way. */
   private dummyHash: Promise<string> | undefined
 
@@ -39,9 +46,12 @@ export class Accounts {
     this.scrypt = options.scrypt ?? DEFAULT_SCRYPT
     this.sessionTtlMs = options.sessionTtlMs ?? SESSION_TTL_MS
     this.now = options.now ?? Date.now
+    this.registration = options.registration ?? 'open'
   }
 
   async register(body: z.output<typeof http.register.body>): Promise<{ user: UserProfile }> {
+    if (this.registration === 'closed') throw new CodedError(Code.REGISTRATION_CLOSED)
+    if (this.registration === 'invite' && !body.inviteCode) throw new CodedError(Code.INVITE_INVALID)
     if (await this.storage.getUser(body.userId)) throw new CodedError(Code.USER_EXISTS)
     const passwordHash = await hashPassword(body.password, this.scrypt)
     const user = {
@@ -50,8 +60,17 @@ export class Accounts {
       passwordHash,
       createdAt: this.now(),
     }
-    // Checked again: another registration of the same id may have finished while we were hashing.
-    if (!(await this.storage.insertUser(user))) throw new CodedError(Code.USER_EXISTS)
+    const { inviteCode } = body
+    await this.storage.transaction(async (tx) => {
+      // Checked again: another registration of the same id may have finished while we were hashing.
+      if (!(await tx.insertUser(user))) throw new CodedError(Code.USER_EXISTS)
+      // In the same transaction: a code is used up only by a registration that happens.
+      if (
+        this.registration === 'invite' &&
+        !(await tx.useInvite(hashInvite(inviteCode ?? ''), user.id, user.createdAt))
+      )
+        throw new CodedError(Code.INVITE_INVALID)
+    })
     return { user: toProfile(user) }
   }
 
@@ -83,7 +102,7 @@ export class Accounts {
     const tokenHash = hashToken(token)
     const session = await this.storage.getSession(tokenHash)
     if (!session || session.revoked || session.expiresAt <= this.now()) return undefined
-    return { userId: session.userId, deviceId: session.deviceId, tokenHash }
+    return { userId: session.userId, deviceId: session.deviceId, tokenHash, expiresAt: session.expiresAt }
   }
 
   /** Revokes the token's session; returns it so that its sockets can be closed. */

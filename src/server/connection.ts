@@ -9,10 +9,17 @@ export interface ConnectionOptions {
   maxBufferedBytes: number
   ratePerSecond: number
   rateBurst: number
+  /** Inbound bytes of this socket: `inboundBurstBytes` at once, then this many a second (absent: no limit). */
+  inboundBytesPerSecond?: number
+  inboundBurstBytes?: number
 }
 
 /** WebSocket close code sent to the sockets of a session that logged out. */
 export const CLOSE_SESSION_REVOKED = 4001
+/** Close code for the sockets of a session that reached its expiry. */
+export const CLOSE_SESSION_EXPIRED = 4002
+/** Close code for a socket that kept sending past its limits after being refused. */
+export const CLOSE_TOO_MUCH = 4008
 
 let lastConnectionId = 0
 
@@ -22,18 +29,35 @@ export class Connection {
   /** Cleared at each heartbeat, set again by the pong (or any frame). */
   alive = true
   readonly bucket: TokenBucket
+  /** Inbound bytes, when limited. */
+  readonly inbound: TokenBucket | undefined
+  /** Bytes and frames refused since the last frame accepted: past the abuse limits, the socket is closed. */
+  refusedBytes = 0
+  refusedFrames = 0
 
   constructor(
     readonly ws: WebSocket,
     readonly session: AuthenticatedSession,
     private readonly options: ConnectionOptions,
     private readonly log: Logger,
+    /** The client's address as limits see it (authGuard.ts clientAddress). */
+    readonly address = 'unknown',
   ) {
     this.bucket = new TokenBucket(options.ratePerSecond, options.rateBurst)
+    const { inboundBytesPerSecond, inboundBurstBytes } = options
+    this.inbound =
+      inboundBytesPerSecond !== undefined && inboundBurstBytes !== undefined
+        ? new TokenBucket(inboundBytesPerSecond, inboundBurstBytes)
+        : undefined
   }
 
   get userId(): string {
     return this.session.userId
+  }
+
+  /** True once the session behind this socket has reached its expiry. */
+  expired(now: number): boolean {
+    return this.session.expiresAt !== undefined && this.session.expiresAt <= now
   }
 
   /** Never blocks: ws queues the frame; a peer that lets the queue grow too far is cut off. */

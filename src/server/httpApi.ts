@@ -3,6 +3,8 @@ import type { z } from 'zod'
 import { Code, CodedError, codeDescriptions, codeName, type CodeValue } from '../shared/codes'
 import { http, PROTOCOL_VERSION } from '../shared/protocol'
 import type { Accounts } from './accounts'
+import { clientAddress, RetryLaterError, type AuthGuard } from './authGuard'
+import { healthProof } from './dataDir'
 import { bearerToken, describeIssues } from './gateway'
 import type { Hub } from './hub'
 import type { Logger } from './log'
@@ -14,6 +16,10 @@ export interface HttpApiDeps {
   hub: Hub
   log: Logger
   maxBodyBytes: number
+  /** Login and registration limits (authGuard.ts). */
+  guard: AuthGuard
+  /** The data folder's secret: /health?challenge=… answers its HMAC, so launch scripts know it is us. */
+  secret: Buffer
 }
 
 interface ApiBody {
@@ -25,6 +31,8 @@ interface ApiBody {
 /** Transport-level failures get an HTTP status too; typed failures of an operation are 200 with a code. */
 const statusOfCode: Partial<Record<CodeValue, number>> = {
   [Code.BAD_FRAME]: 400,
+  [Code.RATE_LIMITED]: 429,
+  [Code.SERVER_BUSY]: 503,
   [Code.FRAME_TOO_LARGE]: 413,
   [Code.UNKNOWN_OPERATION]: 404,
   [Code.INTERNAL]: 500,
@@ -107,17 +115,18 @@ async function readJson<S extends z.ZodType>(
 
 /** /health, /api/register, /api/login, /api/logout. */
 export function createHttpHandler(deps: HttpApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { accounts, hub, log, maxBodyBytes } = deps
+  const { accounts, hub, log, maxBodyBytes, guard } = deps
 
   const routes: Record<string, (req: IncomingMessage) => Promise<unknown>> = {
     [http.register.path]: async (req) => {
-      const result = await accounts.register(await readJson(req, http.register.body, maxBodyBytes))
+      const body = await readJson(req, http.register.body, maxBodyBytes)
+      const result = await guard.register(clientAddress(req), () => accounts.register(body))
       log.info('registered', { userId: result.user.userId })
       return result
     },
     [http.login.path]: async (req) => {
       const body = await readJson(req, http.login.body, maxBodyBytes)
-      const result = await accounts.login(body)
+      const result = await guard.login(clientAddress(req), body.userId, () => accounts.login(body))
       log.info('logged in', { userId: body.userId, deviceId: body.deviceId })
       return result
     },
@@ -137,7 +146,9 @@ export function createHttpHandler(deps: HttpApiDeps): (req: IncomingMessage, res
     if (path === '/health') {
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return sendError(res, Code.UNKNOWN_OPERATION, 'use GET /health')
-      return send(res, 200, { ok: true, name: SERVER_NAME, protocol: PROTOCOL_VERSION })
+      const challenge = new URL(req.url ?? '/', 'http://localhost').searchParams.get('challenge')
+      const proof = challenge && challenge.length <= 128 ? { proof: healthProof(deps.secret, challenge) } : {}
+      return send(res, 200, { ok: true, name: SERVER_NAME, protocol: PROTOCOL_VERSION, ...proof })
     }
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined
     if (!route) return sendError(res, Code.UNKNOWN_OPERATION, `no endpoint ${path}`)
@@ -147,6 +158,12 @@ export function createHttpHandler(deps: HttpApiDeps): (req: IncomingMessage, res
     route(req).then(
       (data) => send(res, 200, { code: Code.OK, data }),
       (error: unknown) => {
+        if (error instanceof RetryLaterError) {
+          const body = { code: error.code, msg: error.message, retryAfterMs: error.retryAfterMs }
+          return send(res, statusOfCode[error.code] ?? 429, body, {
+            'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))),
+          })
+        }
         if (error instanceof CodedError) {
           // Stop reading an oversized body: close the connection once the answer is out.
           const headers: Record<string, string> =

@@ -44,6 +44,14 @@ export function newMessageUId(now: number = Date.now()): string {
   return [0, 4, 8, 12].map((start) => chars.slice(start, start + 4)).join('-')
 }
 
+/**
+ * The ack id clients see (GroupReadAck.ackId, the fetchGroupReadAcks cursor): 22 random characters
+ * (about 131 bits), so it tells nobody how many acks this server or a message has taken.
+ */
+export function newAckId(): string {
+  return randomChars(22, MIXED_ALNUM)
+}
+
 export function newGroupId(): string {
   return `g_${randomChars(16, MIXED_ALNUM)}`
 }

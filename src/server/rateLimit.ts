@@ -1,4 +1,4 @@
-/** A token bucket: `burst` frames at once, refilled at `perSecond`. */
+/** A token bucket: `burst` tokens (frames, or bytes) at once, refilled at `perSecond`. */
 export class TokenBucket {
   private tokens: number
   private last: number
@@ -14,14 +14,15 @@ export class TokenBucket {
 
   private refill(): void {
     const now = this.now()
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond)
+    this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, now - this.last) / 1000) * this.perSecond)
     this.last = now
   }
 
-  take(): boolean {
+  /** Takes `n` tokens if there are that many; otherwise takes none. */
+  take(n = 1): boolean {
     this.refill()
-    if (this.tokens < 1) return false
-    this.tokens -= 1
+    if (this.tokens < n) return false
+    this.tokens -= n
     return true
   }
 
@@ -46,13 +47,13 @@ export class UserRateLimits {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  take(userId: string): boolean {
+  take(userId: string, n = 1): boolean {
     let bucket = this.buckets.get(userId)
     if (!bucket) {
       bucket = new TokenBucket(this.perSecond, this.burst, this.now)
       this.buckets.set(userId, bucket)
     }
-    return bucket.take()
+    return bucket.take(n)
   }
 
   /** Drops the buckets of users without a connection whose bucket is full again (bounded memory). */

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { GroupReceiptSettings } from '../shared/model'
+import { accessConfigFields } from './limits'
+import { policyConfigFields } from './policy'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -23,10 +25,16 @@ export const DEFAULT_GROUP_RECEIPT_SETTINGS: GroupReceiptSettings = Object.freez
 /** Some of the settings; an unknown key is an error, not silently ignored. */
 const GroupReceiptOverrides = GroupReceiptSettings.partial().strict()
 
-/** The JSON file of `--config`: `{ "groupReceipts": { "maxGroupSize": 500, … } }`. */
+/**
+ * The JSON file of `--config`: `{ "groupReceipts": { "maxGroupSize": 500, … }, "retention": { … },
+ * "quotas": { … }, "lookups": { … } }` (the last three: src/server/policy.ts), and the access keys of
+ * src/server/limits.ts (registration, allowedHosts, allowedOrigins, authLimits, connectionLimits).
+ */
 export const ServerConfigFile = z
   .object({
     groupReceipts: GroupReceiptOverrides.optional(),
+    ...policyConfigFields,
+    ...accessConfigFields,
   })
   .strict()
 export type ServerConfigFile = z.infer<typeof ServerConfigFile>

@@ -1,17 +1,36 @@
-import { mkdirSync } from 'node:fs'
+import { DEFAULT_DELIVERY_BUDGET, DeliveryBudget, type DeliveryBudgetOptions } from './deliveryBudget'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import type { GroupReceiptSettings } from '../shared/model'
 import { WS_PATH } from '../shared/protocol'
 import { Accounts } from './accounts'
-import { Gateway } from './gateway'
+import { AuthGuard } from './authGuard'
+import { BrowserGuard } from './browserGuard'
+import { ephemeralSecret, prepareDataDir } from './dataDir'
+import { Gateway, rejectUpgrade } from './gateway'
 import { createHttpHandler } from './httpApi'
 import { Hub } from './hub'
+import {
+  resolveAuthLimits,
+  resolveConnectionLimits,
+  type AuthLimits,
+  type ConnectionLimits,
+  type RegistrationMode,
+} from './limits'
 import { createLogger, type LogLevel, type Logger } from './log'
 import type { ScryptParams } from './passwords'
+import {
+  LookupBudget,
+  resolvePolicy,
+  usageLimits,
+  type LookupSettings,
+  type QuotaSettings,
+  type RetentionSettings,
+} from './policy'
 import { resolveReceiptDefaults } from './receiptSettings'
+import { Sweeper, type SweepReport } from './retention'
 import { SqliteStorage } from './storage/sqlite'
+import { isPostgresUrl } from './storeConfig'
 import type { Storage } from './storage/types'
 
 export interface ServerOptions {
@@ -23,6 +42,12 @@ export interface ServerOptions {
   dataDir?: string
   /** Takes precedence over dataDir; the caller keeps ownership (close() does not close it). */
   storage?: Storage
+  /**
+   * A PostgreSQL URL (`postgres://user@host:5432/database`): the data lives there instead of SQLite
+   * (storage/postgres), migrated at start and closed by close(); several servers may share it.
+   * Ignored when `storage` is given. Default: SQLite in dataDir, or in memory.
+   */
+  store?: string
   /** Largest accepted WebSocket frame in bytes (default 64 KiB); a larger one closes the socket with 1009. */
   maxPayload?: number
   /** Ping interval (default 30 s); a socket that has not answered the previous ping is terminated. */
@@ -52,6 +77,48 @@ export interface ServerOptions {
    * countVisibility 'sender'. An out-of-range value makes startServer reject.
    */
   groupReceipts?: Partial<GroupReceiptSettings>
+  /**
+   * Delivery receipts one sender may make one receiver's devices send (burst, then per minute);
+   * past it a message does not ask for one. Default 30, then 20 a minute (deliveryBudget.ts).
+   */
+  deliveryReceiptBudget?: DeliveryBudgetOptions
+  /**
+   * How long data is kept (policy.ts): receipt events `eventsDays` (default 30; a device further
+   * behind does a full resync), messages `messagesDays` (default null: forever), swept every
+   * `sweepIntervalMs` (default 1 hour) together with expired and revoked sessions.
+   */
+  retention?: Partial<RetentionSettings>
+  /** Per user and UTC day (default 50,000 messages, 50 MiB of content, 500 groups); null: none. */
+  quotas?: Partial<QuotaSettings>
+  /** Lookups of users the caller shares no conversation with (default 600 at once, 600 an hour). */
+  lookups?: Partial<LookupSettings>
+  /**
+   * Who may register: 'open' (default), 'closed' (REGISTRATION_CLOSED), or 'invite' (a single-use
+   * code made with `cli.ts invite`, else INVITE_INVALID).
+   */
+  registration?: RegistrationMode
+  /**
+   * Host names the server answers to besides loopback names and IP literals (its public names);
+   * any other Host is refused with 403, which is what stops DNS rebinding (browserGuard.ts).
+   */
+  allowedHosts?: string[]
+  /** Browser origins allowed besides the app's own (none, `null`, `file://`, the server's). */
+  allowedOrigins?: string[]
+  /**
+   * Login and registration limits (limits.ts): failed logins per account (5 free, then 1 s doubling
+   * to 15 min) and per address (20 free), 10 registrations per address and hour, 2 password hashes
+   * at once with 16 waiting and 4 per address.
+   */
+  authLimits?: Partial<AuthLimits>
+  /**
+   * Socket limits (limits.ts): 16 sockets per user and 128 per address; inbound 256 KiB/s per socket
+   * (burst 2 MiB) and 768 KiB/s per user (burst 6 MiB); a socket refused 1 MiB or 1,000 frames in a
+   * row is closed (4008); past 2 MiB unsent on a socket or 8 MiB for a user, it is neither read
+   * nor served until that drains.
+   */
+  connectionLimits?: Partial<ConnectionLimits>
+  /** How often the sockets of expired sessions are closed (4002; default 1 s). */
+  sessionSweepMs?: number
 }
 
 export interface RunningServer {
@@ -63,30 +130,76 @@ export interface RunningServer {
   port: number
   /** Closes every socket (1001), stops listening, closes the database it opened. Idempotent. */
   close(): Promise<void>
+  /** Runs the retention sweep now (it also runs every retention.sweepIntervalMs). */
+  sweep(): Promise<SweepReport>
+  /** What the gateway holds now: open sockets, their unsent bytes, frames waiting for a send budget. */
+  stats(): { connections: number; bufferedBytes: number; heldFrames: number; holdingConnections: number }
 }
 
 export const DEFAULT_PORT = 7700
 
-function openStorage(options: ServerOptions): { storage: Storage; owned: boolean } {
-  if (options.storage) return { storage: options.storage, owned: false }
+function openStorage(
+  options: ServerOptions,
+  log: Logger,
+): { storage: Storage; owned: boolean; secret: Buffer } {
   if (options.dataDir) {
-    mkdirSync(options.dataDir, { recursive: true })
-    return { storage: new SqliteStorage(join(options.dataDir, 'server.sqlite')), owned: true }
+    // 0700 / 0600, and the secret /health proves this folder with (dataDir.ts).
+    const { databaseFile, secret } = prepareDataDir(options.dataDir, log)
+    if (options.storage) return { storage: options.storage, owned: false, secret }
+    return { storage: new SqliteStorage(databaseFile), owned: true, secret }
   }
-  return { storage: new SqliteStorage(':memory:'), owned: true }
+  if (options.storage) return { storage: options.storage, owned: false, secret: ephemeralSecret() }
+  return { storage: new SqliteStorage(':memory:'), owned: true, secret: ephemeralSecret() }
+}
+
+/** `store`: PostgreSQL, opened here (pg is loaded only then) and owned; otherwise openStorage. */
+async function openStore(
+  options: ServerOptions,
+  log: Logger,
+): Promise<{ storage: Storage; owned: boolean; secret: Buffer }> {
+  if (options.store === undefined || options.storage) return openStorage(options, log)
+  if (!isPostgresUrl(options.store)) throw new Error('store must be a postgres:// or postgresql:// URL')
+  const { PostgresStorage } = await import('./storage/postgres/storage')
+  const storage = await PostgresStorage.open(options.store, {
+    onConnectionError: (error) => log.warn('PostgreSQL connection failed', { error }),
+  })
+  try {
+    return { ...openStorage({ ...options, storage }, log), owned: true }
+  } catch (error) {
+    await storage.close()
+    throw error
+  }
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info')
   const now = options.now ?? Date.now
   const receiptDefaults = resolveReceiptDefaults(options.groupReceipts)
-  const { storage, owned } = openStorage(options)
-  const accounts = new Accounts(storage, { scrypt: options.scrypt, sessionTtlMs: options.sessionTtlMs, now })
+  const policy = resolvePolicy(options)
+  const lookups = new LookupBudget(policy.lookups)
+  const authLimits = resolveAuthLimits(options.authLimits)
+  const connectionLimits = resolveConnectionLimits(options.connectionLimits)
+  const { storage, owned, secret } = await openStore(options, log)
+  const accounts = new Accounts(storage, {
+    scrypt: options.scrypt,
+    sessionTtlMs: options.sessionTtlMs,
+    now,
+    registration: options.registration,
+  })
   const hub = new Hub()
   const ratePerSecond = options.rateLimit?.perSecond ?? 100
   const rateBurst = options.rateLimit?.burst ?? 300
   const gateway = new Gateway(
-    { storage, accounts, hub, log, now, receiptDefaults },
+    {
+      storage,
+      accounts,
+      hub,
+      log,
+      now,
+      receiptDefaults,
+      deliveryBudget: new DeliveryBudget(options.deliveryReceiptBudget ?? DEFAULT_DELIVERY_BUDGET),
+      policy: { usageLimits: usageLimits(policy.quotas), lookups },
+    },
     {
       maxPayload: options.maxPayload ?? 64 * 1024,
       heartbeatMs: options.heartbeatMs ?? 30_000,
@@ -95,17 +208,47 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       rateBurst,
       userRatePerSecond: options.userRateLimit?.perSecond ?? ratePerSecond * 3,
       userRateBurst: options.userRateLimit?.burst ?? rateBurst * 3,
+      limits: connectionLimits,
+      sessionSweepMs: options.sessionSweepMs,
     },
   )
-  const httpServer = createServer(
-    createHttpHandler({ accounts, hub, log, maxBodyBytes: options.maxHttpBodyBytes ?? 16 * 1024 }),
-  )
-  httpServer.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head))
+  const browserGuard = new BrowserGuard({
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+  })
+  const api = createHttpHandler({
+    accounts,
+    hub,
+    log,
+    maxBodyBytes: options.maxHttpBodyBytes ?? 16 * 1024,
+    guard: new AuthGuard(authLimits, now, log),
+    secret,
+  })
+  const httpServer = createServer((req, res) => {
+    const refusal = browserGuard.check(req)
+    if (!refusal) return api(req, res)
+    const body = JSON.stringify({ code: refusal.code, msg: refusal.msg })
+    res.writeHead(refusal.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      'cache-control': 'no-store',
+      connection: 'close',
+    })
+    res.end(body)
+  })
+  httpServer.on('upgrade', (req, socket, head) => {
+    const refusal = browserGuard.check(req)
+    if (!refusal) return gateway.handleUpgrade(req, socket, head)
+    socket.on('error', () => socket.destroy())
+    rejectUpgrade(socket, refusal.status, refusal.code, refusal.msg)
+  })
   httpServer.on('clientError', (_error, socket) => socket.destroy())
 
+  const sweeper = new Sweeper({ storage, now, log, retention: policy.retention, lookups })
   let closing: Promise<void> | undefined
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      await sweeper.stop()
       await gateway.close()
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve())
@@ -125,13 +268,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       })
     })
   } catch (error) {
+    await sweeper.stop()
     await gateway.close()
     if (owned) await storage.close()
     throw error
   }
 
   const { port } = httpServer.address() as AddressInfo
+  browserGuard.listening(port)
   const urlHost = host.includes(':') ? `[${host}]` : host
   log.info('server started', { host, port })
-  return { url: `ws://${urlHost}:${port}${WS_PATH}`, httpUrl: `http://${urlHost}:${port}`, host, port, close }
+  return {
+    url: `ws://${urlHost}:${port}${WS_PATH}`,
+    httpUrl: `http://${urlHost}:${port}`,
+    host,
+    port,
+    close,
+    sweep: () => sweeper.run(),
+    stats: () => gateway.stats(),
+  }
 }

@@ -20,6 +20,9 @@ export const Code = {
   USER_NOT_FOUND: 2004,
   TOKEN_INVALID: 2005,
   SERVER_UNREACHABLE: 2006,
+  REGISTRATION_CLOSED: 2007,
+  INVITE_INVALID: 2008,
+  INSECURE_TRANSPORT: 2009,
 
   // 3xxx: conversations and groups
   NOT_A_MEMBER: 3001,
@@ -39,10 +42,12 @@ export const Code = {
   GROUP_TOO_LARGE: 4104,
   GROUP_ACK_COUNT_HIDDEN: 4105,
   RECEIPT_REQUEST_EXPIRED: 4106,
+  QUOTA_EXCEEDED: 4201,
 
   // 5xxx: this side failed
   INTERNAL: 5000,
   TIMEOUT: 5001,
+  SERVER_BUSY: 5002,
 
   // 6xxx: the local profile
   PROFILE_DATABASE_TOO_NEW: 6001,
@@ -66,6 +71,11 @@ export const codeDescriptions: Record<CodeName, string> = {
   USER_NOT_FOUND: 'No user with that id.',
   TOKEN_INVALID: 'The session token is unknown, expired or revoked: log in again.',
   SERVER_UNREACHABLE: 'The IM server did not answer.',
+  REGISTRATION_CLOSED: 'This server does not take new accounts; ask its operator for one.',
+  INVITE_INVALID:
+    'Registering here needs an invite code from the operator; this one is missing, unknown, used or expired.',
+  INSECURE_TRANSPORT:
+    'The server address is ws:// or http:// to another machine: the password would cross the network in clear. Use wss://, or opt in to an unencrypted connection.',
   NOT_A_MEMBER: 'The caller is not a member of that conversation.',
   GROUP_NOT_FOUND: 'No group with that id.',
   PERMISSION_DENIED: 'The caller’s role does not allow this (owner or admin needed).',
@@ -82,8 +92,11 @@ export const codeDescriptions: Record<CodeName, string> = {
   GROUP_TOO_LARGE: 'The group has more members than the read-ack size limit.',
   GROUP_ACK_COUNT_HIDDEN: 'Only the sender may see read acks of this message.',
   RECEIPT_REQUEST_EXPIRED: 'Read receipts can be requested only shortly after sending.',
+  QUOTA_EXCEEDED:
+    'This account has reached its daily quota (messages, bytes of content or new groups); nothing was stored. It resets at 00:00 UTC.',
   INTERNAL: 'Unexpected failure; the details are in the log.',
   TIMEOUT: 'The server did not answer in time.',
+  SERVER_BUSY: 'The server is too busy to check passwords right now; retry in a moment.',
   PROFILE_DATABASE_TOO_NEW:
     'This profile’s history was written by a newer version of the app: update the app (the file is left as it is).',
   PROFILE_DATABASE_CORRUPT:

@@ -10,9 +10,11 @@ import { z } from 'zod'
 import type { Result } from './codes'
 import { eventNames, operationNames } from './ipcNames'
 import {
+  byUserId,
   Conversation,
   DisplayName,
   GroupId,
+  GroupName,
   GroupReceiptSettings,
   LIMITS,
   MessageContent,
@@ -90,11 +92,15 @@ export interface GroupReadAckPage {
   /** Members who read it, and members who could read it when it was sent (sender excluded). */
   count: number
   total: number
+  /** Of those, members who do not share read receipts: neither "read" nor "not read yet". */
+  hidden: number
 }
 
 export interface GroupUnreadPage {
   members: UserProfile[]
   nextUserId?: string
+  /** Members who hide their read receipts (never listed as not read). */
+  hidden: number
 }
 
 export interface HistoryPage {
@@ -149,11 +155,8 @@ export const ipcOperations = {
   startPrivateChat: op<ConversationSummary>()(UserId),
   getHistoryMessages: op<HistoryPage>()(Conversation, HistoryOptions),
   sendMessage: op<Message>()(Conversation, MessageContent, SendOptions),
-  getUsers: op<UserProfile[]>()(z.array(UserId).min(1).max(LIMITS.groupMembersPerCall)),
-  createGroup: op<GroupInfo>()(
-    z.string().trim().min(1).max(LIMITS.groupNameMax),
-    z.array(UserId).max(LIMITS.groupMembersPerCall),
-  ),
+  getUsers: op<UserProfile[]>()(z.array(UserId).min(1).max(LIMITS.userLookupMax)),
+  createGroup: op<GroupInfo>()(GroupName, z.array(UserId).max(LIMITS.groupMembersPerCall)),
   addGroupMembers: op<GroupInfo>()(GroupId, z.array(UserId).min(1).max(LIMITS.groupMembersPerCall)),
   removeGroupMembers: op<GroupInfo>()(GroupId, z.array(UserId).min(1).max(LIMITS.groupMembersPerCall)),
   leaveGroup: op<null>()(GroupId),
@@ -161,6 +164,12 @@ export const ipcOperations = {
   getGroupMembers: op<GroupMember[]>()(GroupId),
   /** The group as this device knows it (name, my role, receipt settings). */
   getGroupInfo: op<GroupInfo>()(GroupId),
+
+  /**
+   * Send read receipts in this conversation: true / false, or null to follow the account setting
+   * (getSettings().shareReadReceipts). Resolves with the conversation's summary.
+   */
+  setConversationReceiptSharing: op<ConversationSummary>()(Conversation, z.boolean().nullable()),
 
   // Receipts: single chat (SPEC E1–E5)
   /** Easemob ackMessageRead(messageId): messageId is the server messageUId of a received message. */
@@ -192,7 +201,7 @@ export const ipcOperations = {
    */
   sendReadReceiptResponseV2: op<{ messageList: Record<string, string[]> }>()(
     GroupId,
-    z.record(UserId, z.array(MessageUId).min(1).max(LIMITS.ackBatchMax)).optional(),
+    byUserId(z.array(MessageUId).min(1).max(LIMITS.ackBatchMax)).optional(),
     z.string().max(LIMITS.channelIdMax).optional(),
   ),
 } as const

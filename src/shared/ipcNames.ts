@@ -14,6 +14,7 @@ export const operationNames = [
   'updateSettings',
   'getConversationList',
   'startPrivateChat',
+  'setConversationReceiptSharing',
   'getHistoryMessages',
   'sendMessage',
   'getUsers',

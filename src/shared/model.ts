@@ -13,6 +13,8 @@ export const LIMITS = {
   groupNameMax: 64,
   textMax: 4000,
   groupMembersPerCall: 500,
+  /** Users looked up per getUsers call (enumeration: lookups of strangers are also rate-limited). */
+  userLookupMax: 100,
   historyPageMax: 200,
   pullPageMax: 1000,
   ackBatchMax: 1000,
@@ -25,6 +27,36 @@ export const UserId = z
   .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only')
   .min(1)
   .max(LIMITS.userIdMax)
+
+/**
+ * An object keyed by user id, e.g. a RongCloud messageList. z.record cannot be used: it drops a key
+ * named "__proto__" (assigning it on a plain object sets the prototype), so a user of that valid id
+ * would silently vanish. This keeps every own key, each checked as a UserId, in an object without a
+ * prototype, where no user id ("constructor", "toString", "__proto__") meets an inherited property.
+ */
+export function byUserId<V extends z.ZodType>(value: V) {
+  return z
+    .custom<Record<string, z.input<V>>>(
+      (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
+      'expected an object keyed by user id',
+    )
+    .transform((input, ctx) => {
+      const out = Object.create(null) as Record<string, z.output<V>>
+      for (const key of Object.keys(input)) {
+        if (!UserId.safeParse(key).success) {
+          ctx.addIssue({ code: 'custom', message: 'not a user id', path: [key] })
+          continue
+        }
+        // The own property's value, never anything inherited or computed by a getter.
+        const parsed = value.safeParse(Object.getOwnPropertyDescriptor(input, key)?.value)
+        if (parsed.success) out[key] = parsed.data
+        else
+          for (const issue of parsed.error.issues)
+            ctx.addIssue({ code: 'custom', message: issue.message, path: [key, ...issue.path] })
+      }
+      return out
+    })
+}
 export const GroupId = z
   .string()
   .regex(/^g_[A-Za-z0-9]+$/, 'a group id starts with g_')
@@ -35,7 +67,46 @@ export const MessageUId = z
 export const ClientMsgId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/)
 export const ChannelId = z.string().max(LIMITS.channelIdMax).default('')
 export const Password = z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax)
-export const DisplayName = z.string().trim().min(1).max(LIMITS.displayNameMax)
+
+/**
+ * Characters no name may contain (issue #11): C0/C1 controls; format characters (Cf): bidi
+ * overrides, embeddings, isolates and marks, which reorder what follows so that one name reads as
+ * another, and invisible ones such as zero-width spaces and joiners, word joiners, soft hyphens and
+ * tag characters; line and paragraph separators; and the Hangul fillers, which look like nothing.
+ * Two emoji uses of format characters stay allowed: a zero-width joiner between pictographs
+ * (👩‍💻) and a flag's tag sequence (🏴 + tags + cancel tag).
+ */
+const HIDDEN_IN_NAMES = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u3164\uFFA0]/u
+const EMOJI_JOINER =
+  /(?<=[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F])\u200D(?=\p{Extended_Pictographic})/gu
+const FLAG_TAG_SEQUENCE = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}/gu
+
+/** True when `name` holds a character of HIDDEN_IN_NAMES outside those two emoji sequences. */
+export function hasHiddenCharacters(name: string): boolean {
+  return HIDDEN_IN_NAMES.test(name.replace(FLAG_TAG_SEQUENCE, '\u{1F3F4}').replace(EMOJI_JOINER, ''))
+}
+
+/** The words of that refusal, on the wire (INVALID_ARGUMENT "name: …") and in the forms. */
+const HIDDEN_CHARACTERS_MESSAGE = 'control, bidi-override or invisible characters are not allowed'
+
+/** A name as stored and shown: NFC, trimmed, between `min` and `max` characters, nothing hidden. */
+function visibleName(min: number, max: number) {
+  return z
+    .string()
+    .transform((text) => text.normalize('NFC').trim())
+    .pipe(
+      z
+        .string()
+        .min(min)
+        .max(max)
+        .refine((text) => !hasHiddenCharacters(text), HIDDEN_CHARACTERS_MESSAGE),
+    )
+}
+
+export const DisplayName = visibleName(1, LIMITS.displayNameMax)
+/** At sign-up the display name may be left empty (the user id is shown instead). */
+export const OptionalDisplayName = visibleName(0, LIMITS.displayNameMax)
+export const GroupName = visibleName(1, LIMITS.groupNameMax)
 export const Seq = z.number().int().nonnegative()
 
 export const ConversationType = z.enum(['private', 'group'])
@@ -98,6 +169,8 @@ export const GroupInfo = z.object({
   myRole: GroupRole.optional(),
   /** The effective receipt limits of this group (server defaults merged with its overrides). */
   receiptSettings: GroupReceiptSettings,
+  /** Current members who do not share read receipts here (absent: none): counted apart, never as "not read". */
+  membersHidingReceipts: z.number().int().optional(),
 })
 export type GroupInfo = z.infer<typeof GroupInfo>
 
@@ -116,7 +189,7 @@ const ReadReceiptInfo = z.object({
   isReceiptRequestMessage: z.boolean(),
   hasRespond: z.boolean(),
   /** Sender side: who answered the request, with the time of their answer (ms). */
-  readerList: z.record(z.string(), z.number()).optional(),
+  readerList: byUserId(z.number()).optional(),
   readCount: z.number().int().optional(),
   /** Members who could read the message when it was sent (the sender excluded). */
   totalCount: z.number().int().optional(),
@@ -171,6 +244,13 @@ export const ConversationSummary = z.object({
   /** Highest server sequence known for the conversation. */
   lastSeq: z.number().int(),
   updatedAt: z.number(),
+  /** My override of "send read receipts" here; null follows the account setting. */
+  shareReadReceipts: z.boolean().nullable(),
+  /**
+   * Single chat: read receipts flow both ways (both share). Group: my reads are shared. When false,
+   * the UI says receipts are hidden, never "not read".
+   */
+  readReceiptsShared: z.boolean(),
 })
 export type ConversationSummary = z.infer<typeof ConversationSummary>
 

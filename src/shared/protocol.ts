@@ -11,6 +11,7 @@
  */
 import { z } from 'zod'
 import {
+  byUserId,
   ChannelId,
   ClientMsgId,
   Conversation,
@@ -18,12 +19,14 @@ import {
   GroupId,
   GroupInfo,
   GroupMember,
+  GroupName,
   GroupReadAck,
   GroupReceiptSettings,
   GroupRole,
   LIMITS,
   MessageContent,
   MessageUId,
+  OptionalDisplayName,
   Seq,
   UserId,
   UserProfile,
@@ -48,12 +51,29 @@ export const WireMessage = z.object({
   isNeedGroupAck: z.boolean(),
   /** Members who could read it when it was sent, the sender excluded (1 in a single chat). */
   memberCount: z.number().int().nonnegative(),
+  /**
+   * Receipt state as of this copy, on pulled messages (absent: none yet). The same facts the receipt
+   * events carry, so a device whose events were pruned still learns them (syncEvents prunedThrough).
+   * Single chat, to the sender only: the receiver's first delivery and read.
+   */
+  deliveredAt: z.number().optional(),
+  readAt: z.number().optional(),
+  /** Group, to the sender only: readers so far (the read count of both group models). */
+  groupAckCount: z.number().int().nonnegative().optional(),
+  /** Group: the sender asked for read receipts after sending (sendReadReceiptRequest). */
+  receiptRequested: z.literal(true).optional(),
 })
 export type WireMessage = z.infer<typeof WireMessage>
 
 export const AccountSettings = z.object({
   requireDeliveryAck: z.boolean(),
   requireReadAck: z.boolean(),
+  /**
+   * Do senders learn that I read their messages? Off: my devices still share my read state and
+   * unread counts, but no sender is told (a private read). Reciprocal in single chats: while either
+   * side does not share, neither sees the other's read receipts. A conversation may override it.
+   */
+  shareReadReceipts: z.boolean(),
 })
 export type AccountSettings = z.infer<typeof AccountSettings>
 
@@ -64,6 +84,13 @@ export const ConversationState = z.object({
   lastSeq: Seq,
   /** The caller's own read watermark (max-merged across devices). */
   readSeq: Seq,
+  /** The caller's override of shareReadReceipts for this conversation; null follows the account. */
+  shareReadReceipts: z.boolean().nullable(),
+  /**
+   * Single chat: read receipts flow between the two (both share). Group: the caller's reads are
+   * shared with senders. False means "read" can never be shown here: say "hidden", not "unread".
+   */
+  readReceiptsShared: z.boolean(),
   /** Private chats: the peer's watermarks over the caller's messages. */
   peerReadSeq: Seq,
   peerDeliveredSeq: Seq,
@@ -107,17 +134,32 @@ export const requests = {
       afterSeq: Seq,
       limit: z.number().int().min(1).max(LIMITS.pullPageMax),
     }),
-    reply: z.object({ messages: z.array(WireMessage), hasMore: z.boolean() }),
+    reply: z.object({
+      messages: z.array(WireMessage),
+      hasMore: z.boolean(),
+      /**
+       * Messages up to this seq are no longer kept (the operator's retention) and afterSeq is below
+       * it: the client counts them as synced and goes on after it. Seqs are never reused.
+       */
+      prunedSeq: Seq.optional(),
+    }),
   },
   syncEvents: {
     data: z.object({ afterEventSeq: Seq, limit: z.number().int().min(1).max(LIMITS.pullPageMax) }),
     reply: z.object({
       events: z.array(z.lazy(() => PushFrame)),
       hasMore: z.boolean(),
+      /**
+       * Receipt events up to this eventSeq are no longer kept and afterEventSeq is below it (no
+       * events come with it): what they said must come from a full resync (syncState, then every
+       * conversation pulled again from its start, the receipt state riding on the messages), after
+       * which the client asks again from prunedThrough.
+       */
+      prunedThrough: Seq.optional(),
     }),
   },
   getUsers: {
-    data: z.object({ userIds: z.array(UserId).min(1).max(LIMITS.groupMembersPerCall) }),
+    data: z.object({ userIds: z.array(UserId).min(1).max(LIMITS.userLookupMax) }),
     reply: z.object({ users: z.array(UserProfile) }),
   },
   updateSettings: {
@@ -126,7 +168,7 @@ export const requests = {
   },
   createGroup: {
     data: z.object({
-      name: z.string().trim().min(1).max(LIMITS.groupNameMax),
+      name: GroupName,
       memberIds: z.array(UserId).max(LIMITS.groupMembersPerCall),
     }),
     reply: z.object({ group: GroupInfo }),
@@ -178,7 +220,16 @@ export const requests = {
         .min(1)
         .max(LIMITS.ackBatchMax),
     }),
-    reply: z.object({ accepted: z.array(GroupReadAck), rejected: z.array(AckRejection) }),
+    reply: z.object({
+      /**
+       * The caller's own acks. `count` only where every member may see counts (countVisibility
+       * 'all'); under 'sender' the read count is the sender's alone. `ackId` is opaque.
+       */
+      accepted: z.array(GroupReadAck.partial({ count: true })),
+      rejected: z.array(AckRejection),
+      /** Acks taken as private reads: the caller does not share read receipts in this group. */
+      private: z.array(MessageUId).optional(),
+    }),
   },
   fetchGroupReadAcks: {
     data: z.object({
@@ -192,6 +243,8 @@ export const requests = {
       nextAckId: z.string().optional(),
       count: z.number().int(),
       total: z.number().int(),
+      /** Members who could read it but do not share read receipts: neither "read" nor "not read". */
+      hidden: z.number().int(),
     }),
   },
   fetchGroupUnreadMembers: {
@@ -200,7 +253,16 @@ export const requests = {
       pageSize: z.number().int().min(1).max(LIMITS.historyPageMax),
       startUserId: UserId.optional(),
     }),
-    reply: z.object({ members: z.array(UserProfile), nextUserId: UserId.optional() }),
+    reply: z.object({
+      members: z.array(UserProfile),
+      nextUserId: UserId.optional(),
+      /** As in fetchGroupReadAcks: members who hide their read receipts, never listed here. */
+      hidden: z.number().int(),
+    }),
+  },
+  setConversationReceiptSharing: {
+    data: z.object({ conversation: Conversation, shareReadReceipts: z.boolean().nullable() }),
+    reply: z.object({ shareReadReceipts: z.boolean().nullable(), readReceiptsShared: z.boolean() }),
   },
   sendReadReceiptRequest: {
     data: z.object({ groupId: GroupId, messageUId: MessageUId }),
@@ -210,9 +272,10 @@ export const requests = {
     data: z.object({
       groupId: GroupId,
       channelId: ChannelId,
-      messageList: z
-        .record(UserId, z.array(MessageUId).min(1).max(LIMITS.ackBatchMax))
-        .refine((m) => Object.keys(m).length > 0, 'messageList is empty'),
+      messageList: byUserId(z.array(MessageUId).min(1).max(LIMITS.ackBatchMax)).refine(
+        (m) => Object.keys(m).length > 0,
+        'messageList is empty',
+      ),
     }),
     reply: z.object({ accepted: z.array(MessageUId), rejected: z.array(AckRejection) }),
   },
@@ -282,6 +345,12 @@ export const pushes = {
   groupChanged: z.object({ groupId: GroupId, group: GroupInfo.nullable() }),
   settingsChanged: z.object({ settings: AccountSettings }),
   sessionRevoked: z.object({}),
+  /** Whether read receipts are shared in a conversation changed (either side's setting). */
+  receiptSharingChanged: z.object({
+    conversation: Conversation,
+    shareReadReceipts: z.boolean().nullable(),
+    readReceiptsShared: z.boolean(),
+  }),
 } as const
 
 export type PushEvent = keyof typeof pushes
@@ -307,6 +376,7 @@ export const PushFrame = z.discriminatedUnion('event', [
   pushFrame('groupChanged'),
   pushFrame('settingsChanged'),
   pushFrame('sessionRevoked'),
+  pushFrame('receiptSharingChanged'),
 ])
 export type PushFrame = z.infer<typeof PushFrame>
 
@@ -317,7 +387,9 @@ export const http = {
     body: z.object({
       userId: UserId,
       password: z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax),
-      displayName: z.string().trim().max(LIMITS.displayNameMax).optional(),
+      displayName: OptionalDisplayName.optional(),
+      /** Needed when the server's registration is 'invite': a code from its operator. */
+      inviteCode: z.string().min(1).max(64).optional(),
     }),
     reply: z.object({ user: UserProfile }),
   },

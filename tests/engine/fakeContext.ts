@@ -103,7 +103,6 @@ export function groupWire(seq: number, over: Partial<WireMessage> = {}): WireMes
   return wire(seq, { convType: 'group', to: 'g_team', senderId: 'bob', memberCount: 3, ...over })
 }
 
-
 export const TEAM = { type: 'group', targetId: 'g_team' } as const
 
 /** g_team as the server describes it to `me` with `role`. */

@@ -17,7 +17,9 @@ afterEach(async () => {
 })
 
 async function setup() {
-  const server = await testServer({ heartbeatMs: 100 })
+  // Delivery receipts for every message of a 200-message burst: above the per-pair budget that
+  // keeps receipts from being used as a probe (deliveryBudget.ts), which is another test's subject.
+  const server = await testServer({ heartbeatMs: 100, deliveryReceiptBudget: { burst: 1e6, perMinute: 1e6 } })
   const proxy = await TcpProxy.start(server.port)
   proxies.push(proxy)
   // alice goes through the proxy and drops a link that has been silent for 400 ms; bob is direct.

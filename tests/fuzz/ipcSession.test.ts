@@ -48,7 +48,8 @@ describe('IPC dispatcher of a signed-in engine (fuzzed)', () => {
   let dispatch: Dispatch
   const logged: string[] = []
   const groupIds: string[] = []
-  const userIds = ['nobody', 'x', 'a'.repeat(33)]
+  // Unregistered ids named after Object properties too (issue #11, gap 6); two more are registered below.
+  const userIds = ['nobody', 'x', 'a'.repeat(33), 'toString', 'hasOwnProperty']
 
   beforeAll(async () => {
     // Rate limits are the hostile-client suite's subject; here they would only slow the calls down.
@@ -56,7 +57,8 @@ describe('IPC dispatcher of a signed-in engine (fuzzed)', () => {
     alice = await signIn(server, 'fuzz-alice')
     bob = await signIn(server, 'fuzz-bob')
     await signIn(server, 'fuzz-carol')
-    userIds.unshift('fuzz-alice', 'fuzz-bob', 'fuzz-carol')
+    const objectNames = await Promise.all(['constructor', '__proto__'].map((n) => signIn(server, n)))
+    userIds.unshift('fuzz-alice', 'fuzz-bob', 'fuzz-carol', 'constructor', '__proto__')
     engineDb(alice).exec(ENGINE_NO_BACKWARDS)
     dispatch = createDispatcher(createHandlerTable(alice.engine), (msg, err) =>
       logged.push(`${msg} ${err instanceof Error ? err.message : String(err)}`),
@@ -83,7 +85,27 @@ describe('IPC dispatcher of a signed-in engine (fuzzed)', () => {
         ]),
       )
     }
-    await alice.until('messages from bob', () => uids().length >= 6)
+    // A group whose senders are named after Object properties, with requests for alice to answer.
+    const [ctor, proto] = objectNames as [Device, Device]
+    const odd = data<{ groupId: string }>(
+      await ctor.dispatch('createGroup', ['odd', ['fuzz-alice', '__proto__']]),
+    )
+    groupIds.push(odd.groupId)
+    await proto.until('group', () => proto.engine.store?.group(odd.groupId))
+    for (const d of objectNames) {
+      const sent = data<{ messageId: string }>(
+        await d.dispatch('sendMessage', [
+          { type: 'group', targetId: odd.groupId },
+          { type: 'text', text: 'o' },
+        ]),
+      )
+      const uid = await d.until(
+        'sent',
+        () => d.engine.store?.messageByLocalId(Number(sent.messageId))?.messageUId,
+      )
+      data(await d.dispatch('sendReadReceiptRequest', [odd.groupId, uid]))
+    }
+    await alice.until('messages from bob and the odd group', () => uids().length >= 8)
     // The delivery receipts they asked for have gone out (a pass started now ends with none left).
     await alice.engine.flushOutbox()
     expect(alice.engine.store?.outboxSize()).toBe(0)

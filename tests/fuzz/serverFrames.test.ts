@@ -8,6 +8,7 @@
  * count or a sequence backwards, or delete a message, a reader fact or a receipt event.
  */
 import fc from 'fast-check'
+import { DeliveryBudget } from '../../src/server/deliveryBudget'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { Code, codeName } from '../../src/shared/codes'
@@ -88,7 +89,8 @@ interface World {
   stats: Map<string, { sent: number; ok: number }>
 }
 
-const USERS = ['alice', 'bob', 'carol', 'mallory']
+/** The last two are valid user ids named after Object properties (issue #11, gap 6). */
+const USERS = ['alice', 'bob', 'carol', 'mallory', 'constructor', '__proto__']
 
 async function buildWorld(): Promise<World> {
   const storage = new SqliteStorage(':memory:')
@@ -119,6 +121,7 @@ async function buildWorld(): Promise<World> {
       log,
       now: () => (clock += 7),
       receiptDefaults: resolveReceiptDefaults(),
+      deliveryBudget: new DeliveryBudget(),
     },
     {
       maxPayload: 64 * 1024,
@@ -220,7 +223,8 @@ async function seed(world: World): Promise<void> {
   await call(0, 'updateSettings', { requireDeliveryAck: true, requireReadAck: true })
   await call(0, 'createGroup', { name: 'abc', memberIds: ['bob', 'carol'] })
   await call(3, 'createGroup', { name: 'mallory', memberIds: ['bob'] })
-  const [abc, mal] = world.groupIds
+  await call(4, 'createGroup', { name: 'object', memberIds: ['__proto__', 'alice'] })
+  const [abc, mal, obj] = world.groupIds
   for (let i = 0; i < 3; i++) {
     await call(0, 'sendMessage', {
       clientMsgId: `seed-a-${i}-xx`,
@@ -237,6 +241,12 @@ async function seed(world: World): Promise<void> {
       conversation: { type: 'group', targetId: abc },
       content: { type: 'text', text: `all ${i}` },
       isNeedGroupAck: i !== 1,
+    })
+    await call(5, 'sendMessage', {
+      clientMsgId: `seed-o-${i}-xx`,
+      conversation: { type: 'group', targetId: obj },
+      content: { type: 'text', text: `o ${i}` },
+      isNeedGroupAck: i !== 2,
     })
     await call(3, 'sendMessage', {
       clientMsgId: `seed-m-${i}-xx`,
@@ -263,7 +273,10 @@ function arbitraries(world: World) {
       .filter((v) => v !== undefined)
   const userId = pick(
     () => world.userIds,
-    fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('nobody', '', 'a'.repeat(33), '../x')),
+    fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('nobody', '', 'a'.repeat(33), '../x', 'toString', 'hasOwnProperty', 'valueOf'),
+    ),
   )
   const groupId = pick(() => world.groupIds, fc.oneof(fc.constantFrom('g_missing1', 'g_', 'x'), fc.string()))
   const messageUId = pick(

@@ -27,7 +27,25 @@ export async function cleanup(): Promise<void> {
 }
 
 export async function testServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const server = await startServer({ port: 0, scrypt: FAST_SCRYPT, logLevel: 'error', ...options })
+  const lifted = 1e12
+  const server = await startServer({
+    port: 0,
+    scrypt: FAST_SCRYPT,
+    logLevel: 'error',
+    // Many engines on one address, and bursts of traffic: those limits have tests of their own (tests/security).
+    authLimits: {
+      registrationsPerAddress: { perHour: lifted, burst: lifted },
+      hashQueue: lifted,
+      hashesPerAddress: lifted,
+    },
+    connectionLimits: {
+      inboundBytesPerSecond: lifted,
+      inboundBurstBytes: lifted,
+      userInboundBytesPerSecond: lifted,
+      userInboundBurstBytes: lifted,
+    },
+    ...options,
+  })
   cleanups.push(() => server.close())
   return server
 }
@@ -70,6 +88,8 @@ export function openDevice(
   const engine = new Engine({
     profileDir,
     host: 'headless',
+    // Delivery receipts at once (the random hold against timing probes has tests of its own).
+    deliveryReceiptDelay: { minMs: 0, maxMs: 0 },
     version: 'test',
     defaultServerUrl: serverUrl,
     backoff: { minMs: 20, maxMs: 200 },

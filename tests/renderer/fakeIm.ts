@@ -8,8 +8,14 @@ import {
   type OperationName,
   type OperationResult,
 } from '../../src/shared/ipc'
-import { conversationKey, MessageDirection, type Message } from '../../src/shared/model'
-import { makeSent } from './fixtures'
+import {
+  conversationKey,
+  MessageDirection,
+  type ConversationSummary,
+  type Message,
+} from '../../src/shared/model'
+import type { AccountSettings } from '../../src/shared/protocol'
+import { makeSent, makeSummary } from './fixtures'
 
 type Answer<K extends OperationName> = Result<OperationResult<K>> | Promise<Result<OperationResult<K>>>
 type Responder<K extends OperationName> = (...args: OperationArgs<K>) => Answer<K>
@@ -24,8 +30,6 @@ const defaults: { [K in OperationName]?: Responder<K> } = {
     ok({ version: '0.1.0', host: 'headless', profile: 'alice', defaultServerUrl: 'ws://127.0.0.1:7700/ws' }),
   getCurrentUser: () => ok(null),
   getConnectionState: () => ok({ state: 'connected' }),
-  getSettings: () => ok({ requireDeliveryAck: false, requireReadAck: false }),
-  updateSettings: (patch) => ok({ requireDeliveryAck: false, requireReadAck: false, ...patch }),
   getConversationList: () => ok([]),
   getHistoryMessages: () => ok({ list: [], hasMore: false }),
   getGroupMembers: () => ok([]),
@@ -41,6 +45,11 @@ const defaults: { [K in OperationName]?: Responder<K> } = {
  * has handed out (history pages, sendMessage answers, messageReceived, messagesChanged) and, like the
  * engine, answers the read receipts it is sent by changing those messages (my read flag `isUnread`,
  * `readReceiptInfo.hasRespond`), each with a new revision, in one `messagesChanged`.
+ *
+ * It keeps the account settings and the conversation summaries it has handed out too, and answers
+ * setConversationReceiptSharing as the engine does: the summary with the override and whether read
+ * receipts flow (in a single chat both sides must share: see `peersHidingReceipts`), pushed with
+ * `conversationChanged` as well.
  */
 export class FakeIm {
   readonly calls: RecordedCall[] = []
@@ -50,9 +59,32 @@ export class FakeIm {
   private readonly gates = new Map<OperationName, Array<() => void>>()
   /** The engine's store: the newest copy of each message, by messageId. */
   private readonly held = new Map<string, Message>()
+  /** The account settings as the engine holds them (updateSettings changes them). */
+  settings: AccountSettings = { requireDeliveryAck: false, requireReadAck: false, shareReadReceipts: true }
+  /** Peers (single chats) who do not share read receipts: receipts flow in neither direction there. */
+  readonly peersHidingReceipts = new Set<string>()
+  /** The summaries handed out (getConversationList, startPrivateChat, conversationChanged), by key. */
+  private readonly summaries = new Map<string, ConversationSummary>()
 
   /** What the engine does with the receipts I send, unless a test responds otherwise. */
   private readonly engine: { [K in OperationName]?: Responder<K> } = {
+    getSettings: () => ok(this.settings),
+    updateSettings: (patch) => {
+      this.settings = { ...this.settings, ...patch }
+      return ok(this.settings)
+    },
+    setConversationReceiptSharing: (conversation, share) => {
+      const key = conversationKey(conversation)
+      const mine = share ?? this.settings.shareReadReceipts
+      const theirs = conversation.type === 'group' || !this.peersHidingReceipts.has(conversation.targetId)
+      const summary: ConversationSummary = {
+        ...(this.summaries.get(key) ?? makeSummary({ conversation, title: conversation.targetId })),
+        shareReadReceipts: share,
+        readReceiptsShared: mine && theirs,
+      }
+      this.emit('conversationChanged', [summary])
+      return ok(summary)
+    },
     ackMessageRead: (messageUId) => {
       this.markRead((m) => m.messageUId === messageUId)
       return ok(null)
@@ -121,6 +153,7 @@ export class FakeIm {
 
   emit<E extends EventName>(event: E, payload: IpcEvents[E]): void {
     if (event === 'messageReceived' || event === 'messagesChanged') this.keep(payload as Message[])
+    if (event === 'conversationChanged') this.keepSummaries(payload as ConversationSummary[])
     for (const handler of this.listeners.get(event) ?? []) handler(payload)
   }
 
@@ -147,8 +180,14 @@ export class FakeIm {
     }
   }
 
+  private keepSummaries(summaries: readonly ConversationSummary[]): void {
+    for (const summary of summaries) this.summaries.set(conversationKey(summary.conversation), summary)
+  }
+
   private noteAnswer(name: OperationName, answer: Result<unknown>): void {
     if (answer.code !== 0) return
+    if (name === 'getConversationList') this.keepSummaries(answer.data as ConversationSummary[])
+    if (name === 'startPrivateChat') this.keepSummaries([answer.data as ConversationSummary])
     if (name === 'getHistoryMessages') this.keep((answer.data as OperationResult<'getHistoryMessages'>).list)
     if (name === 'sendMessage') this.keep([answer.data as OperationResult<'sendMessage'>])
   }

@@ -83,6 +83,8 @@ export function makeSummary(overrides: Partial<ConversationSummary> = {}): Conve
     unreadCount: 0,
     lastSeq: 0,
     updatedAt: 1_700_000_000_000,
+    shareReadReceipts: null,
+    readReceiptsShared: true,
     ...overrides,
   }
 }

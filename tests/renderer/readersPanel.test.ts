@@ -50,6 +50,7 @@ function serve(message: Message, readers: string[], notRead: string[], total: nu
       ...(end < readers.length ? { nextAckId: String(end) } : {}),
       count: readers.length,
       total,
+      hidden: 0,
     })
   })
   im.respond('fetchGroupUnreadMembers', (_uid, size, startUserId) => {
@@ -58,7 +59,11 @@ function serve(message: Message, readers: string[], notRead: string[], total: nu
       .sort()
       .filter((id) => startUserId === undefined || id > startUserId)
     const members = rest.slice(0, size).map((userId) => ({ userId, displayName: userId.toUpperCase() }))
-    return ok({ members, ...(rest.length > size ? { nextUserId: members[members.length - 1].userId } : {}) })
+    return ok({
+      members,
+      ...(rest.length > size ? { nextUserId: members[members.length - 1].userId } : {}),
+      hidden: 0,
+    })
   })
 }
 

@@ -45,7 +45,11 @@ describe('session store', () => {
     const store = await signedIn()
     expect(store.appInfo?.defaultServerUrl).toBe('ws://127.0.0.1:7700/ws')
     expect(store.userId).toBe(ME)
-    expect(store.settings).toEqual({ requireDeliveryAck: false, requireReadAck: false })
+    expect(store.settings).toEqual({
+      requireDeliveryAck: false,
+      requireReadAck: false,
+      shareReadReceipts: true,
+    })
     expect(store.ready).toBe(true)
   })
 
@@ -77,7 +81,7 @@ describe('session store', () => {
 
   it('applies pushed settings and the end of the session', async () => {
     const store = await signedIn()
-    im.emit('settingsChanged', { requireDeliveryAck: true, requireReadAck: false })
+    im.emit('settingsChanged', { requireDeliveryAck: true, requireReadAck: false, shareReadReceipts: true })
     expect(store.settings?.requireDeliveryAck).toBe(true)
     im.emit('sessionEnded', { reason: 'revoked' })
     expect(store.session).toBeNull()

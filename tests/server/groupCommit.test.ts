@@ -4,6 +4,7 @@
  * connection's in one corked write; one failing operation answers alone.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DeliveryBudget } from '../../src/server/deliveryBudget'
 import { WebSocket } from 'ws'
 import { Code } from '../../src/shared/codes'
 import { Accounts } from '../../src/server/accounts'
@@ -124,6 +125,7 @@ describe('gateway group commit', () => {
         log,
         now: () => 1000,
         receiptDefaults: resolveReceiptDefaults({}),
+        deliveryBudget: new DeliveryBudget(),
       },
       {
         maxPayload: 65536,

@@ -149,7 +149,7 @@ describe('single chat', () => {
     const [alice, aliceOther] = await connectUser(server, { devices: 2 })
     const bob = await connectOne(server)
     const { settings } = await alice.call('updateSettings', { requireDeliveryAck: true })
-    expect(settings).toEqual({ requireDeliveryAck: true, requireReadAck: false })
+    expect(settings).toEqual({ requireDeliveryAck: true, requireReadAck: false, shareReadReceipts: true })
     expect((await aliceOther.nextPush('settingsChanged')).data.settings).toEqual(settings)
     expect(await alice.barrier()).toEqual([])
 
@@ -162,6 +162,7 @@ describe('single chat', () => {
     expect((await bob.call('syncState', {})).settings).toEqual({
       requireDeliveryAck: false,
       requireReadAck: true,
+      shareReadReceipts: true,
     })
   })
 
@@ -183,6 +184,8 @@ describe('single chat', () => {
       title: 'Alice A.',
       lastSeq: 4,
       readSeq: 0,
+      shareReadReceipts: null,
+      readReceiptsShared: true,
       peerReadSeq: 0,
       peerDeliveredSeq: 0,
       joinedSeq: 0,

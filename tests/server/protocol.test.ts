@@ -217,9 +217,11 @@ describe('protocol robustness', () => {
       expect(JSON.parse(result.body ?? '{}')).toMatchObject({ code: Code.TOKEN_INVALID })
     })
 
-    it('accepts the token as a query parameter too', async () => {
+    it('accepts the token as a query parameter too (with its device header)', async () => {
       const session = await registerAndLogin(server)
-      const result = await openSocket(`${server.url}?token=${encodeURIComponent(session.token)}`, {})
+      const result = await openSocket(`${server.url}?token=${encodeURIComponent(session.token)}`, {
+        [DEVICE_HEADER]: session.deviceId,
+      })
       expect(result.ws).toBeDefined()
       result.ws?.close()
     })

@@ -7,6 +7,7 @@
  * `storageContract(name, open)` is the whole suite; a new backend adds one line at the bottom.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DeliveryBudget } from '../../src/server/deliveryBudget'
 import type { Connection } from '../../src/server/connection'
 import { PushBatch, type OpContext } from '../../src/server/ops/context'
 import { handlers } from '../../src/server/ops/index'
@@ -14,6 +15,7 @@ import { resolveReceiptDefaults } from '../../src/server/receiptSettings'
 import { SqliteStorage } from '../../src/server/storage/sqlite'
 import type { Storage, StorageOps, Unit } from '../../src/server/storage/types'
 import type { ParsedRequestData, ReplyData, RequestOp } from '../../src/shared/protocol'
+import { openScratchStorage, skipPostgres } from './postgresHelpers'
 
 const macrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -76,6 +78,7 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
           pushes,
           now: 1000,
           receiptDefaults,
+          deliveryBudget: new DeliveryBudget(),
         }
         const handler = handlers[op] as (c: OpContext, d: ParsedRequestData<Op>) => Promise<ReplyData<Op>>
         return { reply: await handler(ctx, data), pushes }
@@ -196,6 +199,38 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
       expect((await raw.getUser('alice'))?.settings.requireReadAck).toBe(false)
     })
 
+    it('charges a daily quota in one step: sends at once never pass the limit together', async () => {
+      const limits = { messages: 3, bytes: 1000, groups: 1 }
+      const charges = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          storage.transaction((tx) =>
+            tx.chargeUsage('alice', 42, { messages: 1, bytes: 10, groups: 0 }, limits),
+          ),
+        ),
+      )
+      expect(charges.filter(Boolean)).toHaveLength(3)
+      // Another day, another user: their own counts.
+      expect(await storage.chargeUsage('alice', 43, { messages: 3, bytes: 0, groups: 1 }, limits)).toBe(true)
+      expect(await storage.chargeUsage('bob', 42, { messages: 3, bytes: 0, groups: 1 }, limits)).toBe(true)
+      expect(await storage.chargeUsage('bob', 42, { messages: 0, bytes: 0, groups: 1 }, limits)).toBe(false)
+    })
+
+    it('prunes a prefix and marks it, while sends go on in between', async () => {
+      for (let i = 0; i < 5; i++) await send('alice', 'bob', `before-prune-${i}x`)
+      const conv = await raw.getConversationByKey('p:alice:bob')
+      const [pruned] = await Promise.all([
+        storage.transaction((tx) => tx.pruneMessages(1001, 0, 3)),
+        send('bob', 'alice', 'during-prune-0001'),
+      ])
+      expect(pruned).toEqual({ deleted: 3, next: conv?.id })
+      // Messages are stamped at 1000 by request(); the one sent meanwhile is older than the cut too.
+      const rest = await storage.transaction((tx) => tx.pruneMessages(1001, pruned.next ?? 0, 100))
+      expect(rest).toEqual({ deleted: 3 })
+      expect(await raw.messagesPrunedSeq(conv?.id ?? 0)).toBe(6)
+      expect((await raw.getConversationByKey('p:alice:bob'))?.lastSeq).toBe(6)
+      expect((await send('alice', 'bob', 'after-prune-00001')).reply.message.seq).toBe(7)
+    })
+
     it('keeps a call made outside a transaction out of one that is open, and out of its rollback', async () => {
       let direct: Promise<boolean> | undefined
       const failing = storage.transaction(async (tx) => {
@@ -214,3 +249,4 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
 }
 
 storageContract('SQLite (embedded)', async () => new SqliteStorage(':memory:'))
+describe.skipIf(skipPostgres)('PostgreSQL', () => storageContract('PostgreSQL', () => openScratchStorage()))

@@ -32,7 +32,14 @@ export interface EngineOptions {
   defaultServerUrl: string
   /** Reconnect (and outbox retry) backoff bounds (ms). */
   backoff?: Backoff
+  /** Bounds of the random hold of delivery receipts (outbox/outbox.ts); tests use 0. */
+  deliveryReceiptDelay?: Backoff
   requestTimeoutMs?: number
+  /**
+   * Lets register/login/logout use ws:// or http:// to another machine, sending the password in
+   * clear (default false: INSECURE_TRANSPORT; wss:// and this machine are always fine).
+   */
+  allowInsecureTransport?: boolean
   /**
    * Silence after which the link to the server counts as dead and is dropped (the server pings every
    * 30 s by default; default 75 s). Tests use small values to detect a cut network quickly.
@@ -135,7 +142,11 @@ export class Engine extends EventEmitter<EventArgs> {
   // ---- session ----------------------------------------------------------------------------
 
   private post(serverUrl: string, path: string, body: unknown, token?: string): Promise<Result<unknown>> {
-    return postJson(serverUrl, path, body, { token, timeoutMs: this.options.requestTimeoutMs ?? 15_000 })
+    return postJson(serverUrl, path, body, {
+      token,
+      timeoutMs: this.options.requestTimeoutMs ?? 15_000,
+      allowInsecure: this.options.allowInsecureTransport ?? false,
+    })
   }
 
   async register(input: {
@@ -246,7 +257,12 @@ export class Engine extends EventEmitter<EventArgs> {
       store,
       ctx,
       supervisor,
-      outbox: new Outbox(ctx, backoff),
+      outbox: new Outbox(ctx, {
+        backoff,
+        ...(this.options.deliveryReceiptDelay
+          ? { deliveryReceiptDelay: this.options.deliveryReceiptDelay }
+          : {}),
+      }),
       sync: new Sync(ctx, {
         pullPageSize: this.options.pullPageSize,
         onRevoked: () => {
@@ -307,6 +323,8 @@ export class Engine extends EventEmitter<EventArgs> {
   groupMembers = (groupId: string) => groups.groupMembers(this.ctx(), groupId)
   ackMessageRead = (messageUId: string) => receipts.ackMessageRead(this.ctx(), messageUId)
   ackConversationRead = (c: Conversation) => receipts.ackConversationRead(this.ctx(), c)
+  setConversationReceiptSharing = (c: Conversation, share: boolean | null) =>
+    receipts.setConversationReceiptSharing(this.ctx(), c, share)
   ackGroupMessageRead = (messageUId: string, ext: string | undefined) =>
     groupReceipts.ackGroupMessageRead(this.ctx(), messageUId, ext)
   fetchGroupReadAcks = (messageUId: string, pageSize: number, startAckId: string | undefined) =>

@@ -36,6 +36,8 @@ export function createHandlerTable(engine: Engine): HandlerTable {
     updateSettings: (patch) => engine.updateSettings(patch),
     getConversationList: () => engine.conversationList(),
     startPrivateChat: (userId) => engine.startPrivateChat(userId),
+    setConversationReceiptSharing: (conversation, share) =>
+      engine.setConversationReceiptSharing(conversation, share),
     getHistoryMessages: (conversation, options) =>
       engine.history(conversation, options.beforeSeq, options.count),
     sendMessage: (conversation, content, options) => engine.sendMessage(conversation, content, options),

@@ -1,4 +1,6 @@
 import type { GroupReceiptSettings } from '../../shared/model'
+import type { DeliveryBudget } from '../deliveryBudget'
+import type { OpPolicy } from '../policy'
 import type { ParsedRequestData, PushData, PushEvent, ReplyData, RequestOp } from '../../shared/protocol'
 import type { Connection } from '../connection'
 import type { QueuedPush } from '../hub'
@@ -44,6 +46,10 @@ export interface OpContext {
   now: number
   /** The server's group receipt settings; a group's effective ones merge its overrides into these. */
   receiptDefaults: GroupReceiptSettings
+  /** Delivery receipts one sender may trigger at one receiver (src/server/deliveryBudget.ts). */
+  deliveryBudget: DeliveryBudget
+  /** Quotas and the lookup budget (src/server/policy.ts); absent: no limits (tests of single ops). */
+  policy?: OpPolicy
 }
 
 export type OpHandler<Op extends RequestOp> = (

@@ -14,7 +14,24 @@ export function groupKey(groupId: string): string {
   return `g:${groupId}`
 }
 
-export function toWire(message: StoredMessage): WireMessage {
+/**
+ * The message as `viewerId` may see it. Pulled copies carry its receipt state (so a device whose
+ * receipt events were pruned still learns it): delivery, read and read count to the sender only;
+ * whether a read receipt was requested to anyone who sees the message. Without a viewer (a fresh
+ * message: a push, the reply to its send) there is none yet.
+ */
+export function toWire(message: StoredMessage, viewerId?: string): WireMessage {
+  const wire = toPlainWire(message)
+  if (viewerId !== undefined && viewerId === message.senderId) {
+    if (message.deliveredAt !== null) wire.deliveredAt = message.deliveredAt
+    if (message.readAt !== null) wire.readAt = message.readAt
+    if (message.convType === 'group' && message.groupAckCount > 0) wire.groupAckCount = message.groupAckCount
+  }
+  if (viewerId !== undefined && message.receiptRequested) wire.receiptRequested = true
+  return wire
+}
+
+function toPlainWire(message: StoredMessage): WireMessage {
   return {
     messageUId: message.messageUId,
     clientMsgId: message.clientMsgId,
@@ -99,6 +116,7 @@ export function groupInfo(
   memberCount: number,
   myRole: GroupRole | null,
   receiptSettings: GroupReceiptSettings,
+  membersHidingReceipts = 0,
 ): GroupInfo {
   return {
     groupId: group.id,
@@ -108,6 +126,7 @@ export function groupInfo(
     createdAt: group.createdAt,
     ...(myRole === null ? {} : { myRole }),
     receiptSettings,
+    ...(membersHidingReceipts > 0 ? { membersHidingReceipts } : {}),
   }
 }
 
@@ -123,6 +142,7 @@ export async function groupInfoFor(ctx: OpContext, group: GroupRow, userId: stri
     await ctx.storage.countCurrentMembers(group.convId),
     await roleOf(ctx, group, userId),
     await receiptSettingsOf(ctx, group),
+    await ctx.storage.countMembersHidingReceipts(group.convId),
   )
 }
 
@@ -134,8 +154,9 @@ export async function notifyGroupChanged(
 ): Promise<void> {
   const memberCount = await ctx.storage.countCurrentMembers(group.convId)
   const settings = await receiptSettingsOf(ctx, group)
+  const hiding = await ctx.storage.countMembersHidingReceipts(group.convId)
   for (const userId of new Set(affectedUserIds)) {
-    const info = groupInfo(group, memberCount, await roleOf(ctx, group, userId), settings)
+    const info = groupInfo(group, memberCount, await roleOf(ctx, group, userId), settings, hiding)
     ctx.pushes.add(userId, 'groupChanged', { groupId: group.id, group: info })
   }
 }

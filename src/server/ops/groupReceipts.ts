@@ -26,6 +26,7 @@ import {
 } from './conversations'
 
 type Rejection = ReplyData<'ackGroupMessageRead'>['rejected'][number]
+type ReaderAck = ReplyData<'ackGroupMessageRead'>['accepted'][number]
 
 function rejection(messageUId: string, name: CodeName & keyof typeof Code): Rejection {
   return { messageUId, code: Code[name], msg: codeDescriptions[name] }
@@ -56,7 +57,7 @@ async function askedForReceipts(ctx: OpContext, message: StoredMessage): Promise
 
 function toGroupReadAck(row: GroupReadAckRow, messageUId: string, groupId: string): GroupReadAck {
   return {
-    ackId: String(row.ackId),
+    ackId: row.publicId,
     messageUId,
     groupId,
     from: row.userId,
@@ -64,6 +65,16 @@ function toGroupReadAck(row: GroupReadAckRow, messageUId: string, groupId: strin
     ...(row.ext === null ? {} : { ext: row.ext }),
     count: row.countAfter,
   }
+}
+
+/**
+ * A reader's own copy of its ack (the reply to ackGroupMessageRead): the read count only where every
+ * member may see counts. Under countVisibility 'sender' the count is the sender's alone (E8).
+ */
+function asSeenByReader(ack: GroupReadAck, settings: GroupReceiptSettings): ReaderAck {
+  if (settings.countVisibility === 'all') return ack
+  const { count: _hidden, ...rest } = ack
+  return rest
 }
 
 type Verdict =
@@ -147,12 +158,19 @@ export const ackGroupMessageRead: OpHandler<'ackGroupMessageRead'> = async (ctx,
       continue
     }
     if (verdict.existing) {
-      reply.accepted.push(toGroupReadAck(verdict.existing, messageUId, group.id))
+      reply.accepted.push(
+        asSeenByReader(toGroupReadAck(verdict.existing, messageUId, group.id), target.settings),
+      )
+      continue
+    }
+    if (!me.sharesReadReceipts) {
+      // A private read (receiptPrivacy.ts): accepted, nothing written that the sender could see.
+      ;(reply.private ??= []).push(messageUId)
       continue
     }
     const written = await writeReadFact(ctx, verdict.message, ext ?? null)
     const ack = toGroupReadAck(written.row, messageUId, group.id)
-    reply.accepted.push(ack)
+    reply.accepted.push(asSeenByReader(ack, target.settings))
     if (written.isNew) appendTo(newBySender, verdict.message.senderId, ack)
   }
   for (const [senderId, acks] of newBySender) {
@@ -188,39 +206,69 @@ async function requireReaderView(
   return { message, group }
 }
 
-/** Ack ids are the decimal INTEGER PRIMARY KEY this server sent. */
-function parseAckId(text: string | undefined): number {
-  if (text === undefined) return 0
-  if (!/^\d{1,15}$/.test(text)) throw new CodedError(Code.INVALID_ARGUMENT, 'startAckId: not an ack id')
-  return Number(text)
+/** The same words for a malformed cursor and for one of no fact of this message. */
+const NOT_AN_ACK_ID = 'startAckId: not an ack id'
+
+/** A well-formed ack id (the random public id this server sent), checked before anything is read. */
+function checkAckId(text: string | undefined): void {
+  if (text !== undefined && !/^[A-Za-z0-9]{1,40}$/.test(text)) {
+    throw new CodedError(Code.INVALID_ARGUMENT, NOT_AN_ACK_ID)
+  }
+}
+
+/** The internal cursor behind a client's startAckId: the fact of this message with that public id. */
+async function cursorOf(ctx: OpContext, messageId: number, startAckId: string | undefined): Promise<number> {
+  if (startAckId === undefined) return 0
+  const ackId = await ctx.storage.findGroupReadAckCursor(messageId, startAckId)
+  if (ackId === undefined) throw new CodedError(Code.INVALID_ARGUMENT, NOT_AN_ACK_ID)
+  return ackId
 }
 
 /** E7: the reader facts in ack_id order; startAckId exclusive, so new acks only ever append. */
 export const fetchGroupReadAcks: OpHandler<'fetchGroupReadAcks'> = async (ctx, data) => {
-  const afterAckId = parseAckId(data.startAckId)
+  checkAckId(data.startAckId)
   const { message, group } = await requireReaderView(ctx, data.messageUId)
+  const afterAckId = await cursorOf(ctx, message.id, data.startAckId)
   const rows = await ctx.storage.listGroupReadAcks(message.id, afterAckId, data.pageSize + 1)
   const page = rows.slice(0, data.pageSize)
   const last = page.at(-1)
   return {
     acks: page.map((row) => toGroupReadAck(row, message.messageUId, group.id)),
-    ...(rows.length > data.pageSize && last ? { nextAckId: String(last.ackId) } : {}),
+    ...(rows.length > data.pageSize && last ? { nextAckId: last.publicId } : {}),
     count: message.groupAckCount,
     total: message.memberCount,
+    hidden: await hiddenReaders(ctx, message),
   }
+}
+
+/**
+ * Eligible readers who are neither read (a shared reader fact) nor listed as not read (they hide
+ * their read receipts now, or read privately): the rest of the denominator.
+ */
+async function hiddenReaders(ctx: OpContext, message: StoredMessage): Promise<number> {
+  const unread = await ctx.storage.countGroupUnreadMembers(readerQuery(message))
+  return Math.max(0, message.memberCount - message.groupAckCount - unread)
+}
+
+function readerQuery(message: StoredMessage) {
+  return { convId: message.convId, messageId: message.id, seq: message.seq, senderId: message.senderId }
 }
 
 /** The eligible readers without a reader fact, by user id; startUserId exclusive. */
 export const fetchGroupUnreadMembers: OpHandler<'fetchGroupUnreadMembers'> = async (ctx, data) => {
   const { message } = await requireReaderView(ctx, data.messageUId)
   const rows = await ctx.storage.listGroupUnreadMembers(
-    { convId: message.convId, messageId: message.id, seq: message.seq, senderId: message.senderId },
+    readerQuery(message),
     data.startUserId ?? '',
     data.pageSize + 1,
   )
   const members = rows.slice(0, data.pageSize)
   const last = members.at(-1)
-  return { members, ...(rows.length > data.pageSize && last ? { nextUserId: last.userId } : {}) }
+  return {
+    members,
+    ...(rows.length > data.pageSize && last ? { nextUserId: last.userId } : {}),
+    hidden: await hiddenReaders(ctx, message),
+  }
 }
 
 /**
@@ -273,7 +321,8 @@ export const sendReadReceiptResponse: OpHandler<'sendReadReceiptResponse'> = asy
         continue
       }
       reply.accepted.push(messageUId)
-      if (verdict.existing) continue
+      // Answered before, or a private read (receiptPrivacy.ts): nothing the sender could see.
+      if (verdict.existing || !me.sharesReadReceipts) continue
       const written = await writeReadFact(ctx, verdict.message, null)
       if (written.isNew) appendTo(newBySender, verdict.message.senderId, messageUId)
     }

@@ -1,9 +1,12 @@
 import { Code, CodedError } from '../../shared/codes'
 import { newGroupId } from '../ids'
 import type { OpContext, OpHandler } from './context'
+import { chargeLookups, chargeUsage } from './limits'
 import { groupInfoFor, groupKey, notifyGroupChanged, requireCurrentMember } from './conversations'
 
 async function requireUsers(ctx: OpContext, ids: readonly string[]): Promise<void> {
+  // Whether strangers exist is told only within the caller's lookup budget (enumeration).
+  await chargeLookups(ctx, ids)
   const found = new Set((await ctx.storage.getUsers(ids)).map((u) => u.id))
   const missing = ids.filter((id) => !found.has(id))
   if (missing.length > 0) throw new CodedError(Code.USER_NOT_FOUND, `unknown users: ${missing.join(', ')}`)
@@ -19,6 +22,7 @@ async function unusedGroupId(ctx: OpContext): Promise<string> {
 export const createGroup: OpHandler<'createGroup'> = async (ctx, data) => {
   const memberIds = [...new Set(data.memberIds)].filter((id) => id !== ctx.userId)
   await requireUsers(ctx, memberIds)
+  await chargeUsage(ctx, { groups: 1 })
   const id = await unusedGroupId(ctx)
   const conv = await ctx.storage.insertConversation({ key: groupKey(id), type: 'group', createdAt: ctx.now })
   const group = { id, convId: conv.id, name: data.name, ownerId: ctx.userId, createdAt: ctx.now }

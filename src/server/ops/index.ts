@@ -17,6 +17,7 @@ import {
   setGroupReceiptSettings,
 } from './groupReceipts'
 import { ackConversationRead, ackDelivered, ackMessageRead } from './receipts'
+import { setConversationReceiptSharing } from './receiptPrivacy'
 import { getUsers, syncEvents, syncState, updateSettings } from './sync'
 
 /** Every request operation of the protocol; the type makes a missing handler a compile error. */
@@ -42,4 +43,5 @@ export const handlers: OpTable = {
   fetchGroupUnreadMembers,
   sendReadReceiptRequest,
   sendReadReceiptResponse,
+  setConversationReceiptSharing,
 }

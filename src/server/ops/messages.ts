@@ -1,4 +1,5 @@
 import { Code, CodedError } from '../../shared/codes'
+import { announceReceiptSharing } from './receiptPrivacy'
 import { newMessageUId } from '../ids'
 import type { GroupRole } from '../../shared/model'
 import type { ParsedRequestData } from '../../shared/protocol'
@@ -13,6 +14,7 @@ import {
   visibleUpTo,
 } from './conversations'
 import { requireMayAskForReceipts } from './groupReceipts'
+import { chargeLookups, chargeUsage } from './limits'
 
 interface SendTarget {
   conv: ConversationRow
@@ -42,10 +44,17 @@ async function privateTarget(
     // Nothing may be created for a resend (of a message that went elsewhere).
     const stored = await ctx.storage.findMessageByClientId(ctx.userId, clientMsgId)
     if (stored) return { resendOf: stored }
+    // A first message is a lookup: whether the peer exists is told only within the caller's budget.
+    await chargeLookups(ctx, [peerId])
     if (!(await ctx.storage.getUser(peerId))) throw new CodedError(Code.USER_NOT_FOUND, `no user ${peerId}`)
     conv = await ctx.storage.insertConversation({ key, type: 'private', createdAt: ctx.now })
     for (const userId of [ctx.userId, peerId]) {
       await ctx.storage.upsertMember({ convId: conv.id, userId, role: null, joinedSeq: 0, joinedAt: ctx.now })
+    }
+    // A new chat in which read receipts do not flow: both sides hear it before its first message.
+    if (!(await ctx.storage.readReceiptsExchanged(conv.id))) {
+      const row = (await ctx.storage.listConversationsOfUser(ctx.userId)).find((r) => r.conv.id === conv?.id)
+      if (row) await announceReceiptSharing(ctx, [row])
     }
   }
   return { conv, to: peerId, recipients: [ctx.userId, peerId], memberCount: 1 }
@@ -109,7 +118,11 @@ export const sendMessage: OpHandler<'sendMessage'> = async (ctx, data) => {
     content: data.content,
     sentAt: ctx.now,
     // Single-chat receipts follow the sender's settings at send time; groups have read acks only (E9).
-    needDeliveryAck: !isGroup && sender.settings.requireDeliveryAck,
+    // Within the pair's budget only (deliveryBudget.ts: receipts cannot be used to probe a device).
+    needDeliveryAck:
+      !isGroup &&
+      sender.settings.requireDeliveryAck &&
+      ctx.deliveryBudget.take(ctx.userId, data.conversation.targetId, ctx.now),
     needReadAck: !isGroup && sender.settings.requireReadAck,
     isNeedGroupAck: isGroup && data.isNeedGroupAck,
     memberCount: target.memberCount,
@@ -117,24 +130,26 @@ export const sendMessage: OpHandler<'sendMessage'> = async (ctx, data) => {
   // Exactly-once even when the same clientMsgId races in from two connections: the storage decides.
   const inserted = await ctx.storage.insertMessage(newMessage)
   const message = toWire(inserted.message)
+  // The day's quota, in the same transaction: a refused message is rolled back with everything else.
+  if (!inserted.duplicate) {
+    await chargeUsage(ctx, { messages: 1, bytes: Buffer.byteLength(JSON.stringify(data.content)) })
+  }
   if (!inserted.duplicate) ctx.pushes.add(target.recipients, 'message', message, { except: ctx.connection })
   return { message, duplicate: inserted.duplicate }
 }
 
 export const pullMessages: OpHandler<'pullMessages'> = async (ctx, data) => {
   const membership = await findMembership(ctx, data.conversation)
-  if (!membership) {
-    if (!(await ctx.storage.getUser(data.conversation.targetId))) {
-      throw new CodedError(Code.USER_NOT_FOUND, `no user ${data.conversation.targetId}`)
-    }
-    return { messages: [], hasMore: false }
-  }
+  // No chat with that user (yet): the same answer whether or not the user exists (enumeration).
+  if (!membership) return { messages: [], hasMore: false }
   const afterSeq = Math.max(data.afterSeq, membership.me.joinedSeq)
-  const rows = await ctx.storage.listMessages(
-    membership.conv.id,
-    afterSeq,
-    visibleUpTo(membership),
-    data.limit + 1,
-  )
-  return { messages: rows.slice(0, data.limit).map(toWire), hasMore: rows.length > data.limit }
+  const upTo = visibleUpTo(membership)
+  const rows = await ctx.storage.listMessages(membership.conv.id, afterSeq, upTo, data.limit + 1)
+  // Messages past the retention are gone for good: say so, or the client would ask for them forever.
+  const pruned = Math.min(await ctx.storage.messagesPrunedSeq(membership.conv.id), upTo)
+  return {
+    messages: rows.slice(0, data.limit).map((m) => toWire(m, ctx.userId)),
+    hasMore: rows.length > data.limit,
+    ...(pruned > afterSeq ? { prunedSeq: pruned } : {}),
+  }
 }

@@ -22,6 +22,14 @@ async function ackSingleChatMessages(
 ): Promise<AckReply> {
   const reply: AckReply = { accepted: [], rejected: [] }
   const appliedBySender = new Map<string, string[]>()
+  const deliveredBySender = new Map<string, string[]>()
+  const exchangedIn = new Map<number, boolean>()
+  const exchanged = async (convId: number): Promise<boolean> => {
+    let known = exchangedIn.get(convId)
+    if (known === undefined)
+      exchangedIn.set(convId, (known = await ctx.storage.readReceiptsExchanged(convId)))
+    return known
+  }
   for (const uid of new Set(messageUIds)) {
     // The common case in one statement; only an id it did not apply is looked up, to say why.
     const senderId = await ctx.storage.markReceived(kind, uid, ctx.userId, ctx.now)
@@ -36,19 +44,38 @@ async function ackSingleChatMessages(
     if (!message) reject(reply, uid, 'MESSAGE_NOT_FOUND')
     else if (message.convType !== 'private') reject(reply, uid, 'RECEIPT_NOT_APPLICABLE')
     else if (message.to !== ctx.userId) reject(reply, uid, 'NOT_MESSAGE_RECEIVER')
-    // Applied before: accepted again, without a new event.
-    else reply.accepted.push(uid)
+    else {
+      reply.accepted.push(uid)
+      // Not applied because read receipts are not exchanged here (receiptPrivacy.ts): a private
+      // read, which the sender learns only as a delivery. Otherwise applied before: no new event.
+      if (kind === 'read' && message.readAt === null && !(await exchanged(message.convId))) {
+        const senderId = await ctx.storage.markReceived('delivered', uid, ctx.userId, ctx.now)
+        if (senderId !== undefined) appendTo(deliveredBySender, senderId, uid)
+      }
+    }
+  }
+  for (const [senderId, ids] of deliveredBySender) {
+    await recordEvent(ctx, senderId, 'messageDelivered', ackEvent(ctx, ids))
   }
   for (const [senderId, ids] of appliedBySender) {
-    const data = {
-      conversation: { type: 'private' as const, targetId: ctx.userId },
-      messageUIds: ids,
-      by: ctx.userId,
-      at: ctx.now,
-    }
-    await recordEvent(ctx, senderId, kind === 'read' ? 'messageRead' : 'messageDelivered', data)
+    await recordEvent(ctx, senderId, kind === 'read' ? 'messageRead' : 'messageDelivered', ackEvent(ctx, ids))
   }
   return reply
+}
+
+function ackEvent(ctx: OpContext, messageUIds: string[]) {
+  return {
+    conversation: { type: 'private' as const, targetId: ctx.userId },
+    messageUIds,
+    by: ctx.userId,
+    at: ctx.now,
+  }
+}
+
+function appendTo(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key)
+  if (list) list.push(value)
+  else map.set(key, [value])
 }
 
 export const ackDelivered: OpHandler<'ackDelivered'> = (ctx, data) =>
@@ -64,8 +91,17 @@ export const ackConversationRead: OpHandler<'ackConversationRead'> = async (ctx,
   const { conv, me, group } = membership
   const readSeq = Math.max(me.readSeq, Math.min(data.seq, visibleUpTo(membership)))
   if (readSeq === me.readSeq) return { readSeq }
+  // Shared with the peer only while read receipts are exchanged (receiptPrivacy.ts); my devices
+  // get my read mark either way.
+  const shared = group ? me.sharesReadReceipts : await ctx.storage.readReceiptsExchanged(conv.id)
   // Read implies delivered.
-  await ctx.storage.setMemberWatermarks(conv.id, ctx.userId, readSeq, Math.max(me.deliveredSeq, readSeq))
+  await ctx.storage.setMemberWatermarks(
+    conv.id,
+    ctx.userId,
+    readSeq,
+    Math.max(me.deliveredSeq, readSeq),
+    shared ? readSeq : 0,
+  )
 
   const to = group ? group.id : data.conversation.targetId
   const event = { from: ctx.userId, to, seq: readSeq, at: ctx.now }
@@ -76,7 +112,7 @@ export const ackConversationRead: OpHandler<'ackConversationRead'> = async (ctx,
     { conversation: data.conversation, ...event },
     ctx.connection,
   )
-  if (!group) {
+  if (!group && shared) {
     await recordEvent(ctx, to, 'conversationRead', {
       conversation: { type: 'private', targetId: ctx.userId },
       ...event,

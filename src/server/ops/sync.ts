@@ -3,7 +3,9 @@ import { toProfile } from '../accounts'
 import type { ConversationOfUser } from '../storage/types'
 import { mergeReceiptSettings } from '../receiptSettings'
 import type { OpContext, OpHandler } from './context'
+import { chargeLookups } from './limits'
 import { groupInfo, visibleUpTo } from './conversations'
+import { announceReceiptSharing } from './receiptPrivacy'
 
 async function conversationState(ctx: OpContext, row: ConversationOfUser): Promise<ConversationState> {
   const { conv, me, peer, group } = row
@@ -16,6 +18,8 @@ async function conversationState(ctx: OpContext, row: ConversationOfUser): Promi
     title: peer?.displayName ?? group?.name ?? '',
     lastSeq: conv.lastSeq,
     readSeq: me.readSeq,
+    shareReadReceipts: me.shareReadReceipts,
+    readReceiptsShared: me.sharesReadReceipts && (peer === null || peer.sharesReadReceipts),
     peerReadSeq: peer?.readSeq ?? 0,
     peerDeliveredSeq: peer?.deliveredSeq ?? 0,
     joinedSeq: me.joinedSeq,
@@ -40,9 +44,17 @@ export const syncState: OpHandler<'syncState'> = async (ctx) => {
     user: toProfile(user),
     settings: user.settings,
     conversations,
-    groups: (await ctx.storage.listGroupsOfUser(ctx.userId)).map(
-      ({ group, memberCount, myRole, receiptOverrides }) =>
-        groupInfo(group, memberCount, myRole, mergeReceiptSettings(ctx.receiptDefaults, receiptOverrides)),
+    groups: await Promise.all(
+      (await ctx.storage.listGroupsOfUser(ctx.userId)).map(
+        async ({ group, memberCount, myRole, receiptOverrides }) =>
+          groupInfo(
+            group,
+            memberCount,
+            myRole,
+            mergeReceiptSettings(ctx.receiptDefaults, receiptOverrides),
+            await ctx.storage.countMembersHidingReceipts(group.convId),
+          ),
+      ),
     ),
     lastEventSeq: user.lastEventSeq,
     serverTime: ctx.now,
@@ -50,6 +62,9 @@ export const syncState: OpHandler<'syncState'> = async (ctx) => {
 }
 
 export const syncEvents: OpHandler<'syncEvents'> = async (ctx, data) => {
+  // Events past their window are deleted: a client behind them cannot replay, it must resync.
+  const prunedThrough = await ctx.storage.eventsPrunedSeq(ctx.userId)
+  if (data.afterEventSeq < prunedThrough) return { events: [], hasMore: false, prunedThrough }
   const rows = await ctx.storage.listUserEvents(ctx.userId, data.afterEventSeq, data.limit + 1)
   const events = rows.slice(0, data.limit).map(
     (row) =>
@@ -59,12 +74,18 @@ export const syncEvents: OpHandler<'syncEvents'> = async (ctx, data) => {
   return { events, hasMore: rows.length > data.limit }
 }
 
-export const getUsers: OpHandler<'getUsers'> = async (ctx, data) => ({
-  users: (await ctx.storage.getUsers([...new Set(data.userIds)])).map(toProfile),
-})
+export const getUsers: OpHandler<'getUsers'> = async (ctx, data) => {
+  // People the caller shares a conversation with are free; strangers cost lookups (enumeration).
+  await chargeLookups(ctx, data.userIds)
+  return { users: (await ctx.storage.getUsers([...new Set(data.userIds)])).map(toProfile) }
+}
 
 export const updateSettings: OpHandler<'updateSettings'> = async (ctx, data) => {
+  const before = await ctx.storage.getUser(ctx.userId)
   const settings = await ctx.storage.updateSettings(ctx.userId, data)
   ctx.pushes.add(ctx.userId, 'settingsChanged', { settings }, { except: ctx.connection })
+  if (before && before.settings.shareReadReceipts !== settings.shareReadReceipts) {
+    await announceReceiptSharing(ctx, await ctx.storage.listConversationsOfUser(ctx.userId))
+  }
   return { settings }
 }

@@ -8,20 +8,25 @@ interface UserRecord {
   passwordHash: string
   requireDeliveryAck: number
   requireReadAck: number
+  shareReadReceipts: number
   lastEventSeq: number
   createdAt: number
 }
 
 const USER_COLUMNS = `id, display_name AS displayName, password_hash AS passwordHash,
   require_delivery_ack AS requireDeliveryAck, require_read_ack AS requireReadAck,
-  last_event_seq AS lastEventSeq, created_at AS createdAt`
+  share_read_receipts AS shareReadReceipts, last_event_seq AS lastEventSeq, created_at AS createdAt`
 
 function toUser(r: UserRecord): UserRow {
   return {
     id: r.id,
     displayName: r.displayName,
     passwordHash: r.passwordHash,
-    settings: { requireDeliveryAck: toBool(r.requireDeliveryAck), requireReadAck: toBool(r.requireReadAck) },
+    settings: {
+      requireDeliveryAck: toBool(r.requireDeliveryAck),
+      requireReadAck: toBool(r.requireReadAck),
+      shareReadReceipts: toBool(r.shareReadReceipts),
+    },
     lastEventSeq: r.lastEventSeq,
     createdAt: r.createdAt,
   }
@@ -54,16 +59,19 @@ export function getUsers(db: Db, ids: readonly string[]): UserRow[] {
 }
 
 export function updateSettings(db: Db, userId: string, patch: Partial<AccountSettings>): AccountSettings {
-  prepare<[{ userId: string; delivery: number | null; read: number | null }]>(
+  const flag = (v: boolean | undefined): number | null => (v === undefined ? null : fromBool(v))
+  prepare<[{ userId: string; delivery: number | null; read: number | null; share: number | null }]>(
     db,
     `UPDATE users SET
        require_delivery_ack = coalesce(@delivery, require_delivery_ack),
-       require_read_ack = coalesce(@read, require_read_ack)
+       require_read_ack = coalesce(@read, require_read_ack),
+       share_read_receipts = coalesce(@share, share_read_receipts)
      WHERE id = @userId`,
   ).run({
     userId,
-    delivery: patch.requireDeliveryAck === undefined ? null : fromBool(patch.requireDeliveryAck),
-    read: patch.requireReadAck === undefined ? null : fromBool(patch.requireReadAck),
+    delivery: flag(patch.requireDeliveryAck),
+    read: flag(patch.requireReadAck),
+    share: flag(patch.shareReadReceipts),
   })
   const user = getUser(db, userId)
   if (!user) throw new Error(`updateSettings: no user ${userId}`)

@@ -35,11 +35,57 @@ export function insertConversation(
   return row
 }
 
+type MemberRecord = Omit<MemberRow, 'shareReadReceipts' | 'sharesReadReceipts'> & {
+  shareOverride: number | null
+  shares: number
+}
+
+/** The effective shareReadReceipts of member m (alias `m`, user alias `u`): override, else account. */
+const SHARES_READ_RECEIPTS = 'coalesce(m.share_read_receipts, u.share_read_receipts)'
+
 export function getMember(db: Db, convId: number, userId: string): MemberRow | undefined {
-  return prepare<[number, string], MemberRow>(
+  const r = prepare<[number, string], MemberRecord>(
     db,
-    `SELECT ${MEMBER_COLUMNS} FROM members WHERE conv_id = ? AND user_id = ?`,
+    `SELECT ${MEMBER_COLUMNS}, m.shared_read_seq AS sharedReadSeq, m.share_read_receipts AS shareOverride,
+            ${SHARES_READ_RECEIPTS} AS shares
+     FROM members m JOIN users u ON u.id = m.user_id WHERE m.conv_id = ? AND m.user_id = ?`,
   ).get(convId, userId)
+  if (!r) return undefined
+  const { shareOverride, shares, ...rest } = r
+  return {
+    ...rest,
+    shareReadReceipts: shareOverride === null ? null : shareOverride === 1,
+    sharesReadReceipts: shares === 1,
+  }
+}
+
+export function setMemberReceiptSharing(db: Db, convId: number, userId: string, share: boolean | null): void {
+  prepare<[number | null, number, string]>(
+    db,
+    'UPDATE members SET share_read_receipts = ? WHERE conv_id = ? AND user_id = ?',
+  ).run(share === null ? null : share ? 1 : 0, convId, userId)
+}
+
+export function countMembersHidingReceipts(db: Db, convId: number): number {
+  return prepare<[number], number>(
+    db,
+    `SELECT count(*) FROM members m JOIN users u ON u.id = m.user_id
+     WHERE m.conv_id = ? AND m.left_seq IS NULL AND ${SHARES_READ_RECEIPTS} = 0`,
+  )
+    .pluck()
+    .get(convId) as number
+}
+
+export function readReceiptsExchanged(db: Db, convId: number): boolean {
+  return (
+    prepare<[number], number>(
+      db,
+      `SELECT count(*) FROM members m JOIN users u ON u.id = m.user_id
+       WHERE m.conv_id = ? AND ${SHARES_READ_RECEIPTS} = 0`,
+    )
+      .pluck()
+      .get(convId) === 0
+  )
 }
 
 export function listCurrentMemberIds(db: Db, convId: number): string[] {
@@ -93,13 +139,15 @@ export function setMemberWatermarks(
   userId: string,
   readSeq: number,
   deliveredSeq: number,
+  sharedReadSeq = 0,
 ): void {
   // max() here as well as in the caller: a watermark must never move backwards, whoever calls.
-  prepare<[number, number, number, string]>(
+  prepare<[number, number, number, number, string]>(
     db,
-    `UPDATE members SET read_seq = max(read_seq, ?), delivered_seq = max(delivered_seq, ?)
+    `UPDATE members SET read_seq = max(read_seq, ?), delivered_seq = max(delivered_seq, ?),
+       shared_read_seq = max(shared_read_seq, ?)
      WHERE conv_id = ? AND user_id = ?`,
-  ).run(readSeq, deliveredSeq, convId, userId)
+  ).run(readSeq, deliveredSeq, sharedReadSeq, convId, userId)
 }
 
 interface ConversationOfUserRecord {
@@ -118,6 +166,10 @@ interface ConversationOfUserRecord {
   peerName: string | null
   peerReadSeq: number | null
   peerDeliveredSeq: number | null
+  peerShares: number | null
+  shareOverride: number | null
+  sharedReadSeq: number
+  shares: number
   groupId: string | null
   groupName: string | null
   ownerId: string | null
@@ -129,11 +181,15 @@ export function listConversationsOfUser(db: Db, userId: string): ConversationOfU
     db,
     `SELECT c.id, c.key, c.type, c.last_seq AS lastSeq, c.created_at AS convCreatedAt,
             m.role, m.joined_seq AS joinedSeq, m.left_seq AS leftSeq, m.joined_at AS joinedAt,
-            m.read_seq AS readSeq, m.delivered_seq AS deliveredSeq,
+            m.read_seq AS readSeq, m.delivered_seq AS deliveredSeq, m.shared_read_seq AS sharedReadSeq,
+            m.share_read_receipts AS shareOverride,
+            coalesce(m.share_read_receipts, mu.share_read_receipts) AS shares,
             p.user_id AS peerId, pu.display_name AS peerName,
-            p.read_seq AS peerReadSeq, p.delivered_seq AS peerDeliveredSeq,
+            p.shared_read_seq AS peerReadSeq, p.delivered_seq AS peerDeliveredSeq,
+            coalesce(p.share_read_receipts, pu.share_read_receipts) AS peerShares,
             g.id AS groupId, g.name AS groupName, g.owner_id AS ownerId, g.created_at AS groupCreatedAt
      FROM members m
+     JOIN users mu ON mu.id = m.user_id
      JOIN conversations c ON c.id = m.conv_id
      LEFT JOIN members p ON c.type = 'private' AND p.conv_id = m.conv_id AND p.user_id <> m.user_id
      LEFT JOIN users pu ON pu.id = p.user_id
@@ -152,6 +208,9 @@ export function listConversationsOfUser(db: Db, userId: string): ConversationOfU
       joinedAt: r.joinedAt,
       readSeq: r.readSeq,
       deliveredSeq: r.deliveredSeq,
+      sharedReadSeq: r.sharedReadSeq,
+      shareReadReceipts: r.shareOverride === null ? null : r.shareOverride === 1,
+      sharesReadReceipts: r.shares === 1,
     },
     peer:
       r.peerId === null
@@ -161,6 +220,7 @@ export function listConversationsOfUser(db: Db, userId: string): ConversationOfU
             displayName: r.peerName ?? r.peerId,
             readSeq: r.peerReadSeq ?? 0,
             deliveredSeq: r.peerDeliveredSeq ?? 0,
+            sharesReadReceipts: r.peerShares === 1,
           },
     group:
       r.groupId === null

@@ -13,4 +13,3 @@ export function openDatabase(file: string): Db {
   db.pragma('busy_timeout = 5000')
   return db
 }
-

@@ -1,4 +1,5 @@
 import type { GroupReceiptSettings } from '../../shared/model'
+import { newAckId } from '../ids'
 import { fromBool, prepare, toBool, transact, type Db } from './db'
 import type { GroupReadAckRow, GroupUnreadMember, ReaderQuery } from './types'
 
@@ -82,7 +83,7 @@ export function insertReceiptRequest(db: Db, messageId: number, at: number): boo
 
 // ---- reader facts ----
 
-const ACK_COLUMNS = `ack_id AS ackId, message_id AS messageId, user_id AS userId, ext,
+const ACK_COLUMNS = `ack_id AS ackId, public_id AS publicId, message_id AS messageId, user_id AS userId, ext,
   created_at AS createdAt, count_after AS countAfter`
 
 /** Exported for the query-plan test: a range of the group_read_acks_page index. */
@@ -99,7 +100,15 @@ export const LIST_GROUP_UNREAD_MEMBERS_SQL = `SELECT m.user_id AS userId, u.disp
   WHERE m.conv_id = @convId AND m.user_id > @afterUserId
     AND m.joined_seq < @seq AND (m.left_seq IS NULL OR m.left_seq >= @seq) AND m.user_id <> @senderId
     AND NOT EXISTS (SELECT 1 FROM group_read_acks a WHERE a.message_id = @messageId AND a.user_id = m.user_id)
+    AND coalesce(m.share_read_receipts, u.share_read_receipts) = 1
   ORDER BY m.user_id LIMIT @limit`
+
+/** The same members, counted (members hiding their receipts are neither read nor unread). */
+export const COUNT_GROUP_UNREAD_MEMBERS_SQL = `SELECT count(*) FROM members m JOIN users u ON u.id = m.user_id
+  WHERE m.conv_id = @convId
+    AND m.joined_seq < @seq AND (m.left_seq IS NULL OR m.left_seq >= @seq) AND m.user_id <> @senderId
+    AND NOT EXISTS (SELECT 1 FROM group_read_acks a WHERE a.message_id = @messageId AND a.user_id = m.user_id)
+    AND coalesce(m.share_read_receipts, u.share_read_receipts) = 1`
 
 export function getGroupReadAck(db: Db, messageId: number, userId: string): GroupReadAckRow | undefined {
   return prepare<[number, string], GroupReadAckRow>(
@@ -121,21 +130,25 @@ export function insertGroupReadAck(
       .pluck()
       .get(ack.messageId)
     if (countAfter === undefined) throw new Error(`insertGroupReadAck: no message ${ack.messageId}`)
-    const ackId = prepare<[number, string, string | null, number, number], number>(
+    const insert = prepare<[string, number, string, string | null, number, number], number>(
       db,
-      `INSERT INTO group_read_acks (message_id, user_id, ext, created_at, count_after)
-       VALUES (?, ?, ?, ?, ?) RETURNING ack_id`,
-    )
-      .pluck()
-      .get(ack.messageId, ack.userId, ack.ext, ack.at, countAfter)
-    if (ackId === undefined) throw new Error('insertGroupReadAck returned no row')
-    return {
-      ackId,
-      messageId: ack.messageId,
-      userId: ack.userId,
-      ext: ack.ext,
-      createdAt: ack.at,
-      countAfter,
+      `INSERT INTO group_read_acks (public_id, message_id, user_id, ext, created_at, count_after)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (public_id) DO NOTHING RETURNING ack_id`,
+    ).pluck()
+    // A public id already taken (131 random bits: practically never) is drawn again.
+    for (;;) {
+      const publicId = newAckId()
+      const ackId = insert.get(publicId, ack.messageId, ack.userId, ack.ext, ack.at, countAfter)
+      if (ackId === undefined) continue
+      return {
+        ackId,
+        publicId,
+        messageId: ack.messageId,
+        userId: ack.userId,
+        ext: ack.ext,
+        createdAt: ack.at,
+        countAfter,
+      }
     }
   })
 }
@@ -168,6 +181,12 @@ export function listGroupUnreadMembers(
   )
 }
 
+export function countGroupUnreadMembers(db: Db, query: ReaderQuery): number {
+  return prepare<[Record<string, string | number>], number>(db, COUNT_GROUP_UNREAD_MEMBERS_SQL)
+    .pluck()
+    .get({ ...query }) as number
+}
+
 export function listCurrentEligibleReaders(db: Db, query: Omit<ReaderQuery, 'messageId'>): string[] {
   return prepare<[Record<string, string | number>], string>(
     db,
@@ -177,4 +196,12 @@ export function listCurrentEligibleReaders(db: Db, query: Omit<ReaderQuery, 'mes
   )
     .pluck()
     .all(query)
+}
+
+/** Exported for the query-plan test: one lookup in the UNIQUE index on public_id. */
+export const FIND_ACK_CURSOR_SQL = 'SELECT ack_id FROM group_read_acks WHERE public_id = ? AND message_id = ?'
+
+/** The internal cursor (ack_id) of the message's fact whose public id is `publicId`. */
+export function findGroupReadAckCursor(db: Db, messageId: number, publicId: string): number | undefined {
+  return prepare<[string, number], number>(db, FIND_ACK_CURSOR_SQL).pluck().get(publicId, messageId)
 }

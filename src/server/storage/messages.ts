@@ -22,13 +22,15 @@ interface MessageRecord {
   deliveredAt: number | null
   readAt: number | null
   groupAckCount: number
+  receiptRequested: number
 }
 
 const MESSAGE_COLUMNS = `m.id, m.conv_id AS convId, m.uid AS messageUId, m.client_msg_id AS clientMsgId,
   c.type AS convType, m.sender_id AS senderId, m.to_id AS "to", m.channel_id AS channelId, m.seq,
   m.content, m.sent_at AS sentAt, m.need_delivery_ack AS needDeliveryAck, m.need_read_ack AS needReadAck,
   m.need_group_ack AS isNeedGroupAck, m.member_count AS memberCount,
-  m.delivered_at AS deliveredAt, m.read_at AS readAt, m.group_ack_count AS groupAckCount`
+  m.delivered_at AS deliveredAt, m.read_at AS readAt, m.group_ack_count AS groupAckCount,
+  EXISTS (SELECT 1 FROM receipt_requests r WHERE r.message_id = m.id) AS receiptRequested`
 const FROM_MESSAGES = 'FROM messages m JOIN conversations c ON c.id = m.conv_id'
 
 /** Exported for the query-plan test: both must be index range scans on (conv_id, seq). */
@@ -59,6 +61,7 @@ function toMessage(r: MessageRecord): StoredMessage {
     deliveredAt: r.deliveredAt,
     readAt: r.readAt,
     groupAckCount: r.groupAckCount,
+    receiptRequested: toBool(r.receiptRequested),
   }
 }
 
@@ -134,7 +137,14 @@ export function insertMessage(db: Db, message: NewMessage): { message: StoredMes
 
 function newStoredMessage(message: NewMessage, uid: string): Omit<StoredMessage, 'id' | 'seq'> {
   const { uid: _drawn, ...fields } = message
-  return { ...fields, messageUId: uid, deliveredAt: null, readAt: null, groupAckCount: 0 }
+  return {
+    ...fields,
+    messageUId: uid,
+    deliveredAt: null,
+    readAt: null,
+    groupAckCount: 0,
+    receiptRequested: false,
+  }
 }
 
 export function listMessages(
@@ -172,9 +182,13 @@ const MARK_RECEIVED_SQL = {
      WHERE uid = @uid AND to_id = @receiverId AND delivered_at IS NULL
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = messages.conv_id AND c.type = 'private')
      RETURNING sender_id`,
+  // Only while both members share read receipts (src/server/ops/receiptPrivacy.ts): otherwise the
+  // read is private and the caller records a delivery instead.
   read: `UPDATE messages SET read_at = @at, delivered_at = coalesce(delivered_at, @at)
      WHERE uid = @uid AND to_id = @receiverId AND read_at IS NULL
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = messages.conv_id AND c.type = 'private')
+       AND NOT EXISTS (SELECT 1 FROM members m JOIN users u ON u.id = m.user_id
+         WHERE m.conv_id = messages.conv_id AND coalesce(m.share_read_receipts, u.share_read_receipts) = 0)
      RETURNING sender_id`,
 }
 

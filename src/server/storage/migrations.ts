@@ -136,6 +136,73 @@ export const migrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 2,
+    name: 'who shares read receipts',
+    up(db) {
+      // shareReadReceipts: the account's choice, and a member's override for one conversation (NULL
+      // follows the account). shared_read_seq is the read watermark that others may see: it moves
+      // with read_seq only while read receipts are shared (a private read moves read_seq alone).
+      db.exec(`
+        ALTER TABLE users ADD COLUMN share_read_receipts INTEGER NOT NULL DEFAULT 1
+          CHECK (share_read_receipts IN (0, 1));
+        ALTER TABLE members ADD COLUMN share_read_receipts INTEGER CHECK (share_read_receipts IN (0, 1));
+        ALTER TABLE members ADD COLUMN shared_read_seq INTEGER NOT NULL DEFAULT 0;
+        UPDATE members SET shared_read_seq = read_seq;
+      `)
+    },
+  },
+  {
+    version: 3,
+    name: 'opaque ack ids',
+    up(db) {
+      // The ack id a client sees: random, so it neither counts this server's acks nor a message's
+      // (ack_id stays the internal cursor). Existing facts get one from SQLite's own CSPRNG.
+      db.exec(`
+        ALTER TABLE group_read_acks ADD COLUMN public_id TEXT;
+        UPDATE group_read_acks SET public_id = lower(hex(randomblob(12)));
+        CREATE UNIQUE INDEX group_read_acks_public_id ON group_read_acks(public_id);
+      `)
+    },
+  },
+  {
+    version: 4,
+    name: 'retention and quotas',
+    up(db) {
+      // events_pruned_seq: every receipt event of the user up to it is deleted (a client behind it
+      // does a full resync). pruned_seq: every message of the conversation up to it is deleted
+      // (seqs are never reused; clients skip the gap). usage_daily: what each user sent per UTC day.
+      db.exec(`
+        ALTER TABLE users ADD COLUMN events_pruned_seq INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE conversations ADD COLUMN pruned_seq INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE usage_daily (
+          user_id TEXT NOT NULL,
+          day INTEGER NOT NULL,
+          messages INTEGER NOT NULL DEFAULT 0,
+          bytes INTEGER NOT NULL DEFAULT 0,
+          groups INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (user_id, day)
+        ) STRICT, WITHOUT ROWID;
+      `)
+    },
+  },
+  {
+    version: 5,
+    name: 'invite codes',
+    up(db) {
+      // Registration 'invite': single-use codes made by the operator (cli.ts invite), kept only as
+      // their sha256. used_by is not a foreign key: the user row is written in the same transaction.
+      db.exec(`
+        CREATE TABLE invites (
+          code_hash BLOB PRIMARY KEY,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          used_by TEXT,
+          used_at INTEGER
+        ) STRICT;
+      `)
+    },
+  },
 ]
 
 export { SchemaTooNewError, schemaVersion, type Migration } from '../../node/migrate'

@@ -4,7 +4,10 @@ import * as conversations from './conversations'
 import { openDatabase, type Db } from './db'
 import * as events from './events'
 import * as groupReceipts from './groupReceipts'
+import * as invites from './invites'
+import * as lookups from './lookups'
 import * as messages from './messages'
+import * as retention from './retention'
 import { migrate } from './migrations'
 import type { Storage, StorageOps, Unit, UnitResult } from './types'
 
@@ -36,6 +39,12 @@ class SqliteOps implements StorageOps {
   async revokeSession(...a: Parameters<StorageOps['revokeSession']>) {
     return accounts.revokeSession(this.db, ...a)
   }
+  async insertInvite(...a: Parameters<StorageOps['insertInvite']>) {
+    return invites.insertInvite(this.db, ...a)
+  }
+  async useInvite(...a: Parameters<StorageOps['useInvite']>) {
+    return invites.useInvite(this.db, ...a)
+  }
 
   async getConversationByKey(...a: Parameters<StorageOps['getConversationByKey']>) {
     return conversations.getConversationByKey(this.db, ...a)
@@ -63,6 +72,15 @@ class SqliteOps implements StorageOps {
   }
   async setMemberWatermarks(...a: Parameters<StorageOps['setMemberWatermarks']>) {
     return conversations.setMemberWatermarks(this.db, ...a)
+  }
+  async setMemberReceiptSharing(...a: Parameters<StorageOps['setMemberReceiptSharing']>) {
+    return conversations.setMemberReceiptSharing(this.db, ...a)
+  }
+  async countMembersHidingReceipts(...a: Parameters<StorageOps['countMembersHidingReceipts']>) {
+    return conversations.countMembersHidingReceipts(this.db, ...a)
+  }
+  async readReceiptsExchanged(...a: Parameters<StorageOps['readReceiptsExchanged']>) {
+    return conversations.readReceiptsExchanged(this.db, ...a)
   }
   async listConversationsOfUser(...a: Parameters<StorageOps['listConversationsOfUser']>) {
     return conversations.listConversationsOfUser(this.db, ...a)
@@ -121,8 +139,14 @@ class SqliteOps implements StorageOps {
   async listGroupReadAcks(...a: Parameters<StorageOps['listGroupReadAcks']>) {
     return groupReceipts.listGroupReadAcks(this.db, ...a)
   }
+  async findGroupReadAckCursor(...a: Parameters<StorageOps['findGroupReadAckCursor']>) {
+    return groupReceipts.findGroupReadAckCursor(this.db, ...a)
+  }
   async listGroupUnreadMembers(...a: Parameters<StorageOps['listGroupUnreadMembers']>) {
     return groupReceipts.listGroupUnreadMembers(this.db, ...a)
+  }
+  async countGroupUnreadMembers(...a: Parameters<StorageOps['countGroupUnreadMembers']>) {
+    return groupReceipts.countGroupUnreadMembers(this.db, ...a)
   }
   async listCurrentEligibleReaders(...a: Parameters<StorageOps['listCurrentEligibleReaders']>) {
     return groupReceipts.listCurrentEligibleReaders(this.db, ...a)
@@ -133,6 +157,31 @@ class SqliteOps implements StorageOps {
   }
   async listUserEvents(...a: Parameters<StorageOps['listUserEvents']>) {
     return events.listUserEvents(this.db, ...a)
+  }
+
+  async eventsPrunedSeq(...a: Parameters<StorageOps['eventsPrunedSeq']>) {
+    return retention.eventsPrunedSeq(this.db, ...a)
+  }
+  async messagesPrunedSeq(...a: Parameters<StorageOps['messagesPrunedSeq']>) {
+    return retention.messagesPrunedSeq(this.db, ...a)
+  }
+  async deleteDeadSessions(...a: Parameters<StorageOps['deleteDeadSessions']>) {
+    return retention.deleteDeadSessions(this.db, ...a)
+  }
+  async pruneUserEvents(...a: Parameters<StorageOps['pruneUserEvents']>) {
+    return retention.pruneUserEvents(this.db, ...a)
+  }
+  async pruneMessages(...a: Parameters<StorageOps['pruneMessages']>) {
+    return retention.pruneMessages(this.db, ...a)
+  }
+  async chargeUsage(...a: Parameters<StorageOps['chargeUsage']>) {
+    return retention.chargeUsage(this.db, ...a)
+  }
+  async deleteUsageBefore(...a: Parameters<StorageOps['deleteUsageBefore']>) {
+    return retention.deleteUsageBefore(this.db, ...a)
+  }
+  async knownUsers(...a: Parameters<StorageOps['knownUsers']>) {
+    return lookups.knownUsers(this.db, ...a)
   }
 }
 

@@ -66,6 +66,12 @@ export interface MemberRow {
   joinedAt: number
   readSeq: number
   deliveredSeq: number
+  /** The read watermark others may see: it moves with readSeq only while receipts are shared. */
+  sharedReadSeq: number
+  /** This member's override of shareReadReceipts for the conversation; null follows the account. */
+  shareReadReceipts: boolean | null
+  /** Effective: the override, or the account's setting. */
+  sharesReadReceipts: boolean
 }
 
 export interface GroupMemberView {
@@ -80,7 +86,14 @@ export interface ConversationOfUser {
   conv: ConversationRow
   me: MemberRow
   /** Single chat only. */
-  peer: { userId: string; displayName: string; readSeq: number; deliveredSeq: number } | null
+  peer: {
+    userId: string
+    displayName: string
+    /** The peer's watermark as I may see it (shared_read_seq). */
+    readSeq: number
+    deliveredSeq: number
+    sharesReadReceipts: boolean
+  } | null
   /** Group only. */
   group: GroupRow | null
 }
@@ -95,13 +108,19 @@ export interface GroupOfUser {
   receiptOverrides: Partial<GroupReceiptSettings>
 }
 
-export interface StoredMessage extends WireMessage {
+/** The stored row; its receipt fields are the columns, not the optional wire ones (toWire decides those). */
+export interface StoredMessage extends Omit<
+  WireMessage,
+  'deliveredAt' | 'readAt' | 'groupAckCount' | 'receiptRequested'
+> {
   id: number
   convId: number
   deliveredAt: number | null
   readAt: number | null
   /** Group readers so far (rows in group_read_acks): the read count of both group receipt models. */
   groupAckCount: number
+  /** Its sender asked for read receipts after sending (a receipt_requests row). */
+  receiptRequested: boolean
 }
 
 export interface NewMessage {
@@ -122,8 +141,10 @@ export interface NewMessage {
 
 /** The one reader fact of group receipts: `userId` read group message `messageId` at `createdAt`. */
 export interface GroupReadAckRow {
-  /** INTEGER PRIMARY KEY: grows with every new fact, so it is a stable paging cursor. */
+  /** INTEGER PRIMARY KEY: grows with every new fact, so it is a stable paging cursor (internal only). */
   ackId: number
+  /** What clients see as the ack id: random, never a counter (the cursor they page by). */
+  publicId: string
   messageId: number
   userId: string
   /** Easemob ackGroupMessageRead ext; null for RongCloud responses. */
@@ -174,6 +195,11 @@ export interface StorageOps {
   /** True when the session existed and was not revoked before. */
   revokeSession(tokenHash: Buffer): Promise<boolean>
 
+  // invite codes (registration 'invite'; stored only as their sha256)
+  insertInvite(codeHash: Buffer, createdAt: number, expiresAt: number): Promise<void>
+  /** Marks the invite used; false when it is unknown, already used or expired (nothing written). */
+  useInvite(codeHash: Buffer, userId: string, at: number): Promise<boolean>
+
   // conversations and membership
   getConversationByKey(key: string): Promise<ConversationRow | undefined>
   insertConversation(conv: {
@@ -195,8 +221,21 @@ export interface StorageOps {
   }): Promise<void>
   setMemberRole(convId: number, userId: string, role: GroupRole): Promise<void>
   markMemberLeft(convId: number, userId: string, leftSeq: number): Promise<void>
-  /** Moves each watermark to the larger of its stored value and the given one: never backwards. */
-  setMemberWatermarks(convId: number, userId: string, readSeq: number, deliveredSeq: number): Promise<void>
+  /**
+   * Moves each watermark to the larger of its stored value and the given one: never backwards.
+   * `sharedReadSeq` (default 0: unchanged) is the read watermark others may see.
+   */
+  setMemberWatermarks(
+    convId: number,
+    userId: string,
+    readSeq: number,
+    deliveredSeq: number,
+    sharedReadSeq?: number,
+  ): Promise<void>
+  /** A member's override of shareReadReceipts for one conversation (null: follow the account). */
+  setMemberReceiptSharing(convId: number, userId: string, share: boolean | null): Promise<void>
+  /** Current members whose read receipts are not shared in the conversation. */
+  countMembersHidingReceipts(convId: number): Promise<number>
   listConversationsOfUser(userId: string): Promise<ConversationOfUser[]>
 
   // groups
@@ -230,6 +269,8 @@ export interface StorageOps {
     receiverId: string,
     at: number,
   ): Promise<string | undefined>
+  /** Whether both members of the single chat `convId` share read receipts (so reads are visible). */
+  readReceiptsExchanged(convId: number): Promise<boolean>
 
   // group receipts (E6–E8, R1–R4)
   /** Only the fields the owner set; the rest inherit the server defaults. */
@@ -253,11 +294,15 @@ export interface StorageOps {
   }): Promise<GroupReadAckRow | undefined>
   /** ack_id > afterAckId, ascending, at most `limit` (an index range). */
   listGroupReadAcks(messageId: number, afterAckId: number, limit: number): Promise<GroupReadAckRow[]>
+  /** The ack_id of the message's fact with that public id (a client's cursor); undefined if none. */
+  findGroupReadAckCursor(messageId: number, publicId: string): Promise<number | undefined>
   /**
    * Eligible readers (joined before the message, not left before it, not its sender) with no reader
    * fact, user_id > afterUserId ascending, at most `limit`.
    */
   listGroupUnreadMembers(query: ReaderQuery, afterUserId: string, limit: number): Promise<GroupUnreadMember[]>
+  /** How many listGroupUnreadMembers would list in all (members hiding their receipts excluded). */
+  countGroupUnreadMembers(query: ReaderQuery): Promise<number>
   /** Eligible readers who are still members, by user id (the receiptRequest fan-out). */
   listCurrentEligibleReaders(query: Omit<ReaderQuery, 'messageId'>): Promise<string[]>
 
@@ -265,7 +310,40 @@ export interface StorageOps {
   /** The user's next eventSeq, assigned atomically with the insert. */
   appendUserEvent(userId: string, event: PushEvent, data: string, at: number): Promise<number>
   listUserEvents(userId: string, afterEventSeq: number, limit: number): Promise<UserEventRow[]>
+
+  // retention and quotas (storage/retention.ts)
+  /** Every receipt event of the user up to this eventSeq has been deleted (0: none). */
+  eventsPrunedSeq(userId: string): Promise<number>
+  /** Every message of the conversation up to this seq has been deleted (0: none); seqs are not reused. */
+  messagesPrunedSeq(convId: number): Promise<number>
+  /** Deletes expired and revoked sessions; how many. */
+  deleteDeadSessions(now: number): Promise<number>
+  /** Deletes receipt events older than `before`, a prefix per user, from `fromUserId` on. */
+  pruneUserEvents(before: number, fromUserId: string, maxRows: number): Promise<PruneResult<string>>
+  /** Deletes messages older than `before` with their facts, a prefix per conversation. */
+  pruneMessages(before: number, fromConvId: number, maxRows: number): Promise<PruneResult<number>>
+  /** Adds to the user's usage of `day` in one step unless a limit would be passed (then false). */
+  chargeUsage(userId: string, day: number, delta: UsageDelta, limits: UsageLimits): Promise<boolean>
+  deleteUsageBefore(day: number): Promise<number>
+  /** The users of `ids` who share (or shared) a conversation with `userId` (storage/lookups.ts). */
+  knownUsers(userId: string, ids: readonly string[]): Promise<string[]>
 }
+
+/** What one pruning call deleted, and where the next call goes on (absent: nothing left). */
+export interface PruneResult<C> {
+  deleted: number
+  next?: C
+}
+
+/** What a request adds to its sender's usage of the day. */
+export interface UsageDelta {
+  messages: number
+  bytes: number
+  groups: number
+}
+
+/** The most a user may add per day (UTC); Infinity is not storable, so "no limit" is a huge number. */
+export type UsageLimits = UsageDelta
 
 /** One piece of work inside a transaction; it sees the transaction's view of the data. */
 export type Unit<T> = (tx: StorageOps) => Promise<T>

@@ -93,7 +93,7 @@ describe('group read acks (Easemob)', () => {
       ],
       count: 1,
       total: 2,
-      hasMore: false,
+      hidden: 0,
     }
     ctx.fake.answer('fetchGroupReadAcks', () => ok(page))
     expect(await fetchGroupReadAcks(ctx, mine.messageUId, 20, undefined)).toEqual(page)

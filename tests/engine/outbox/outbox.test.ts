@@ -23,7 +23,10 @@ describe('the outbox', () => {
   let outbox: Outbox
   beforeEach(() => {
     ctx = testContext()
-    outbox = new Outbox(ctx, { minMs: 60_000, maxMs: 60_000 })
+    outbox = new Outbox(ctx, {
+      backoff: { minMs: 60_000, maxMs: 60_000 },
+      deliveryReceiptDelay: { minMs: 0, maxMs: 0 },
+    })
   })
   afterEach(async () => {
     await outbox.close()
@@ -119,6 +122,30 @@ describe('the outbox', () => {
         failure: { code: Code.INTERNAL, msg: 'its stored payload is unreadable' },
       }),
     ])
+  })
+
+  it('holds delivery receipts a random moment, then sends every one that came meanwhile in one frame', async () => {
+    vi.useFakeTimers()
+    let now = 0
+    ctx.now = () => now
+    outbox = new Outbox(ctx, { deliveryReceiptDelay: { minMs: 200, maxMs: 1200 }, random: () => 0.5 })
+    ctx.fake.answer('ackDelivered', (d) => ok({ accepted: d.messageUIds, rejected: [] }))
+    const first = wire(1, { needDeliveryAck: true })
+    ctx.store.storeServerMessages(ME, [first], now)
+    await outbox.flush()
+    expect(ctx.fake.sent).toEqual([])
+    now = 400
+    const second = wire(2, { needDeliveryAck: true })
+    ctx.store.storeServerMessages(ME, [second], now)
+    await outbox.flush()
+    expect(ctx.fake.sent).toEqual([])
+    // Held 200 + 0.5 × 1000 ms from the first: both go out together, once.
+    now = 700
+    await vi.advanceTimersByTimeAsync(700)
+    expect(ctx.fake.sent).toEqual([
+      { op: 'ackDelivered', data: { messageUIds: [first.messageUId, second.messageUId] } },
+    ])
+    expect(ctx.store.outboxSize()).toBe(0)
   })
 
   it('coalesces receipts: one frame per kind, one per group, the highest read mark per conversation', async () => {

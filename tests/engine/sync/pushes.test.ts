@@ -93,20 +93,25 @@ describe('push handlers', () => {
   })
 
   it('a gap in the event sequence replays the log from the last event applied', async () => {
+    const settings = (requireReadAck: boolean) => ({
+      requireDeliveryAck: true,
+      requireReadAck,
+      shareReadReceipts: true,
+    })
     ctx.fake.answer('syncEvents', () => ({ code: 0, data: { events: [], hasMore: false } }))
     push({
       event: 'settingsChanged',
-      data: { settings: { requireDeliveryAck: true, requireReadAck: false } },
+      data: { settings: settings(false) },
       eventSeq: 1,
     })
     expect(ctx.store.lastEventSeq()).toBe(1)
     push({
       event: 'settingsChanged',
-      data: { settings: { requireDeliveryAck: true, requireReadAck: true } },
+      data: { settings: settings(true) },
       eventSeq: 3,
     })
     await sync.catchUpEvents()
     expect(ctx.fake.sent).toEqual([{ op: 'syncEvents', data: { afterEventSeq: 1, limit: 500 } }])
-    expect(ctx.store.settings()).toEqual({ requireDeliveryAck: true, requireReadAck: true })
+    expect(ctx.store.settings()).toEqual(settings(true))
   })
 })

@@ -1,12 +1,16 @@
 /** Single-chat receipts and my read marks (SPEC E1–E5), and the account's receipt settings. */
 import { Code, CodedError } from '../../../shared/codes'
-import { MessageDirection, type Conversation } from '../../../shared/model'
+import { MessageDirection, type Conversation, type ConversationSummary } from '../../../shared/model'
 import type { AccountSettings } from '../../../shared/protocol'
 import { visibleUpTo } from '../../../shared/receipts'
 import { emitChanged, emitConversations, requireOk, type EngineContext } from '../context'
 import type { MessageRecord, ReadResult } from '../store/types'
 
-const DEFAULT_SETTINGS: AccountSettings = { requireDeliveryAck: false, requireReadAck: false }
+const DEFAULT_SETTINGS: AccountSettings = {
+  requireDeliveryAck: false,
+  requireReadAck: false,
+  shareReadReceipts: true,
+}
 
 export function settings(ctx: EngineContext): AccountSettings {
   return ctx.store.settings() ?? DEFAULT_SETTINGS
@@ -20,6 +24,27 @@ export async function updateSettings(
   ctx.store.setSettings(res.settings)
   ctx.emit('settingsChanged', res.settings)
   return res.settings
+}
+
+/**
+ * "Send read receipts" for one conversation: true, false, or null to follow the account setting.
+ * The server decides what it means (src/server/ops/receiptPrivacy.ts); this keeps its answer.
+ */
+export async function setConversationReceiptSharing(
+  ctx: EngineContext,
+  c: Conversation,
+  share: boolean | null,
+): Promise<ConversationSummary> {
+  if (!ctx.store.conversation(c)) throw new CodedError(Code.NOT_A_MEMBER, 'No such conversation.')
+  const res = await requireOk(ctx, 'setConversationReceiptSharing', {
+    conversation: c,
+    shareReadReceipts: share,
+  })
+  ctx.store.setReceiptSharing(c, res.shareReadReceipts, res.readReceiptsShared)
+  const summary = ctx.store.summary(c)
+  if (!summary) throw new CodedError(Code.INTERNAL)
+  ctx.emit('conversationChanged', [summary])
+  return summary
 }
 
 /** A received message of mine to acknowledge, or the reason it cannot be. */

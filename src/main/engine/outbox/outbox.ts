@@ -17,17 +17,41 @@ export interface Backoff {
 
 export const DEFAULT_BACKOFF: Backoff = { minMs: 500, maxMs: 30_000 }
 
+/**
+ * Delivery receipts wait a random moment (drawn anew for each batch) and go out together: their
+ * round-trip time then says little about when a device is in use (the 2024 "Careless Whisper"
+ * attack timed delivery receipts to tell when a phone was active or idle).
+ */
+const DEFAULT_DELIVERY_RECEIPT_DELAY: Backoff = { minMs: 100, maxMs: 1_500 }
+
+export interface OutboxOptions {
+  backoff?: Backoff
+  /** Bounds of the random hold of delivery receipts; { minMs: 0, maxMs: 0 } sends them at once. */
+  deliveryReceiptDelay?: Backoff
+  random?: () => number
+}
+
 export class Outbox {
   private tail: Promise<void> = Promise.resolve()
   private queued: Promise<void> | undefined
   private retryTimer: NodeJS.Timeout | undefined
   private retryMs = 0
   private closed = false
+  /** When the delivery receipts now waiting may go out (undefined: none waiting). */
+  private deliveryDue: number | undefined
+  private deliveryTimer: NodeJS.Timeout | undefined
+  private readonly backoff: Backoff
+  private readonly deliveryDelay: Backoff
+  private readonly random: () => number
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly backoff: Backoff = DEFAULT_BACKOFF,
-  ) {}
+    options: OutboxOptions = {},
+  ) {
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF
+    this.deliveryDelay = options.deliveryReceiptDelay ?? DEFAULT_DELIVERY_RECEIPT_DELAY
+    this.random = options.random ?? Math.random
+  }
 
   flush(): Promise<void> {
     if (this.closed || !this.ctx.link()?.isOpen) return Promise.resolve()
@@ -46,6 +70,8 @@ export class Outbox {
     this.closed = true
     clearTimeout(this.retryTimer)
     this.retryTimer = undefined
+    clearTimeout(this.deliveryTimer)
+    this.deliveryTimer = undefined
     await this.tail
   }
 
@@ -69,6 +95,7 @@ export class Outbox {
     for (;;) {
       const rows = store.outbox(kind.kind, kind.batch)
       if (rows.length === 0) return true
+      if (kind.kind === 'ackDelivered' && this.holdDeliveryReceipts()) return true
       const jobs = this.readable(kind, rows)
       const outcome: Outcome = jobs.length > 0 ? await kind.send(this.ctx, jobs) : { done: [], refused: [] }
       if (!this.ctx.isCurrent()) return false
@@ -126,6 +153,26 @@ export class Outbox {
     this.ctx.store.removeFromOutbox(unreadable)
     emitChanged(this.ctx, failed)
     return jobs
+  }
+
+  /** True while delivery receipts must still wait (a pass is scheduled for when they may go). */
+  private holdDeliveryReceipts(): boolean {
+    const now = this.ctx.now()
+    if (this.deliveryDue === undefined) {
+      const { minMs, maxMs } = this.deliveryDelay
+      this.deliveryDue = now + minMs + this.random() * Math.max(0, maxMs - minMs)
+    }
+    if (now >= this.deliveryDue) {
+      this.deliveryDue = undefined
+      return false
+    }
+    if (!this.deliveryTimer) {
+      this.deliveryTimer = setTimeout(() => {
+        this.deliveryTimer = undefined
+        void this.flush()
+      }, this.deliveryDue - now)
+    }
+    return true
   }
 
   private retryLater(): void {

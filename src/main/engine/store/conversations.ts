@@ -4,7 +4,7 @@ import type { Conversation, ConversationSummary, Message } from '../../../shared
 import type { ConversationState } from '../../../shared/protocol'
 import { advanceWatermark, visibleUpTo } from '../../../shared/receipts'
 import { enqueue } from './outbox'
-import { MESSAGE_COLUMNS, toMessage, viewsOf, type MessageRow } from './rows'
+import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './rows'
 import {
   READ_CHANGES_REPORTED,
   type BehindConversation,
@@ -24,6 +24,8 @@ interface ConversationRow {
   unread_count: number
   last_local_id: number | null
   updated_at: number
+  share_override: number | null
+  receipts_shared: number
 }
 
 export const conversationKeyOf = (c: Conversation): string => `${c.type}:${c.targetId}`
@@ -37,6 +39,7 @@ export const SUMMARY_SQL = `SELECT ${MESSAGE_COLUMNS.split(',')
   .join(', ')},
     c.conv_type AS c_type, c.target_id AS c_target, c.title AS c_title, c.last_seq AS c_last_seq,
     c.unread_count AS c_unread_count, c.updated_at AS c_updated_at,
+    c.share_override AS c_share_override, c.receipts_shared AS c_receipts_shared,
     CASE c.conv_type WHEN 'private' THEN u.display_name ELSE g.name END AS known_name
   FROM conversations c
   LEFT JOIN messages m ON m.local_id = c.last_local_id
@@ -50,13 +53,15 @@ type SummaryRow = { [K in keyof MessageRow]: MessageRow[K] | null } & {
   c_last_seq: number
   c_unread_count: number
   c_updated_at: number
+  c_share_override: number | null
+  c_receipts_shared: number
   known_name: string | null
 }
 
 /** Unread received messages up to a seq: served by the partial index messages_unread. */
 export const MARK_READ_UP_TO_SQL = `UPDATE messages SET is_unread = 0, revision = revision + 1
   WHERE conv_type = ? AND target_id = ? AND seq <= ? AND direction = 2 AND is_unread = 1
-  RETURNING local_id, seq`
+  RETURNING ${MESSAGE_COLUMNS}`
 export const COUNT_UNREAD_SQL = `SELECT count(*) AS n FROM messages
   WHERE conv_type = ? AND target_id = ? AND seq > ? AND direction = 2 AND is_unread = 1`
 export const COUNT_UNREAD_BETWEEN_SQL = `SELECT count(*) AS n FROM messages
@@ -113,6 +118,7 @@ export function applyConversationState(db: Db, st: ConversationState, now: numbe
       joinedSeq: st.joinedSeq,
       leftSeq: st.leftSeq,
     })
+    setReceiptSharing(db, c, st.shareReadReceipts, st.readReceiptsShared)
     return readConversation(db, c, st.readSeq, now, false).changed
   })
 }
@@ -138,6 +144,8 @@ function toSummary(db: Db, r: SummaryRow): ConversationSummary {
     unreadCount: r.c_unread_count,
     lastSeq: r.c_last_seq,
     updatedAt: r.c_updated_at,
+    shareReadReceipts: r.c_share_override === null ? null : r.c_share_override === 1,
+    readReceiptsShared: r.c_receipts_shared === 1,
   }
 }
 
@@ -206,10 +214,12 @@ export function readConversation(
     const r = row(db, c)
     if (!r) return { changed: [], conversationChanged: false }
     const readSeq = advanceWatermark(r.read_seq, seq)
-    const marked = prepare<[string, string, number], { local_id: number; seq: number }>(
-      db,
-      MARK_READ_UP_TO_SQL,
-    ).all(c.type, c.targetId, readSeq)
+    // The rows as they are after the update: the changed messages are built from them, no re-read.
+    const marked = prepare<[string, string, number], MessageRow>(db, MARK_READ_UP_TO_SQL).all(
+      c.type,
+      c.targetId,
+      readSeq,
+    )
     const unread =
       prepare<[string, string, number], { n: number }>(db, COUNT_UNREAD_SQL).get(c.type, c.targetId, readSeq)
         ?.n ?? 0
@@ -221,14 +231,9 @@ export function readConversation(
         { kind: 'ackConversationRead', ref: conversationKeyOf(c), payload: { conversation: c, seq } },
         now,
       )
-    marked.sort((a, b) => b.seq - a.seq)
-    return {
-      changed: viewsOf(
-        db,
-        marked.slice(0, READ_CHANGES_REPORTED).map((m) => m.local_id),
-      ),
-      conversationChanged,
-    }
+    marked.sort((a, b) => (b.seq ?? 0) - (a.seq ?? 0))
+    if (marked.length > READ_CHANGES_REPORTED) marked.length = READ_CHANGES_REPORTED
+    return { changed: marked.map((m) => toMessage(db, m)), conversationChanged }
   })
 }
 
@@ -237,6 +242,24 @@ function setRead(db: Db, c: Conversation, readSeq: number, unread: number): void
     db,
     'UPDATE conversations SET read_seq = ?, unread_count = ? WHERE conv_type = ? AND target_id = ?',
   ).run(readSeq, unread, c.type, c.targetId)
+}
+
+/** Whether read receipts are shared in the conversation (see ConversationSummary); true if it changed. */
+export function setReceiptSharing(
+  db: Db,
+  c: Conversation,
+  override: boolean | null,
+  shared: boolean,
+): boolean {
+  const values = { override: override === null ? null : override ? 1 : 0, shared: shared ? 1 : 0 }
+  return (
+    prepare(
+      db,
+      `UPDATE conversations SET share_override = :override, receipts_shared = :shared
+       WHERE conv_type = :type AND target_id = :targetId
+         AND (share_override IS NOT :override OR receipts_shared IS NOT :shared)`,
+    ).run({ ...values, type: c.type, targetId: c.targetId }).changes > 0
+  )
 }
 
 /** One received message was read: one fewer unread. */

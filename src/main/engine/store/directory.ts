@@ -12,6 +12,7 @@ interface GroupRow {
   created_at: number
   my_role: GroupRole | null
   receipt_settings: string
+  members_hiding: number
 }
 
 function getKv(db: Db, key: string): string | undefined {
@@ -67,11 +68,12 @@ export function upsertGroup(db: Db, g: GroupInfo, now: number): void {
   transact(db, () => {
     prepare(
       db,
-      `INSERT INTO groups (group_id, name, owner_id, member_count, created_at, my_role, receipt_settings)
-       VALUES (:groupId, :name, :ownerId, :memberCount, :createdAt, :myRole, :receiptSettings)
+      `INSERT INTO groups (group_id, name, owner_id, member_count, created_at, my_role, receipt_settings,
+         members_hiding)
+       VALUES (:groupId, :name, :ownerId, :memberCount, :createdAt, :myRole, :receiptSettings, :hiding)
        ON CONFLICT (group_id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_id,
          member_count = excluded.member_count, my_role = excluded.my_role,
-         receipt_settings = excluded.receipt_settings`,
+         receipt_settings = excluded.receipt_settings, members_hiding = excluded.members_hiding`,
     ).run({
       groupId: g.groupId,
       name: g.name,
@@ -80,6 +82,7 @@ export function upsertGroup(db: Db, g: GroupInfo, now: number): void {
       createdAt: g.createdAt,
       myRole: g.myRole ?? null,
       receiptSettings: JSON.stringify(g.receiptSettings),
+      hiding: g.membersHidingReceipts ?? 0,
     })
     ensureConversation(db, { type: 'group', targetId: g.groupId }, g.name, now)
     prepare<[string, string]>(
@@ -100,5 +103,6 @@ export function group(db: Db, groupId: string): GroupInfo | undefined {
     createdAt: r.created_at,
     ...(r.my_role ? { myRole: r.my_role } : {}),
     receiptSettings: GroupReceiptSettings.parse(JSON.parse(r.receipt_settings)),
+    ...(r.members_hiding > 0 ? { membersHidingReceipts: r.members_hiding } : {}),
   }
 }

@@ -8,8 +8,9 @@ import { MessageDirection, type Conversation, type Message } from '../../../shar
 import type { WireMessage } from '../../../shared/protocol'
 import { conversationKeyOf, ensureConversation, noteInserted, setSynced, syncedSeq } from './conversations'
 import { enqueue } from './outbox'
-import { applyPending, hasPending } from './receipts'
-import { conversationOf, MESSAGE_COLUMNS, toMessage, viewByLocalId, type MessageRow } from './rows'
+import { setAckCount, setRequested } from './groupReceipts'
+import { applyCarriedReceipts, applyPending, hasPending } from './receipts'
+import { conversationOf, MESSAGE_COLUMNS, rowByUid, toMessage, viewByLocalId, type MessageRow } from './rows'
 import type { OutgoingMessage, StoredBatch } from './types'
 
 /** The columns of an inserted message, in INSERT_MESSAGE_SQL's order. */
@@ -186,9 +187,12 @@ export function storeServerMessages(
         // Already stored. If it is my own message written on this device, this is the server's
         // copy of it: the first one confirms it (seq, messageUId). Looked up only on conflict, so
         // ingesting a backlog costs one statement per message.
-        if (mine) {
-          const confirmed = confirmOwn(db, m, c, checkPending)
-          if (confirmed) batch.changed.push(confirmed)
+        const confirmed = mine ? confirmOwn(db, m, c, checkPending) : undefined
+        if (confirmed) batch.changed.push(confirmed)
+        // A copy pulled again (a full resync) brings the receipt state its pruned events had.
+        else if (carriesReceipts(m) && applyCarried(db, m, mine)) {
+          const view = viewOfUid(db, m.messageUId)
+          if (view) batch.changed.push(view)
         }
         continue
       }
@@ -204,6 +208,8 @@ export function storeServerMessages(
       if (!mine && m.convType === 'private' && m.needDeliveryAck) {
         enqueue(db, { kind: 'ackDelivered', ref: m.messageUId, payload: {} }, now)
       }
+      // New here, so nobody holds a copy to update: what it carries is simply part of it.
+      if (carriesReceipts(m)) applyCarried(db, m, mine)
       const early = checkPending ? applyPending(db, m.messageUId) : undefined
       if (early) batch.changed.push(early)
       if (!collect) continue
@@ -228,6 +234,52 @@ export function storeServerMessages(
     }
   })
   return batch
+}
+
+/** Whether a pulled copy carries receipt state (WireMessage deliveredAt … receiptRequested). */
+function carriesReceipts(m: WireMessage): boolean {
+  return (
+    m.deliveredAt !== undefined ||
+    m.readAt !== undefined ||
+    m.groupAckCount !== undefined ||
+    m.receiptRequested === true
+  )
+}
+
+/**
+ * Applies the receipt state a pulled copy carries, as the receipt events would have: delivery and
+ * read of my single-chat messages (earliest wins), the read count of my group messages (never
+ * lowered), a read receipt request (either side). True when the row changed.
+ */
+function applyCarried(db: Db, m: WireMessage, mine: boolean): boolean {
+  const row = rowByUid(db, m.messageUId)
+  if (!row) return false
+  let changed = false
+  if (mine) {
+    if (applyCarriedReceipts(db, row, m.deliveredAt, m.readAt)) changed = true
+    if (m.groupAckCount !== undefined && setAckCount(db, row.local_id, m.groupAckCount)) changed = true
+  }
+  // Either side: a request made from another device of mine, or one whose push I missed.
+  if (m.receiptRequested && setRequested(db, row.local_id, m.sentAt)) changed = true
+  return changed
+}
+
+function viewOfUid(db: Db, uid: string): Message | undefined {
+  const row = rowByUid(db, uid)
+  return row && viewByLocalId(db, row.local_id)
+}
+
+/**
+ * The server no longer keeps messages up to `seq` of the conversation (its retention): they count
+ * as synced, so the pull goes on after them instead of asking for them again and again.
+ */
+export function skipPrunedMessages(db: Db, c: Conversation, seq: number): void {
+  transact(db, () => {
+    const current = syncedSeq(db, c)
+    if (current === undefined || seq <= current) return
+    setSynced(db, c, seq)
+    advanceSynced(db, c)
+  })
 }
 
 /** The server's copy of a message of mine written here: it is sent (seq, messageUId, counts). */

@@ -159,4 +159,18 @@ export const engineMigrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 5,
+    name: 'who shares read receipts',
+    up(db) {
+      // As the server reports them (ConversationState, GroupInfo): my override of "send read
+      // receipts" for a conversation (NULL: the account's), whether read receipts are shared there
+      // at all (single chat: both ways), and how many members of a group hide theirs.
+      db.exec(`
+        ALTER TABLE conversations ADD COLUMN share_override INTEGER;
+        ALTER TABLE conversations ADD COLUMN receipts_shared INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE groups ADD COLUMN members_hiding INTEGER NOT NULL DEFAULT 0;
+      `)
+    },
+  },
 ]

@@ -52,6 +52,29 @@ function applyToRow(db: Db, row: MessageRow, kind: ReceiptKind, at: number): boo
   return true
 }
 
+/**
+ * The delivery and read times a pulled copy of my message carries (its receipt events may have been
+ * pruned on the server), through the same rule as the events; true when they changed the row.
+ */
+export function applyCarriedReceipts(
+  db: Db,
+  row: MessageRow,
+  deliveredAt: number | undefined,
+  readAt: number | undefined,
+): boolean {
+  if (row.direction !== MessageDirection.SEND) return false
+  const current = { deliveredAt: row.delivered_at, readAt: row.read_at }
+  let next = current
+  if (deliveredAt !== undefined) next = applyReceipt(next, { kind: 'delivered', at: deliveredAt })
+  if (readAt !== undefined) next = applyReceipt(next, { kind: 'read', at: readAt })
+  if (next === current) return false
+  prepare<[number | null, number | null, number]>(
+    db,
+    'UPDATE messages SET delivered_at = ?, read_at = ?, revision = revision + 1 WHERE local_id = ?',
+  ).run(next.deliveredAt, next.readAt, row.local_id)
+  return true
+}
+
 export function applyReceipts(
   db: Db,
   kind: ReceiptKind,

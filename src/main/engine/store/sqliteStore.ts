@@ -49,6 +49,8 @@ export class SqliteEngineStore implements EngineStore {
   conversation = (c: Conversation) => conversations.conversation(this.db, c)
   applyConversationState = (st: ConversationState, now: number) =>
     conversations.applyConversationState(this.db, st, now)
+  setReceiptSharing = (c: Conversation, override: boolean | null, shared: boolean) =>
+    conversations.setReceiptSharing(this.db, c, override, shared)
   conversationsBehind = () => conversations.conversationsBehind(this.db)
   summary = (c: Conversation) => conversations.summary(this.db, c)
   listConversations = () => conversations.listConversations(this.db)
@@ -75,6 +77,7 @@ export class SqliteEngineStore implements EngineStore {
   ) => messages.storeServerMessages(this.db, me, list, now, options)
   markFailed = (localId: number, code: number, reason: string) =>
     messages.markFailed(this.db, localId, code, reason)
+  skipPrunedMessages = (c: Conversation, seq: number) => messages.skipPrunedMessages(this.db, c, seq)
 
   applyReceipts = (kind: ReceiptKind, uids: readonly string[], by: string, at: number) =>
     receipts.applyReceipts(this.db, kind, uids, by, at)

@@ -131,6 +131,11 @@ export interface EngineStore {
    * messages its read mark turned read (as readConversation).
    */
   applyConversationState(state: ConversationState, now: number): Message[]
+  /**
+   * Whether read receipts are shared in the conversation: my override (null: the account's) and
+   * whether they flow at all (single chat: both ways). True when it changed.
+   */
+  setReceiptSharing(c: Conversation, override: boolean | null, shared: boolean): boolean
   /** Conversations with messages still to pull from the server. */
   conversationsBehind(): BehindConversation[]
   summary(c: Conversation): ConversationSummary | undefined
@@ -161,6 +166,11 @@ export interface EngineStore {
     options?: { collectInserted?: boolean },
   ): StoredBatch
   markFailed(localId: number, code: number, reason: string): Message | undefined
+  /**
+   * The server no longer keeps the conversation's messages up to `seq` (its retention): they count
+   * as synced, so pulls go on after them.
+   */
+  skipPrunedMessages(c: Conversation, seq: number): void
 
   // ---- receipts on my messages -------------------------------------------------------------
   /** Delivered/read receipts; ones for messages not stored yet are kept until they arrive. */

@@ -85,6 +85,12 @@ const handlers: Handlers = {
   sessionRevoked(sync) {
     sync.revoked()
   },
+
+  receiptSharingChanged(sync, { conversation, shareReadReceipts, readReceiptsShared }) {
+    sync.ctx.store.ensureConversation(conversation, '', sync.ctx.now())
+    if (sync.ctx.store.setReceiptSharing(conversation, shareReadReceipts, readReceiptsShared))
+      emitConversations(sync.ctx, [conversation])
+  },
 }
 
 export function applyPush(sync: Sync, frame: PushFrame): void {

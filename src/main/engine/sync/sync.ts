@@ -2,9 +2,15 @@
  * Sync of one session: after each connection, the server's view (syncState), every missing message
  * (pullMessages, a few conversations at a time), then the receipt events missed (syncEvents).
  * Pushes go through `onPush`, which closes any gap in the event sequence by replaying the log.
+ *
+ * The server keeps receipt events for a while only (its retention). When the events this device
+ * missed are gone (syncEvents answers prunedThrough), it does a full resync: syncState again, the
+ * peers' read marks applied, and every message it stored before pulled again, since a pulled copy
+ * carries its receipt state (WireMessage deliveredAt, readAt, groupAckCount, receiptRequested).
+ * Messages the server no longer keeps (pullMessages prunedSeq) count as synced.
  */
-import { conversationKey, type Conversation } from '../../../shared/model'
-import type { PushFrame, WireMessage } from '../../../shared/protocol'
+import { conversationKey, LIMITS, type Conversation } from '../../../shared/model'
+import type { ConversationState, PushFrame, ReplyData, WireMessage } from '../../../shared/protocol'
 import { visibleUpTo } from '../../../shared/receipts'
 import { emitChanged, emitConversations, request, requireOk, type EngineContext } from '../context'
 import { applyPush } from './pushes'
@@ -20,6 +26,11 @@ interface Progress {
 export class Sync {
   private readonly pulling = new Map<string, Promise<void>>()
   private catchUp: Promise<void> | undefined
+  /**
+   * While run() is going: how far each conversation was synced when it began. A full resync pulls
+   * again only those messages; the ones pulled in this run already carry their receipt state.
+   */
+  private storedBeforeRun: Map<string, number> | undefined
 
   constructor(
     readonly ctx: EngineContext,
@@ -28,18 +39,17 @@ export class Sync {
 
   /** Runs after every (re)connection. Throws CodedError when the server refused a step. */
   async run(): Promise<void> {
+    this.storedBeforeRun = this.syncedMarks()
+    try {
+      await this.runSteps()
+    } finally {
+      this.storedBeforeRun = undefined
+    }
+  }
+
+  private async runSteps(): Promise<void> {
     const { ctx } = this
-    const st = await requireOk(ctx, 'syncState', {})
-    const now = ctx.now()
-    ctx.store.upsertUsers([st.user])
-    ctx.store.setSettings(st.settings)
-    for (const g of st.groups) ctx.store.upsertGroup(g, now)
-    for (const c of st.conversations) emitChanged(ctx, ctx.store.applyConversationState(c, now))
-    await this.learnUsers(
-      st.conversations.filter((c) => c.conversation.type === 'private').map((c) => c.conversation.targetId),
-    )
-    ctx.emit('settingsChanged', st.settings)
-    ctx.emit('conversationChanged', ctx.store.listConversations())
+    await this.applyState(await requireOk(ctx, 'syncState', {}))
 
     const behind = ctx.store.conversationsBehind()
     const total = behind.reduce((n, b) => n + (b.upTo - b.afterSeq), 0)
@@ -57,6 +67,73 @@ export class Sync {
     )
     if (total > 0) ctx.emit('syncProgress', { done: total, total })
     await this.catchUpEvents()
+  }
+
+  /** The server's view of the account: users, settings, groups, conversations and their marks. */
+  private async applyState(st: ReplyData<'syncState'>): Promise<void> {
+    const { ctx } = this
+    const now = ctx.now()
+    ctx.store.upsertUsers([st.user])
+    ctx.store.setSettings(st.settings)
+    for (const g of st.groups) ctx.store.upsertGroup(g, now)
+    for (const c of st.conversations) emitChanged(ctx, ctx.store.applyConversationState(c, now))
+    await this.learnUsers(
+      st.conversations.filter((c) => c.conversation.type === 'private').map((c) => c.conversation.targetId),
+    )
+    ctx.emit('settingsChanged', st.settings)
+    ctx.emit('conversationChanged', ctx.store.listConversations())
+  }
+
+  /** How far each stored conversation is synced, by conversation key. */
+  private syncedMarks(): Map<string, number> {
+    const marks = new Map<string, number>()
+    for (const { conversation } of this.ctx.store.listConversations()) {
+      marks.set(conversationKey(conversation), this.ctx.store.conversation(conversation)?.syncedSeq ?? 0)
+    }
+    return marks
+  }
+
+  /**
+   * The receipt events this device missed were pruned on the server: what they said comes from a
+   * fresh syncState (my read marks, the peers' read marks) and from pulling again the messages stored
+   * here before (their copies carry delivery, read, read count and receipt requests).
+   */
+  private async fullResync(): Promise<void> {
+    const { ctx } = this
+    const stored = this.storedBeforeRun ?? this.syncedMarks()
+    const st = await requireOk(ctx, 'syncState', {})
+    await this.applyState(st)
+    for (const c of st.conversations) {
+      if (!ctx.isCurrent()) return
+      if (c.conversation.type === 'private' && c.peerReadSeq > 0) {
+        // The time of a conversation read mark is not kept: "read by now" is what is known.
+        emitChanged(ctx, ctx.store.applyPeerConversationRead(c.conversation, c.peerReadSeq, st.serverTime))
+      }
+      const upTo = Math.min(
+        stored.get(conversationKey(c.conversation)) ?? 0,
+        visibleUpTo(c.lastSeq, c.leftSeq),
+      )
+      await this.pullAgain(c, upTo)
+    }
+  }
+
+  /** Pulls the conversation's messages after its join up to `upTo` again (they are stored already). */
+  private async pullAgain(c: ConversationState, upTo: number): Promise<void> {
+    const pageSize = this.options.pullPageSize ?? 500
+    let afterSeq = c.joinedSeq
+    while (afterSeq < upTo && this.ctx.isCurrent()) {
+      const res = await requireOk(this.ctx, 'pullMessages', {
+        conversation: c.conversation,
+        afterSeq,
+        limit: pageSize,
+      })
+      if (res.prunedSeq !== undefined) this.ctx.store.skipPrunedMessages(c.conversation, res.prunedSeq)
+      const last = res.messages.at(-1)
+      if (!last) return
+      this.ingest(res.messages, false)
+      afterSeq = last.seq
+      if (!res.hasMore) return
+    }
   }
 
   /** Settles when every running pull has ended. */
@@ -80,7 +157,10 @@ export class Sync {
           afterSeq: row.syncedSeq,
           limit: pageSize,
         })
-        if (res.messages.length === 0 || !this.ctx.isCurrent()) return
+        if (!this.ctx.isCurrent()) return
+        // Messages the server no longer keeps: synced for good, or they would be asked for forever.
+        if (res.prunedSeq !== undefined) this.ctx.store.skipPrunedMessages(c, res.prunedSeq)
+        if (res.messages.length === 0) return
         this.ingest(res.messages, progress === undefined)
         if (progress) {
           progress.done = Math.min(progress.total, progress.done + res.messages.length)
@@ -105,8 +185,8 @@ export class Sync {
 
   async learnUsers(userIds: readonly string[]): Promise<void> {
     const unknown = [...new Set(userIds)].filter((id) => this.ctx.store.displayName(id) === undefined)
-    for (let i = 0; i < unknown.length; i += 500) {
-      const res = await request(this.ctx, 'getUsers', { userIds: unknown.slice(i, i + 500) })
+    for (let i = 0; i < unknown.length; i += LIMITS.userLookupMax) {
+      const res = await request(this.ctx, 'getUsers', { userIds: unknown.slice(i, i + LIMITS.userLookupMax) })
       if (res.code === 0) this.ctx.store.upsertUsers(res.data.users)
     }
   }
@@ -121,6 +201,14 @@ export class Sync {
           afterEventSeq: store.lastEventSeq(),
           limit: 500,
         })
+        if (res.prunedThrough !== undefined) {
+          // The events from here to prunedThrough are gone: resync in full, then go on after them.
+          if (res.prunedThrough <= store.lastEventSeq()) return
+          await this.fullResync()
+          if (!this.ctx.isCurrent()) return
+          store.advanceEventSeq(res.prunedThrough)
+          continue
+        }
         for (const frame of res.events) applyPush(this, frame)
         const last = res.events.at(-1)?.eventSeq
         if (last !== undefined) store.advanceEventSeq(last)

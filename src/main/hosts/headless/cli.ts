@@ -1,8 +1,14 @@
 /**
- * npm run headless -- --profile <dir> --server <ws url> [--port <q>] [--login <user>:<password>]
+ * npm run headless -- --profile <dir> --server <ws url> [--port <q>]
+ *                     [--login <user> [--password-file <file>|-]] [--allow-insecure]
  *
  * Runs the client engine in plain Node and serves the renderer build to a browser. Prints one line
  * with the URL to open (it carries the per-launch token).
+ *
+ * `--login` signs in first. The password comes from `--password-file` (`-`: stdin) or the
+ * IM_PASSWORD environment variable (removed from this process's environment once read), never from
+ * the command line, which every user of the machine sees in `ps`. `--login <user>:<password>` still
+ * works, with a warning. `--allow-insecure` lets the engine sign in over ws:// to another machine.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -18,7 +24,15 @@ function fatal(message: string): never {
   process.exit(2)
 }
 
-let values: { profile?: string; server?: string; port?: string; login?: string; renderer?: string }
+let values: {
+  profile?: string
+  server?: string
+  port?: string
+  login?: string
+  'password-file'?: string
+  'allow-insecure'?: boolean
+  renderer?: string
+}
 try {
   values = parseArgs({
     options: {
@@ -26,6 +40,8 @@ try {
       server: { type: 'string', default: 'ws://127.0.0.1:7700/ws' },
       port: { type: 'string', default: '0' },
       login: { type: 'string' },
+      'password-file': { type: 'string' },
+      'allow-insecure': { type: 'boolean', default: false },
       renderer: { type: 'string', default: `${root}out/renderer` },
     },
   }).values
@@ -49,6 +65,7 @@ try {
     host: 'headless',
     version,
     defaultServerUrl: values.server as string,
+    allowInsecureTransport: values['allow-insecure'] === true,
   })
 } catch (err) {
   fatal((err as Error).message)
@@ -56,15 +73,37 @@ try {
 const dispatch = createDispatcher(createHandlerTable(engine))
 engine.start()
 
+/** The password of `--login`: from a file, stdin or the environment; the command line only with a warning. */
+function loginPassword(login: string): { userId: string; password: string } {
+  const sep = login.indexOf(':')
+  if (sep === 0) fatal('--login expects <user>')
+  if (sep > 0) {
+    process.stderr.write(
+      'headless: warning: --login <user>:<password> shows the password to every user of this machine (ps); use --login <user> with --password-file <file> or IM_PASSWORD\n',
+    )
+    return { userId: login.slice(0, sep), password: login.slice(sep + 1) }
+  }
+  const file = values['password-file']
+  let password: string | undefined
+  if (file !== undefined) {
+    try {
+      password = readFileSync(file === '-' ? 0 : file, 'utf8').replace(/\r?\n$/, '')
+    } catch (err) {
+      fatal(`cannot read --password-file ${file}: ${(err as Error).message}`)
+    }
+  } else if (process.env.IM_PASSWORD !== undefined) {
+    password = process.env.IM_PASSWORD
+    delete process.env.IM_PASSWORD
+  }
+  if (!password)
+    fatal('--login <user> needs its password: --password-file <file> (- for stdin) or IM_PASSWORD')
+  return { userId: login, password }
+}
+
 if (values.login) {
-  const sep = values.login.indexOf(':')
-  if (sep < 1) fatal('--login expects <user>:<password>')
-  const res = await engine.login({
-    serverUrl: values.server as string,
-    userId: values.login.slice(0, sep),
-    password: values.login.slice(sep + 1),
-  })
-  if (res.code !== 0) fatal(`cannot sign in as ${values.login.slice(0, sep)}: ${res.msg}`)
+  const { userId, password } = loginPassword(values.login)
+  const res = await engine.login({ serverUrl: values.server as string, userId, password })
+  if (res.code !== 0) fatal(`cannot sign in as ${userId}: ${res.msg}`)
 }
 
 const host = await startHeadlessHost({ engine, dispatch, rendererDir, port })

@@ -153,17 +153,22 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
     if (!opening.entered) enter(conversation, opening, messages)
 
     const visible = toValue(options.visibleMessageIds)
-    const responses = new Map<string, Record<string, string[]>>()
+    // Maps, not plain objects: a sender may be called "constructor" or "__proto__".
+    const responses = new Map<string, Map<string, string[]>>()
     for (const message of messages) {
       if (!visible.has(message.messageId)) continue
       if (isUnacknowledgedArrival(message, opening)) acknowledge(conversation, message)
       if (isUnansweredRequest(message, opening)) {
-        const byChannel = responses.get(message.channelId) ?? {}
-        ;(byChannel[message.senderUserId] ??= []).push(message.messageUId)
+        const byChannel = responses.get(message.channelId) ?? new Map<string, string[]>()
+        const uids = byChannel.get(message.senderUserId)
+        if (uids) uids.push(message.messageUId)
+        else byChannel.set(message.senderUserId, [message.messageUId])
         responses.set(message.channelId, byChannel)
       }
     }
-    for (const [channelId, messageList] of responses) respond(conversation, channelId, messageList)
+    // Object.fromEntries defines own keys, "__proto__" included (assignment would set the prototype).
+    for (const [channelId, bySender] of responses)
+      respond(conversation, channelId, Object.fromEntries(bySender))
   })
 }
 

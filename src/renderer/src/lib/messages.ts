@@ -82,7 +82,19 @@ export function isReadByEveryone(counts: GroupReadCounts): boolean {
   return counts.total > 0 && counts.count === counts.total
 }
 
-/** Members who could read it and have not (yet), for the "not read yet" tab. */
-export function notReadCount(counts: GroupReadCounts): number {
-  return counts.total > counts.count ? counts.total - counts.count : 0
+/**
+ * Members who could read it and have not (yet), for the "not read yet" tab. Members who hide their
+ * read receipts (`hidden`) are not among them: nobody can tell whether they read it.
+ */
+export function notReadCount(counts: GroupReadCounts, hidden = 0): number {
+  return Math.max(0, counts.total - counts.count - hidden)
+}
+
+/**
+ * How many of the members who could read a message hide their read receipts, as far as it can be
+ * said: never more than those not counted as readers (a member who read it before hiding their
+ * receipts stays a reader), never less than 0.
+ */
+export function hiddenReaders(counts: GroupReadCounts, hiding: number): number {
+  return Math.max(0, Math.min(hiding, counts.total - counts.count))
 }

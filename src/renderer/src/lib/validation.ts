@@ -1,5 +1,5 @@
 import { ServerUrl } from '../../../shared/ipc'
-import { DisplayName, LIMITS, Password, UserId } from '../../../shared/model'
+import { DisplayName, hasHiddenCharacters, LIMITS, Password, UserId } from '../../../shared/model'
 
 /** Form checks use the contract's own schemas, so the UI accepts exactly what the engine accepts. */
 export const isValidServerUrl = (value: string): boolean => ServerUrl.safeParse(value).success
@@ -7,4 +7,5 @@ export const isValidUserId = (value: string): boolean => UserId.safeParse(value)
 export const isValidNewPassword = (value: string): boolean => Password.safeParse(value).success
 export const isValidDisplayName = (value: string): boolean => DisplayName.safeParse(value).success
 
-export { LIMITS }
+/** The shared rule of names (issue #11): no control, bidi-override or invisible characters. */
+export { hasHiddenCharacters, LIMITS }

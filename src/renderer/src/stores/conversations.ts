@@ -70,6 +70,24 @@ export const useConversationsStore = defineStore('conversations', () => {
     return result
   }
 
+  /**
+   * Send read receipts in this conversation (true / false), or follow the account setting (null).
+   * The answer is the conversation's summary, with whether receipts now flow here; only those two
+   * fields are taken from it when a summary is held (a pushed one may be newer in the rest).
+   */
+  async function setReceiptSharing(
+    conversation: Conversation,
+    share: boolean | null,
+  ): Promise<Result<ConversationSummary>> {
+    const result = await callIm(() => window.im.setConversationReceiptSharing(conversation, share))
+    if (result.code === 0) {
+      const { shareReadReceipts, readReceiptsShared } = result.data
+      const held = byKey.get(conversationKey(conversation))
+      upsert([held ? { ...held, shareReadReceipts, readReceiptsShared } : result.data])
+    }
+    return result
+  }
+
   function get(key: string): ConversationSummary | undefined {
     return byKey.get(key)
   }
@@ -96,6 +114,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     start,
     open,
     startPrivateChat,
+    setReceiptSharing,
     stop,
   }
 })

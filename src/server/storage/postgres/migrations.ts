@@ -1,0 +1,234 @@
+/**
+ * The PostgreSQL schema: numbered, append-only migrations of its own (1, 2, 3, … with no gaps),
+ * recorded in `schema_migrations`. Same tables, columns and meaning as the SQLite schema
+ * (../migrations.ts, whose versions 1–5 are this list's version 1), in PostgreSQL's types: BIGINT
+ * for ids, seqs and epoch milliseconds, BOOLEAN for flags, BYTEA for hashes, identity columns for
+ * the INTEGER PRIMARY KEYs. Ids and keys are `COLLATE "C"`: byte order, as in SQLite, so cursors
+ * over user ids (fetchGroupUnreadMembers) page the same way on both, whatever the database locale.
+ *
+ * `migrate` runs at open, in one transaction that first takes an advisory lock: several nodes
+ * starting at once queue on the lock, the first migrates, the others then find nothing to do.
+ * A failure leaves the database as it was; a database newer than this code is refused, not touched.
+ */
+import type pg from 'pg'
+import { SchemaTooNewError } from '../../../node/migrate'
+import { rollback } from './sql'
+
+export interface PgMigration {
+  version: number
+  name: string
+  /** One or more statements, run as one simple query inside the migration transaction. */
+  sql: string
+}
+
+/** Ids and keys compare as bytes, as in SQLite (see the file comment). */
+const ID = 'TEXT COLLATE "C"'
+
+export const pgMigrations: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'accounts, conversations, messages, receipts, user events, retention, invites',
+    sql: `
+      CREATE TABLE users (
+        id ${ID} PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        -- scrypt$N$r$p$salt$hash: the parameters travel with the hash so the cost can be raised later.
+        password_hash TEXT NOT NULL,
+        require_delivery_ack BOOLEAN NOT NULL DEFAULT false,
+        require_read_ack BOOLEAN NOT NULL DEFAULT false,
+        share_read_receipts BOOLEAN NOT NULL DEFAULT true,
+        -- The last eventSeq handed out; bumped under this row's lock, so events of a user commit in order.
+        last_event_seq BIGINT NOT NULL DEFAULT 0,
+        -- Every receipt event of the user up to it is deleted (a client behind it does a full resync).
+        events_pruned_seq BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE sessions (
+        token_hash BYTEA PRIMARY KEY,
+        user_id ${ID} NOT NULL REFERENCES users(id),
+        device_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked BOOLEAN NOT NULL DEFAULT false
+      );
+      CREATE INDEX sessions_by_user ON sessions(user_id);
+
+      -- Registration 'invite': single-use codes, kept only as their sha256. used_by is not a foreign
+      -- key: the user row is written in the same transaction.
+      CREATE TABLE invites (
+        code_hash BYTEA PRIMARY KEY,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_by ${ID},
+        used_at BIGINT
+      );
+
+      -- key: p:<min user>:<max user> for a single chat, g:<group id> for a group. last_seq is the
+      -- last seq handed out: a send locks this row to take the next one (messages.ts).
+      CREATE TABLE conversations (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        key ${ID} NOT NULL UNIQUE,
+        type TEXT NOT NULL CHECK (type IN ('private', 'group')),
+        last_seq BIGINT NOT NULL DEFAULT 0,
+        -- Every message up to this seq is deleted (seqs are never reused; clients skip the gap).
+        pruned_seq BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE groups (
+        id ${ID} PRIMARY KEY,
+        conv_id BIGINT NOT NULL UNIQUE REFERENCES conversations(id),
+        name TEXT NOT NULL,
+        owner_id ${ID} NOT NULL REFERENCES users(id),
+        created_at BIGINT NOT NULL
+      );
+
+      -- One row per participant and conversation; receipt state is a watermark here (max-merged).
+      -- share_read_receipts: the member's override for this conversation (NULL follows the account);
+      -- shared_read_seq: the read watermark others may see.
+      CREATE TABLE members (
+        conv_id BIGINT NOT NULL REFERENCES conversations(id),
+        user_id ${ID} NOT NULL REFERENCES users(id),
+        role TEXT CHECK (role IN ('owner', 'admin', 'member')),
+        joined_seq BIGINT NOT NULL DEFAULT 0,
+        left_seq BIGINT,
+        joined_at BIGINT NOT NULL,
+        read_seq BIGINT NOT NULL DEFAULT 0,
+        delivered_seq BIGINT NOT NULL DEFAULT 0,
+        shared_read_seq BIGINT NOT NULL DEFAULT 0,
+        share_read_receipts BOOLEAN,
+        PRIMARY KEY (conv_id, user_id)
+      );
+      CREATE INDEX members_by_user ON members(user_id);
+
+      CREATE TABLE messages (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        uid ${ID} NOT NULL UNIQUE,
+        conv_id BIGINT NOT NULL REFERENCES conversations(id),
+        seq BIGINT NOT NULL,
+        sender_id ${ID} NOT NULL REFERENCES users(id),
+        client_msg_id ${ID} NOT NULL,
+        to_id ${ID} NOT NULL,
+        channel_id TEXT NOT NULL,
+        -- The JSON text as sent (TEXT, not JSONB: it comes back exactly as it was written).
+        content TEXT NOT NULL,
+        sent_at BIGINT NOT NULL,
+        need_delivery_ack BOOLEAN NOT NULL,
+        need_read_ack BOOLEAN NOT NULL,
+        need_group_ack BOOLEAN NOT NULL,
+        member_count INTEGER NOT NULL,
+        -- Single chat receipts: first delivery and first read by the receiver.
+        delivered_at BIGINT,
+        read_at BIGINT,
+        -- Group readers so far (rows in group_read_acks), bumped with each new fact.
+        group_ack_count INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (conv_id, seq),
+        -- The client outbox resends with the same id until it sees a reply: exactly-once storage.
+        UNIQUE (sender_id, client_msg_id)
+      );
+      -- Unread counts subtract the caller's own messages in a seq range.
+      CREATE INDEX messages_by_conv_sender_seq ON messages(conv_id, sender_id, seq);
+
+      -- Per-group overrides of the server's group receipt settings (SPEC E8); NULL = inherit.
+      CREATE TABLE group_receipt_settings (
+        group_id ${ID} PRIMARY KEY REFERENCES groups(id),
+        enabled BOOLEAN,
+        who_may_request TEXT CHECK (who_may_request IN ('all', 'ownerAndAdmins')),
+        validity_ms BIGINT CHECK (validity_ms > 0),
+        max_group_size INTEGER CHECK (max_group_size > 0),
+        count_visibility TEXT CHECK (count_visibility IN ('sender', 'all'))
+      );
+
+      -- The one reader fact of group receipts. ack_id is the paging cursor: facts of one message are
+      -- inserted under that message's row lock, so their ack_ids commit in increasing order and a
+      -- page never skips a fact that commits later. public_id is what clients see.
+      CREATE TABLE group_read_acks (
+        ack_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        public_id ${ID} NOT NULL UNIQUE,
+        message_id BIGINT NOT NULL REFERENCES messages(id),
+        user_id ${ID} NOT NULL REFERENCES users(id),
+        ext TEXT,
+        created_at BIGINT NOT NULL,
+        count_after INTEGER NOT NULL,
+        -- Also the index of the NOT EXISTS in fetchGroupUnreadMembers.
+        UNIQUE (message_id, user_id)
+      );
+      CREATE INDEX group_read_acks_page ON group_read_acks(message_id, ack_id);
+
+      -- RongCloud sendReadReceiptRequest: a row per message whose sender asked after sending.
+      CREATE TABLE receipt_requests (
+        message_id BIGINT PRIMARY KEY REFERENCES messages(id),
+        requested_at BIGINT NOT NULL
+      );
+
+      -- Receipt events per recipient, so a device that was offline catches up with syncEvents.
+      CREATE TABLE user_events (
+        user_id ${ID} NOT NULL REFERENCES users(id),
+        event_seq BIGINT NOT NULL,
+        event TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, event_seq)
+      );
+
+      -- What each user sent per UTC day (quotas).
+      CREATE TABLE usage_daily (
+        user_id ${ID} NOT NULL,
+        day INTEGER NOT NULL,
+        messages BIGINT NOT NULL DEFAULT 0,
+        bytes BIGINT NOT NULL DEFAULT 0,
+        groups BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, day)
+      );
+    `,
+  },
+]
+
+/** pg_advisory_xact_lock key of the migration ("IMSM"): one migrator at a time per database. */
+const MIGRATION_LOCK = 0x494d534d
+
+/** Brings the database up to the newest migration; throws SchemaTooNewError for a newer database. */
+export async function migratePostgres(
+  pool: pg.Pool,
+  list: readonly PgMigration[] = pgMigrations,
+): Promise<{ from: number; to: number }> {
+  list.forEach((migration, index) => {
+    if (migration.version !== index + 1)
+      throw new Error(
+        `migration list out of order: position ${index + 1} holds version ${migration.version} (${migration.name})`,
+      )
+  })
+  const latest = list.length
+  const client = await pool.connect()
+  let broken: Error | undefined
+  try {
+    await client.query('BEGIN')
+    // Held until COMMIT or ROLLBACK: a node that starts meanwhile waits here, then sees the new version.
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`)
+    const { rows } = await client.query<{ version: number }>(
+      'SELECT coalesce(max(version), 0)::integer AS version FROM schema_migrations',
+    )
+    const current = rows[0]?.version ?? 0
+    if (current > latest) throw new SchemaTooNewError(current, latest, 'server')
+    for (const migration of list.slice(current)) {
+      await client.query(migration.sql)
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ])
+    }
+    await client.query('COMMIT')
+    return { from: current, to: Math.max(current, latest) }
+  } catch (error) {
+    broken = await rollback(client)
+    throw error
+  } finally {
+    client.release(broken)
+  }
+}

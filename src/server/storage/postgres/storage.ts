@@ -1,0 +1,348 @@
+/**
+ * `PostgresStorage`: the `Storage` interface on a PostgreSQL database, shared by any number of
+ * server nodes (each with its own pool). Open it with `await PostgresStorage.open(url)`.
+ *
+ * Transactions run at READ COMMITTED, PostgreSQL's default. The invariants that SQLite's single
+ * writer gave for free are kept by row locks and unique indexes, whichever node writes:
+ * - seq per conversation: `insertMessage` locks the conversation row (`SELECT … FOR UPDATE`), takes
+ *   last_seq + 1 and moves last_seq in the statement that inserts, all before its transaction ends;
+ *   writers of one conversation queue on that lock, so seqs have no gaps or duplicates and commit
+ *   in order (messages.ts);
+ * - exactly-once sends: UNIQUE (sender_id, client_msg_id) with `ON CONFLICT DO NOTHING`; the seq
+ *   moves only with a row actually inserted, and the stored copy is read back;
+ * - watermarks: `GREATEST(old, new)` in one UPDATE, re-evaluated on the newest row by PostgreSQL
+ *   when two race;
+ * - reader facts: UNIQUE (message_id, user_id), added under the message row's lock together with
+ *   the count, so the count equals the facts and ack_ids of one message commit in order (the
+ *   fetchGroupReadAcks cursor); event seqs per user likewise under the user row's lock;
+ * - quotas: one upsert whose WHERE is checked on the locked row.
+ *
+ * Calls outside a transaction go to the pool (any free connection, autocommit); an operation of
+ * several statements (insertMessage, insertGroupReadAck, pruning) then runs in a transaction of its
+ * own. Nothing here blocks the event loop: every call is a round trip awaited on a socket.
+ */
+import pg from 'pg'
+import type { Storage, StorageOps, Unit, UnitResult } from '../types'
+import * as accounts from './accounts'
+import * as conversations from './conversations'
+import * as groupReceipts from './groupReceipts'
+import * as messages from './messages'
+import { migratePostgres } from './migrations'
+import * as retention from './retention'
+import { inTransaction, poolSql, rollback, transactionSql, typeParsers, type Sql } from './sql'
+
+class PgOps implements StorageOps {
+  constructor(readonly sql: Sql) {}
+
+  insertUser(...a: Parameters<StorageOps['insertUser']>) {
+    return accounts.insertUser(this.sql, ...a)
+  }
+  getUser(...a: Parameters<StorageOps['getUser']>) {
+    return accounts.getUser(this.sql, ...a)
+  }
+  getUsers(...a: Parameters<StorageOps['getUsers']>) {
+    return accounts.getUsers(this.sql, ...a)
+  }
+  updateSettings(...a: Parameters<StorageOps['updateSettings']>) {
+    return accounts.updateSettings(this.sql, ...a)
+  }
+  insertSession(...a: Parameters<StorageOps['insertSession']>) {
+    return accounts.insertSession(this.sql, ...a)
+  }
+  getSession(...a: Parameters<StorageOps['getSession']>) {
+    return accounts.getSession(this.sql, ...a)
+  }
+  revokeSession(...a: Parameters<StorageOps['revokeSession']>) {
+    return accounts.revokeSession(this.sql, ...a)
+  }
+  insertInvite(...a: Parameters<StorageOps['insertInvite']>) {
+    return accounts.insertInvite(this.sql, ...a)
+  }
+  useInvite(...a: Parameters<StorageOps['useInvite']>) {
+    return accounts.useInvite(this.sql, ...a)
+  }
+
+  getConversationByKey(...a: Parameters<StorageOps['getConversationByKey']>) {
+    return conversations.getConversationByKey(this.sql, ...a)
+  }
+  insertConversation(...a: Parameters<StorageOps['insertConversation']>) {
+    return conversations.insertConversation(this.sql, ...a)
+  }
+  getMember(...a: Parameters<StorageOps['getMember']>) {
+    return conversations.getMember(this.sql, ...a)
+  }
+  listCurrentMemberIds(...a: Parameters<StorageOps['listCurrentMemberIds']>) {
+    return conversations.listCurrentMemberIds(this.sql, ...a)
+  }
+  countCurrentMembers(...a: Parameters<StorageOps['countCurrentMembers']>) {
+    return conversations.countCurrentMembers(this.sql, ...a)
+  }
+  upsertMember(...a: Parameters<StorageOps['upsertMember']>) {
+    return conversations.upsertMember(this.sql, ...a)
+  }
+  setMemberRole(...a: Parameters<StorageOps['setMemberRole']>) {
+    return conversations.setMemberRole(this.sql, ...a)
+  }
+  markMemberLeft(...a: Parameters<StorageOps['markMemberLeft']>) {
+    return conversations.markMemberLeft(this.sql, ...a)
+  }
+  setMemberWatermarks(...a: Parameters<StorageOps['setMemberWatermarks']>) {
+    return conversations.setMemberWatermarks(this.sql, ...a)
+  }
+  setMemberReceiptSharing(...a: Parameters<StorageOps['setMemberReceiptSharing']>) {
+    return conversations.setMemberReceiptSharing(this.sql, ...a)
+  }
+  countMembersHidingReceipts(...a: Parameters<StorageOps['countMembersHidingReceipts']>) {
+    return conversations.countMembersHidingReceipts(this.sql, ...a)
+  }
+  readReceiptsExchanged(...a: Parameters<StorageOps['readReceiptsExchanged']>) {
+    return conversations.readReceiptsExchanged(this.sql, ...a)
+  }
+  listConversationsOfUser(...a: Parameters<StorageOps['listConversationsOfUser']>) {
+    return conversations.listConversationsOfUser(this.sql, ...a)
+  }
+
+  insertGroup(...a: Parameters<StorageOps['insertGroup']>) {
+    return conversations.insertGroup(this.sql, ...a)
+  }
+  getGroup(...a: Parameters<StorageOps['getGroup']>) {
+    return conversations.getGroup(this.sql, ...a)
+  }
+  listGroupMembers(...a: Parameters<StorageOps['listGroupMembers']>) {
+    return conversations.listGroupMembers(this.sql, ...a)
+  }
+  listGroupsOfUser(...a: Parameters<StorageOps['listGroupsOfUser']>) {
+    return conversations.listGroupsOfUser(this.sql, ...a)
+  }
+
+  findMessageByClientId(...a: Parameters<StorageOps['findMessageByClientId']>) {
+    return messages.findMessageByClientId(this.sql, ...a)
+  }
+  insertMessage(...a: Parameters<StorageOps['insertMessage']>) {
+    return messages.insertMessage(this.sql, ...a)
+  }
+  getMessageByUId(...a: Parameters<StorageOps['getMessageByUId']>) {
+    return messages.getMessageByUId(this.sql, ...a)
+  }
+  listMessages(...a: Parameters<StorageOps['listMessages']>) {
+    return messages.listMessages(this.sql, ...a)
+  }
+  countUnread(...a: Parameters<StorageOps['countUnread']>) {
+    return messages.countUnread(this.sql, ...a)
+  }
+  markReceived(...a: Parameters<StorageOps['markReceived']>) {
+    return messages.markReceived(this.sql, ...a)
+  }
+
+  getGroupReceiptOverrides(...a: Parameters<StorageOps['getGroupReceiptOverrides']>) {
+    return groupReceipts.getGroupReceiptOverrides(this.sql, ...a)
+  }
+  setGroupReceiptOverrides(...a: Parameters<StorageOps['setGroupReceiptOverrides']>) {
+    return groupReceipts.setGroupReceiptOverrides(this.sql, ...a)
+  }
+  getReceiptRequestedAt(...a: Parameters<StorageOps['getReceiptRequestedAt']>) {
+    return groupReceipts.getReceiptRequestedAt(this.sql, ...a)
+  }
+  insertReceiptRequest(...a: Parameters<StorageOps['insertReceiptRequest']>) {
+    return groupReceipts.insertReceiptRequest(this.sql, ...a)
+  }
+  getGroupReadAck(...a: Parameters<StorageOps['getGroupReadAck']>) {
+    return groupReceipts.getGroupReadAck(this.sql, ...a)
+  }
+  insertGroupReadAck(...a: Parameters<StorageOps['insertGroupReadAck']>) {
+    return groupReceipts.insertGroupReadAck(this.sql, ...a)
+  }
+  listGroupReadAcks(...a: Parameters<StorageOps['listGroupReadAcks']>) {
+    return groupReceipts.listGroupReadAcks(this.sql, ...a)
+  }
+  findGroupReadAckCursor(...a: Parameters<StorageOps['findGroupReadAckCursor']>) {
+    return groupReceipts.findGroupReadAckCursor(this.sql, ...a)
+  }
+  listGroupUnreadMembers(...a: Parameters<StorageOps['listGroupUnreadMembers']>) {
+    return groupReceipts.listGroupUnreadMembers(this.sql, ...a)
+  }
+  countGroupUnreadMembers(...a: Parameters<StorageOps['countGroupUnreadMembers']>) {
+    return groupReceipts.countGroupUnreadMembers(this.sql, ...a)
+  }
+  listCurrentEligibleReaders(...a: Parameters<StorageOps['listCurrentEligibleReaders']>) {
+    return groupReceipts.listCurrentEligibleReaders(this.sql, ...a)
+  }
+
+  appendUserEvent(...a: Parameters<StorageOps['appendUserEvent']>) {
+    return accounts.appendUserEvent(this.sql, ...a)
+  }
+  listUserEvents(...a: Parameters<StorageOps['listUserEvents']>) {
+    return accounts.listUserEvents(this.sql, ...a)
+  }
+
+  eventsPrunedSeq(...a: Parameters<StorageOps['eventsPrunedSeq']>) {
+    return retention.eventsPrunedSeq(this.sql, ...a)
+  }
+  messagesPrunedSeq(...a: Parameters<StorageOps['messagesPrunedSeq']>) {
+    return retention.messagesPrunedSeq(this.sql, ...a)
+  }
+  deleteDeadSessions(...a: Parameters<StorageOps['deleteDeadSessions']>) {
+    return retention.deleteDeadSessions(this.sql, ...a)
+  }
+  pruneUserEvents(...a: Parameters<StorageOps['pruneUserEvents']>) {
+    return retention.pruneUserEvents(this.sql, ...a)
+  }
+  pruneMessages(...a: Parameters<StorageOps['pruneMessages']>) {
+    return retention.pruneMessages(this.sql, ...a)
+  }
+  chargeUsage(...a: Parameters<StorageOps['chargeUsage']>) {
+    return retention.chargeUsage(this.sql, ...a)
+  }
+  deleteUsageBefore(...a: Parameters<StorageOps['deleteUsageBefore']>) {
+    return retention.deleteUsageBefore(this.sql, ...a)
+  }
+  knownUsers(...a: Parameters<StorageOps['knownUsers']>) {
+    return retention.knownUsers(this.sql, ...a)
+  }
+}
+
+type OpName = keyof StorageOps
+const OP_NAMES = Object.getOwnPropertyNames(PgOps.prototype).filter((n) => n !== 'constructor') as OpName[]
+
+/**
+ * The operations on one open transaction, for one transaction function or one batch unit:
+ * - one call at a time, in the order made: an operation of several statements (insertMessage reads
+ *   the locked last_seq, then inserts) never has another one's statements in between, as on SQLite
+ *   where each call runs whole;
+ * - `finish()` once the unit has settled: calls it made and did not await are waited for, so none
+ *   lands after its savepoint was released or rolled back, and a call made later is refused.
+ */
+function scopedOps(client: pg.PoolClient): { ops: StorageOps; finish(): Promise<void> } {
+  const inner = new PgOps(transactionSql(client))
+  let tail: Promise<unknown> = Promise.resolve()
+  let finished = false
+  const ops = {} as Record<OpName, (...args: unknown[]) => Promise<unknown>>
+  for (const name of OP_NAMES) {
+    const op = inner[name] as (...args: unknown[]) => Promise<unknown>
+    ops[name] = (...args) => {
+      if (finished)
+        return Promise.reject(new Error(`storage.${name} called after its transaction or batch unit ended`))
+      const result = tail.then(() => op.apply(inner, args))
+      tail = result.then(
+        () => undefined,
+        () => undefined,
+      )
+      return result
+    }
+  }
+  return {
+    ops: ops as unknown as StorageOps,
+    async finish() {
+      finished = true
+      await tail
+    },
+  }
+}
+
+/** Runs `fn` on scoped operations of `client` (above), finishing them whichever way it ends. */
+async function runScoped<T>(client: pg.PoolClient, fn: Unit<T>): Promise<T> {
+  const scope = scopedOps(client)
+  try {
+    return await fn(scope.ops)
+  } finally {
+    await scope.finish()
+  }
+}
+
+export interface PostgresStorageOptions {
+  /** Connections in this node's pool (default 10). */
+  maxConnections?: number
+  /**
+   * An idle pooled connection failed (the server restarted, the network dropped it). The pool has
+   * already discarded it and the next call opens a new one; this only reports it. Default: ignored.
+   */
+  onConnectionError?: (error: Error) => void
+}
+
+export class PostgresStorage extends PgOps implements Storage {
+  private closing: Promise<void> | undefined
+
+  private constructor(private readonly pool: pg.Pool) {
+    super(poolSql(pool))
+  }
+
+  /**
+   * Connects (`postgres://user@host:port/database`, or a pg config) and migrates; rejects when the
+   * database does not answer, or is at a newer schema than this code (SchemaTooNewError).
+   */
+  static async open(
+    connection: string | pg.PoolConfig,
+    options: PostgresStorageOptions = {},
+  ): Promise<PostgresStorage> {
+    const config = typeof connection === 'string' ? { connectionString: connection } : connection
+    const pool = new pg.Pool({
+      application_name: 'receipts-messenger-server',
+      max: options.maxConnections ?? 10,
+      ...config,
+      types: typeParsers,
+    })
+    pool.on('error', (error) => options.onConnectionError?.(error))
+    try {
+      await migratePostgres(pool)
+    } catch (error) {
+      await pool.end()
+      throw error
+    }
+    return new PostgresStorage(pool)
+  }
+
+  /**
+   * One pooled connection: BEGIN, `fn`, COMMIT (ROLLBACK when it rejects). After a serialization
+   * failure or a deadlock PostgreSQL has rolled the transaction back, and the whole of `fn` runs
+   * again (a few times at most, sql.ts `inTransaction`): `fn` must keep its effects inside the
+   * transaction until it resolves, as every caller in the server does.
+   */
+  transaction<T>(fn: Unit<T>): Promise<T> {
+    return inTransaction(this.pool, (client) => runScoped(client, fn))
+  }
+
+  /**
+   * Group commit, as SqliteStorage.batch: one connection, BEGIN, each unit in `SAVEPOINT unit`
+   * (released when it resolves, rolled back to when it rejects: a failed statement leaves the
+   * transaction unusable until then), one COMMIT; resolves after it. A unit that fails is rolled
+   * back alone and reported, the others keep their writes. A unit chosen as a deadlock victim is
+   * reported failed like any other (rolled back alone, its locks released so the other transaction
+   * goes on); it is not run again, since its operation may already have queued pushes, and the
+   * client's retry is safe (sends are exactly-once by client id). If the commit, or a rollback to a
+   * savepoint, fails, the batch rejects and nothing of it was written.
+   */
+  async batch<T>(units: readonly Unit<T>[]): Promise<UnitResult<T>[]> {
+    const client = await this.pool.connect()
+    let broken: Error | undefined
+    try {
+      await client.query('BEGIN')
+      const results: UnitResult<T>[] = []
+      for (const unit of units) {
+        await client.query('SAVEPOINT unit')
+        try {
+          const value = await runScoped(client, unit)
+          await client.query('RELEASE SAVEPOINT unit')
+          results.push({ ok: true, value })
+        } catch (error) {
+          await client.query('ROLLBACK TO SAVEPOINT unit')
+          await client.query('RELEASE SAVEPOINT unit')
+          results.push({ ok: false, error })
+        }
+      }
+      const commit = await client.query('COMMIT')
+      if (commit.command !== 'COMMIT')
+        throw new Error('group commit rolled back by the database: nothing saved')
+      return results
+    } catch (error) {
+      broken = await rollback(client)
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  /** Ends the pool once the calls in flight are done. Idempotent. */
+  close(): Promise<void> {
+    return (this.closing ??= this.pool.end())
+  }
+}
