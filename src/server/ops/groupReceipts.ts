@@ -241,13 +241,9 @@ export const fetchGroupReadAcks: OpHandler<'fetchGroupReadAcks'> = async (ctx, d
   }
 }
 
-/**
- * Eligible readers who are neither read (a shared reader fact) nor listed as not read (they hide
- * their read receipts now, or read privately): the rest of the denominator.
- */
-async function hiddenReaders(ctx: OpContext, message: StoredMessage): Promise<number> {
-  const unread = await ctx.storage.countGroupUnreadMembers(readerQuery(message))
-  return Math.max(0, message.memberCount - message.groupAckCount - unread)
+/** Eligible readers who hide their read receipts (receiptPrivacy.ts): neither read nor "not read". */
+function hiddenReaders(ctx: OpContext, message: StoredMessage): Promise<number> {
+  return ctx.storage.countHiddenReaders(readerQuery(message))
 }
 
 function readerQuery(message: StoredMessage) {

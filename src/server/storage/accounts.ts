@@ -73,6 +73,13 @@ export function updateSettings(db: Db, userId: string, patch: Partial<AccountSet
     read: flag(patch.requireReadAck),
     share: flag(patch.shareReadReceipts),
   })
+  if (patch.shareReadReceipts !== undefined) {
+    // Every membership's effective setting follows the account's unless overridden (members.hides_receipts).
+    prepare<[number, string]>(
+      db,
+      'UPDATE members SET hides_receipts = (coalesce(share_read_receipts, ?) = 0) WHERE user_id = ?',
+    ).run(fromBool(patch.shareReadReceipts), userId)
+  }
   const user = getUser(db, userId)
   if (!user) throw new Error(`updateSettings: no user ${userId}`)
   return user.settings

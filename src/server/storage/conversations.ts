@@ -60,17 +60,18 @@ export function getMember(db: Db, convId: number, userId: string): MemberRow | u
 }
 
 export function setMemberReceiptSharing(db: Db, convId: number, userId: string, share: boolean | null): void {
-  prepare<[number | null, number, string]>(
+  prepare<[{ share: number | null; convId: number; userId: string }]>(
     db,
-    'UPDATE members SET share_read_receipts = ? WHERE conv_id = ? AND user_id = ?',
-  ).run(share === null ? null : share ? 1 : 0, convId, userId)
+    `UPDATE members SET share_read_receipts = @share,
+       hides_receipts = (coalesce(@share, (SELECT share_read_receipts FROM users WHERE id = @userId)) = 0)
+     WHERE conv_id = @convId AND user_id = @userId`,
+  ).run({ share: share === null ? null : share ? 1 : 0, convId, userId })
 }
 
 export function countMembersHidingReceipts(db: Db, convId: number): number {
   return prepare<[number], number>(
     db,
-    `SELECT count(*) FROM members m JOIN users u ON u.id = m.user_id
-     WHERE m.conv_id = ? AND m.left_seq IS NULL AND ${SHARES_READ_RECEIPTS} = 0`,
+    'SELECT count(*) FROM members WHERE conv_id = ? AND hides_receipts = 1 AND left_seq IS NULL',
   )
     .pluck()
     .get(convId) as number
@@ -80,8 +81,7 @@ export function readReceiptsExchanged(db: Db, convId: number): boolean {
   return (
     prepare<[number], number>(
       db,
-      `SELECT count(*) FROM members m JOIN users u ON u.id = m.user_id
-       WHERE m.conv_id = ? AND ${SHARES_READ_RECEIPTS} = 0`,
+      'SELECT count(*) FROM members WHERE conv_id = ? AND hides_receipts = 1',
     )
       .pluck()
       .get(convId) === 0
@@ -111,8 +111,9 @@ export function upsertMember(
 ): void {
   prepare<[typeof m]>(
     db,
-    `INSERT INTO members (conv_id, user_id, role, joined_seq, joined_at)
-     VALUES (@convId, @userId, @role, @joinedSeq, @joinedAt)
+    `INSERT INTO members (conv_id, user_id, role, joined_seq, joined_at, hides_receipts)
+     VALUES (@convId, @userId, @role, @joinedSeq, @joinedAt,
+       (SELECT share_read_receipts = 0 FROM users WHERE id = @userId))
      ON CONFLICT (conv_id, user_id) DO UPDATE SET
        role = excluded.role, joined_seq = excluded.joined_seq, joined_at = excluded.joined_at, left_seq = NULL`,
   ).run(m)

@@ -100,15 +100,18 @@ export const LIST_GROUP_UNREAD_MEMBERS_SQL = `SELECT m.user_id AS userId, u.disp
   WHERE m.conv_id = @convId AND m.user_id > @afterUserId
     AND m.joined_seq < @seq AND (m.left_seq IS NULL OR m.left_seq >= @seq) AND m.user_id <> @senderId
     AND NOT EXISTS (SELECT 1 FROM group_read_acks a WHERE a.message_id = @messageId AND a.user_id = m.user_id)
-    AND coalesce(m.share_read_receipts, u.share_read_receipts) = 1
+    AND m.hides_receipts = 0
   ORDER BY m.user_id LIMIT @limit`
 
-/** The same members, counted (members hiding their receipts are neither read nor unread). */
-export const COUNT_GROUP_UNREAD_MEMBERS_SQL = `SELECT count(*) FROM members m JOIN users u ON u.id = m.user_id
-  WHERE m.conv_id = @convId
+/**
+ * The eligible readers who hide their read receipts and have no shared reader fact: neither "read"
+ * nor "not read yet". A range of the partial index members_hiding_receipts (hiders only): named,
+ * since without statistics SQLite would walk the whole group by the primary key instead.
+ */
+export const COUNT_HIDDEN_READERS_SQL = `SELECT count(*) FROM members m INDEXED BY members_hiding_receipts
+  WHERE m.conv_id = @convId AND m.hides_receipts = 1
     AND m.joined_seq < @seq AND (m.left_seq IS NULL OR m.left_seq >= @seq) AND m.user_id <> @senderId
-    AND NOT EXISTS (SELECT 1 FROM group_read_acks a WHERE a.message_id = @messageId AND a.user_id = m.user_id)
-    AND coalesce(m.share_read_receipts, u.share_read_receipts) = 1`
+    AND NOT EXISTS (SELECT 1 FROM group_read_acks a WHERE a.message_id = @messageId AND a.user_id = m.user_id)`
 
 export function getGroupReadAck(db: Db, messageId: number, userId: string): GroupReadAckRow | undefined {
   return prepare<[number, string], GroupReadAckRow>(
@@ -181,8 +184,8 @@ export function listGroupUnreadMembers(
   )
 }
 
-export function countGroupUnreadMembers(db: Db, query: ReaderQuery): number {
-  return prepare<[Record<string, string | number>], number>(db, COUNT_GROUP_UNREAD_MEMBERS_SQL)
+export function countHiddenReaders(db: Db, query: ReaderQuery): number {
+  return prepare<[Record<string, string | number>], number>(db, COUNT_HIDDEN_READERS_SQL)
     .pluck()
     .get({ ...query }) as number
 }

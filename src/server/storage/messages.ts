@@ -187,8 +187,7 @@ const MARK_RECEIVED_SQL = {
   read: `UPDATE messages SET read_at = @at, delivered_at = coalesce(delivered_at, @at)
      WHERE uid = @uid AND to_id = @receiverId AND read_at IS NULL
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = messages.conv_id AND c.type = 'private')
-       AND NOT EXISTS (SELECT 1 FROM members m JOIN users u ON u.id = m.user_id
-         WHERE m.conv_id = messages.conv_id AND coalesce(m.share_read_receipts, u.share_read_receipts) = 0)
+       AND NOT EXISTS (SELECT 1 FROM members m WHERE m.conv_id = messages.conv_id AND m.hides_receipts = 1)
      RETURNING sender_id`,
 }
 

@@ -145,8 +145,8 @@ class SqliteOps implements StorageOps {
   async listGroupUnreadMembers(...a: Parameters<StorageOps['listGroupUnreadMembers']>) {
     return groupReceipts.listGroupUnreadMembers(this.db, ...a)
   }
-  async countGroupUnreadMembers(...a: Parameters<StorageOps['countGroupUnreadMembers']>) {
-    return groupReceipts.countGroupUnreadMembers(this.db, ...a)
+  async countHiddenReaders(...a: Parameters<StorageOps['countHiddenReaders']>) {
+    return groupReceipts.countHiddenReaders(this.db, ...a)
   }
   async listCurrentEligibleReaders(...a: Parameters<StorageOps['listCurrentEligibleReaders']>) {
     return groupReceipts.listCurrentEligibleReaders(this.db, ...a)

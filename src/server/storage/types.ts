@@ -301,8 +301,11 @@ export interface StorageOps {
    * fact, user_id > afterUserId ascending, at most `limit`.
    */
   listGroupUnreadMembers(query: ReaderQuery, afterUserId: string, limit: number): Promise<GroupUnreadMember[]>
-  /** How many listGroupUnreadMembers would list in all (members hiding their receipts excluded). */
-  countGroupUnreadMembers(query: ReaderQuery): Promise<number>
+  /**
+   * Eligible readers who hide their read receipts and have no reader fact: listed neither as read nor
+   * as unread (listGroupUnreadMembers leaves them out). Served by an index of the hiders only.
+   */
+  countHiddenReaders(query: ReaderQuery): Promise<number>
   /** Eligible readers who are still members, by user id (the receiptRequest fan-out). */
   listCurrentEligibleReaders(query: Omit<ReaderQuery, 'messageId'>): Promise<string[]>
 

@@ -75,6 +75,13 @@ export async function updateSettings(
     [userId, patch.requireDeliveryAck ?? null, patch.requireReadAck ?? null, patch.shareReadReceipts ?? null],
   )
   if (!row) throw new Error(`updateSettings: no user ${userId}`)
+  if (patch.shareReadReceipts !== undefined) {
+    // Every membership's effective setting follows the account's unless overridden (hides_receipts).
+    await sql.run(
+      'UPDATE members SET hides_receipts = NOT coalesce(share_read_receipts, $2::boolean) WHERE user_id = $1',
+      [userId, patch.shareReadReceipts],
+    )
+  }
   return row
 }
 

@@ -58,17 +58,17 @@ export async function setMemberReceiptSharing(
   userId: string,
   share: boolean | null,
 ): Promise<void> {
-  await sql.run('UPDATE members SET share_read_receipts = $3 WHERE conv_id = $1 AND user_id = $2', [
-    convId,
-    userId,
-    share,
-  ])
+  await sql.run(
+    `UPDATE members SET share_read_receipts = $3::boolean,
+       hides_receipts = NOT coalesce($3::boolean, (SELECT share_read_receipts FROM users WHERE id = $2))
+     WHERE conv_id = $1 AND user_id = $2`,
+    [convId, userId, share],
+  )
 }
 
 export async function countMembersHidingReceipts(sql: Sql, convId: number): Promise<number> {
   const row = await sql.first<{ n: number }>(
-    `SELECT count(*) AS n FROM members m JOIN users u ON u.id = m.user_id
-     WHERE m.conv_id = $1 AND m.left_seq IS NULL AND NOT ${SHARES_READ_RECEIPTS}`,
+    'SELECT count(*) AS n FROM members WHERE conv_id = $1 AND hides_receipts AND left_seq IS NULL',
     [convId],
   )
   return row?.n ?? 0
@@ -76,8 +76,7 @@ export async function countMembersHidingReceipts(sql: Sql, convId: number): Prom
 
 export async function readReceiptsExchanged(sql: Sql, convId: number): Promise<boolean> {
   const row = await sql.first<{ exchanged: boolean }>(
-    `SELECT NOT EXISTS (SELECT 1 FROM members m JOIN users u ON u.id = m.user_id
-       WHERE m.conv_id = $1 AND NOT ${SHARES_READ_RECEIPTS}) AS exchanged`,
+    'SELECT NOT EXISTS (SELECT 1 FROM members WHERE conv_id = $1 AND hides_receipts) AS exchanged',
     [convId],
   )
   return row?.exchanged ?? true
@@ -104,7 +103,8 @@ export async function upsertMember(
   m: { convId: number; userId: string; role: GroupRole | null; joinedSeq: number; joinedAt: number },
 ): Promise<void> {
   await sql.run(
-    `INSERT INTO members (conv_id, user_id, role, joined_seq, joined_at) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO members (conv_id, user_id, role, joined_seq, joined_at, hides_receipts)
+     VALUES ($1, $2, $3, $4, $5, (SELECT NOT share_read_receipts FROM users WHERE id = $2))
      ON CONFLICT (conv_id, user_id) DO UPDATE SET
        role = excluded.role, joined_seq = excluded.joined_seq, joined_at = excluded.joined_at, left_seq = NULL`,
     [m.convId, m.userId, m.role, m.joinedSeq, m.joinedAt],

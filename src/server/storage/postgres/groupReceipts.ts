@@ -106,15 +106,14 @@ export const PG_LIST_GROUP_UNREAD_MEMBERS_SQL = `SELECT m.user_id AS "userId", u
   WHERE m.conv_id = $1 AND m.user_id > $2
     AND m.joined_seq < $3 AND (m.left_seq IS NULL OR m.left_seq >= $3) AND m.user_id <> $4
     AND NOT EXISTS (SELECT 1 FROM group_read_acks a WHERE a.message_id = $5 AND a.user_id = m.user_id)
-    AND coalesce(m.share_read_receipts, u.share_read_receipts)
+    AND NOT m.hides_receipts
   ORDER BY m.user_id LIMIT $6`
 
-/** The same members, counted (members hiding their receipts are neither read nor unread). */
-const COUNT_GROUP_UNREAD_MEMBERS_SQL = `SELECT count(*) AS n FROM members m JOIN users u ON u.id = m.user_id
-  WHERE m.conv_id = $1
+/** Eligible readers who hide their receipts, with no fact: a range of members_hiding_receipts. */
+const COUNT_HIDDEN_READERS_SQL = `SELECT count(*) AS n FROM members m
+  WHERE m.conv_id = $1 AND m.hides_receipts
     AND m.joined_seq < $2 AND (m.left_seq IS NULL OR m.left_seq >= $2) AND m.user_id <> $3
-    AND NOT EXISTS (SELECT 1 FROM group_read_acks a WHERE a.message_id = $4 AND a.user_id = m.user_id)
-    AND coalesce(m.share_read_receipts, u.share_read_receipts)`
+    AND NOT EXISTS (SELECT 1 FROM group_read_acks a WHERE a.message_id = $4 AND a.user_id = m.user_id)`
 
 export async function getGroupReadAck(
   sql: Sql,
@@ -209,8 +208,8 @@ export async function listGroupUnreadMembers(
   ])
 }
 
-export async function countGroupUnreadMembers(sql: Sql, query: ReaderQuery): Promise<number> {
-  const row = await sql.first<{ n: number }>(COUNT_GROUP_UNREAD_MEMBERS_SQL, [
+export async function countHiddenReaders(sql: Sql, query: ReaderQuery): Promise<number> {
+  const row = await sql.first<{ n: number }>(COUNT_HIDDEN_READERS_SQL, [
     query.convId,
     query.seq,
     query.senderId,

@@ -167,8 +167,7 @@ const MARK_RECEIVED_SQL = {
   read: `UPDATE messages SET read_at = $3, delivered_at = coalesce(delivered_at, $3)
      WHERE uid = $1 AND to_id = $2 AND read_at IS NULL
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = messages.conv_id AND c.type = 'private')
-       AND NOT EXISTS (SELECT 1 FROM members m JOIN users u ON u.id = m.user_id
-         WHERE m.conv_id = messages.conv_id AND NOT coalesce(m.share_read_receipts, u.share_read_receipts))
+       AND NOT EXISTS (SELECT 1 FROM members m WHERE m.conv_id = messages.conv_id AND m.hides_receipts)
      RETURNING sender_id AS "senderId"`,
 }
 

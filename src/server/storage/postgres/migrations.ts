@@ -183,6 +183,18 @@ export const pgMigrations: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'members who hide their read receipts, indexed',
+    sql: `
+      -- As SQLite's migration 6: each member's effective "does not share read receipts", kept up to
+      -- date by updateSettings and setMemberReceiptSharing, so hiders are a partial index range.
+      ALTER TABLE members ADD COLUMN hides_receipts BOOLEAN NOT NULL DEFAULT false;
+      UPDATE members m SET hides_receipts = true FROM users u
+        WHERE u.id = m.user_id AND NOT coalesce(m.share_read_receipts, u.share_read_receipts);
+      CREATE INDEX members_hiding_receipts ON members (conv_id, user_id) WHERE hides_receipts;
+    `,
+  },
 ]
 
 /** pg_advisory_xact_lock key of the migration ("IMSM"): one migrator at a time per database. */

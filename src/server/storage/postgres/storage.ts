@@ -161,8 +161,8 @@ class PgOps implements StorageOps {
   listGroupUnreadMembers(...a: Parameters<StorageOps['listGroupUnreadMembers']>) {
     return groupReceipts.listGroupUnreadMembers(this.sql, ...a)
   }
-  countGroupUnreadMembers(...a: Parameters<StorageOps['countGroupUnreadMembers']>) {
-    return groupReceipts.countGroupUnreadMembers(this.sql, ...a)
+  countHiddenReaders(...a: Parameters<StorageOps['countHiddenReaders']>) {
+    return groupReceipts.countHiddenReaders(this.sql, ...a)
   }
   listCurrentEligibleReaders(...a: Parameters<StorageOps['listCurrentEligibleReaders']>) {
     return groupReceipts.listCurrentEligibleReaders(this.sql, ...a)
