@@ -5,36 +5,10 @@ import { SchemaTooNewError, runMigrations } from '../../../src/node/migrate'
 import { unrespondedMessageList } from '../../../src/main/engine/store/groupReceipts'
 import { SqliteEngineStore } from '../../../src/main/engine/store/sqliteStore'
 import type { Conversation } from '../../../src/shared/model'
-import type { WireMessage } from '../../../src/shared/protocol'
+import { ME, wire } from '../fakeContext'
 
-const ME = 'alice'
 const BOB: Conversation = { type: 'private', targetId: 'bob' }
 const GROUP: Conversation = { type: 'group', targetId: 'g_team' }
-let uidCounter = 0
-const uid = (): string => {
-  const n = (uidCounter++).toString(36).toUpperCase().padStart(16, '0')
-  return `${n.slice(0, 4)}-${n.slice(4, 8)}-${n.slice(8, 12)}-${n.slice(12, 16)}`
-}
-
-function wire(seq: number, over: Partial<WireMessage> = {}): WireMessage {
-  return {
-    messageUId: uid(),
-    clientMsgId: `client-${seq}-${uidCounter}`,
-    convType: 'private',
-    senderId: 'bob',
-    to: ME,
-    channelId: '',
-    seq,
-    content: { type: 'text', text: `message ${seq}` },
-    sentAt: 1000 + seq,
-    needDeliveryAck: false,
-    needReadAck: false,
-    isNeedGroupAck: false,
-    memberCount: 1,
-    ...over,
-  }
-}
-
 /** The RongCloud messageList as the store would build it (read-only: through SQL of its own module). */
 function unresponded(store: SqliteEngineStore, channelId: string): Record<string, string[]> {
   return { ...unrespondedMessageList(store.db, 'group', 'g_team', channelId) }

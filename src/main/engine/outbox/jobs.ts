@@ -107,20 +107,52 @@ const send: JobKind<JobPayload<'send'>> = {
   },
 }
 
-/** One frame for every queued receipt of the kind: rejections are final (unknown message, not mine). */
+/**
+ * Sends one frame per group of jobs, in order. The first refusal for now refuses its group and every
+ * later one (they wait for the next pass, in order); any other answer, accepted or refused for good
+ * (unknown message, not the receiver: retrying cannot help), settles its group.
+ */
+async function sendInFrames<P>(
+  groups: Iterable<Job<P>[]>,
+  send: (jobs: Job<P>[]) => Promise<{ code: number; msg?: string }>,
+): Promise<Outcome> {
+  const outcome: Outcome = { done: [], refused: [] }
+  for (const list of groups) {
+    const ids = list.map((j) => j.id)
+    if (outcome.refused.length > 0) {
+      outcome.refused.push(...ids)
+      continue
+    }
+    const res = await send(list)
+    if (res.code !== 0 && TRANSIENT.has(res.code)) {
+      outcome.refused.push(...ids)
+      outcome.reason = refusal(res.code, res.msg ?? '')
+    } else outcome.done.push(...ids)
+  }
+  return outcome
+}
+
+function groupedBy<P>(jobs: Job<P>[], key: (job: Job<P>) => string): Job<P>[][] {
+  const groups = new Map<string, Job<P>[]>()
+  for (const j of jobs) {
+    const list = groups.get(key(j))
+    if (list) list.push(j)
+    else groups.set(key(j), [j])
+  }
+  return [...groups.values()]
+}
+
+/** One frame for every queued receipt of the kind. */
 function uidAck(kind: 'ackDelivered' | 'ackMessageRead'): JobKind<JobPayload<typeof kind>> {
   return {
     kind,
     payload: jobPayloads[kind],
     batch: 1000,
     maxAttempts: 20,
-    async send(ctx, jobs) {
-      const res = await request(ctx, kind, { messageUIds: [...new Set(jobs.map((j) => j.ref))] })
-      const ids = jobs.map((j) => j.id)
-      if (res.code !== 0 && TRANSIENT.has(res.code))
-        return { done: [], refused: ids, reason: refusal(res.code, res.msg) }
-      return { done: ids, refused: [] }
-    },
+    send: (ctx, jobs) =>
+      sendInFrames([jobs], (list) =>
+        request(ctx, kind, { messageUIds: [...new Set(list.map((r) => r.ref))] }),
+      ),
     giveUp: dropAck(kind),
   }
 }
@@ -131,27 +163,18 @@ const ackGroupMessageRead: JobKind<JobPayload<'ackGroupMessageRead'>> = {
   payload: jobPayloads.ackGroupMessageRead,
   batch: 1000,
   maxAttempts: 20,
-  async send(ctx, jobs) {
-    const byGroup = new Map<string, Job<JobPayload<'ackGroupMessageRead'>>[]>()
-    for (const j of jobs) byGroup.set(j.payload.groupId, [...(byGroup.get(j.payload.groupId) ?? []), j])
-    const outcome: Outcome = { done: [], refused: [] }
-    for (const [groupId, list] of byGroup) {
-      if (outcome.refused.length > 0) {
-        outcome.refused.push(...list.map((j) => j.id))
-        continue
-      }
-      const acks = new Map<string, { messageUId: string; ext?: string }>()
-      for (const j of list)
-        if (!acks.has(j.ref))
-          acks.set(j.ref, { messageUId: j.ref, ...(j.payload.ext ? { ext: j.payload.ext } : {}) })
-      const res = await request(ctx, 'ackGroupMessageRead', { groupId, acks: [...acks.values()] })
-      if (res.code !== 0 && TRANSIENT.has(res.code)) {
-        outcome.refused.push(...list.map((j) => j.id))
-        outcome.reason = refusal(res.code, res.msg)
-      } else outcome.done.push(...list.map((j) => j.id))
-    }
-    return outcome
-  },
+  send: (ctx, jobs) =>
+    sendInFrames(
+      groupedBy(jobs, (j) => j.payload.groupId),
+      (list) => {
+        const acks = new Map<string, { messageUId: string; ext?: string }>()
+        for (const j of list)
+          if (!acks.has(j.ref))
+            acks.set(j.ref, { messageUId: j.ref, ...(j.payload.ext ? { ext: j.payload.ext } : {}) })
+        const groupId = list[0]?.payload.groupId ?? ''
+        return request(ctx, 'ackGroupMessageRead', { groupId, acks: [...acks.values()] })
+      },
+    ),
   giveUp: dropAck('ackGroupMessageRead'),
 }
 
@@ -161,21 +184,11 @@ const receiptResponse: JobKind<JobPayload<'receiptResponse'>> = {
   payload: jobPayloads.receiptResponse,
   batch: 100,
   maxAttempts: 20,
-  async send(ctx, jobs) {
-    const outcome: Outcome = { done: [], refused: [] }
-    for (const job of jobs) {
-      if (outcome.refused.length > 0) {
-        outcome.refused.push(job.id)
-        continue
-      }
-      const res = await request(ctx, 'sendReadReceiptResponse', job.payload)
-      if (res.code !== 0 && TRANSIENT.has(res.code)) {
-        outcome.refused.push(job.id)
-        outcome.reason = refusal(res.code, res.msg)
-      } else outcome.done.push(job.id)
-    }
-    return outcome
-  },
+  send: (ctx, jobs) =>
+    sendInFrames(
+      jobs.map((j) => [j]),
+      ([job]) => request(ctx, 'sendReadReceiptResponse', (job as Job<JobPayload<'receiptResponse'>>).payload),
+    ),
   giveUp: dropAck('receiptResponse'),
 }
 
@@ -185,24 +198,14 @@ const ackConversationRead: JobKind<JobPayload<'ackConversationRead'>> = {
   payload: jobPayloads.ackConversationRead,
   batch: 1000,
   maxAttempts: 20,
-  async send(ctx, jobs) {
-    const byRef = new Map<string, Job<JobPayload<'ackConversationRead'>>[]>()
-    for (const j of jobs) byRef.set(j.ref, [...(byRef.get(j.ref) ?? []), j])
-    const outcome: Outcome = { done: [], refused: [] }
-    for (const list of byRef.values()) {
-      if (outcome.refused.length > 0) {
-        outcome.refused.push(...list.map((j) => j.id))
-        continue
-      }
-      const latest = list.reduce((a, b) => (b.payload.seq > a.payload.seq ? b : a))
-      const res = await request(ctx, 'ackConversationRead', latest.payload)
-      if (res.code !== 0 && TRANSIENT.has(res.code)) {
-        outcome.refused.push(...list.map((j) => j.id))
-        outcome.reason = refusal(res.code, res.msg)
-      } else outcome.done.push(...list.map((j) => j.id))
-    }
-    return outcome
-  },
+  send: (ctx, jobs) =>
+    sendInFrames(
+      groupedBy(jobs, (j) => j.ref),
+      (list) => {
+        const latest = list.reduce((a, b) => (b.payload.seq > a.payload.seq ? b : a))
+        return request(ctx, 'ackConversationRead', latest.payload)
+      },
+    ),
   giveUp: dropAck('ackConversationRead'),
 }
 
