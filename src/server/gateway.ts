@@ -1,22 +1,32 @@
-import { STATUS_CODES, type IncomingMessage } from 'node:http'
+/**
+ * The WebSocket gateway: its sockets' lifecycle (attach, heartbeats, session expiry, close) and the
+ * group commit that runs their frames. Its parts are in gateway/: the upgrade checks (upgrade.ts),
+ * the frames on the wire (frames.ts), the inbound caps and rate limits (inboundLimits.ts) and the
+ * send budgets (sendBudgets.ts).
+ */
+import type { IncomingMessage } from 'node:http'
 import type { DeliveryBudget } from './deliveryBudget'
 import type { OpPolicy } from './policy'
 import type { Duplex } from 'node:stream'
-import { WebSocket, WebSocketServer, type RawData } from 'ws'
-import type { z } from 'zod'
-import { Code, CodedError, codeDescriptions, codeName, type CodeValue } from '../shared/codes'
-import { DEVICE_HEADER, RequestEnvelope, requests, WS_PATH, type RequestOp } from '../shared/protocol'
+import { WebSocket, WebSocketServer } from 'ws'
+import { Code, CodedError } from '../shared/codes'
 import type { Accounts } from './accounts'
-import { clientAddress } from './authGuard'
-import { CLOSE_SESSION_EXPIRED, CLOSE_TOO_MUCH, Connection, type ConnectionOptions } from './connection'
+import { CLOSE_SESSION_EXPIRED, Connection, type ConnectionOptions } from './connection'
 import type { ConnectionLimits } from './limits'
 import type { Hub } from './hub'
 import type { Logger } from './log'
-import { UserRateLimits } from './rateLimit'
 import { PushBatch, type OpContext } from './ops/context'
 import { handlers } from './ops/index'
 import type { GroupReceiptSettings } from '../shared/model'
 import type { Storage, Unit, UnitResult } from './storage/types'
+import { leadingRequestId, parseFrame, rawSize, rawToString, replyFrame, type Job } from './gateway/frames'
+import { connectionOptions, InboundLimits } from './gateway/inboundLimits'
+import { SendBudgets } from './gateway/sendBudgets'
+import { admitUpgrade } from './gateway/upgrade'
+
+// Re-exported for their users elsewhere (httpApi.ts, server.ts).
+export { describeIssues } from './gateway/frames'
+export { bearerToken, rejectUpgrade } from './gateway/upgrade'
 
 export interface GatewayOptions extends ConnectionOptions {
   maxPayload: number
@@ -45,68 +55,6 @@ export interface GatewayDeps {
   policy?: OpPolicy
 }
 
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : 'data'}: ${issue.message}`)
-    .join('; ')
-}
-
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '')
-  return match?.[1]
-}
-
-function rawToString(raw: RawData): string {
-  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8')
-  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('utf8')
-  return raw.toString('utf8')
-}
-
-function rawSize(raw: RawData): number {
-  if (Array.isArray(raw)) return raw.reduce((sum, chunk) => sum + chunk.length, 0)
-  return raw.byteLength
-}
-
-/**
- * The id of a frame that is refused before parsing (rate limits): read from its first characters,
- * where every client of ours puts it (`{"id":12,…`), so the refusal can still be matched.
- */
-function leadingRequestId(text: string): number | null {
-  const match = /^\s*\{\s*"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(text.slice(0, 48))
-  return match?.[1] ? Number(match[1]) : null
-}
-
-/** The request id, if a frame carries a usable one, so even a rejected frame's reply can be matched. */
-function requestIdOf(value: unknown): number | null {
-  if (typeof value !== 'object' || value === null || !('id' in value)) return null
-  const { id } = value
-  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null
-}
-
-export function rejectUpgrade(socket: Duplex, status: number, code: CodeValue, msg: string): void {
-  const body = JSON.stringify({ code, msg })
-  socket.once('finish', () => socket.destroy())
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-      'Connection: close\r\nContent-Type: application/json\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  )
-}
-
-/** One frame's work: an operation to run in the next group commit, or an answer already known. */
-type Job =
-  | { connection: Connection; id: number; op: RequestOp; data: unknown; reply?: undefined }
-  | { connection: Connection; reply: string }
-
-function replyFrame(id: number | null, code: CodeValue, msg?: string, data?: unknown): string {
-  return JSON.stringify(
-    code === Code.OK
-      ? { type: 'reply', id, code, data }
-      : { type: 'reply', id, code, msg: msg ?? codeDescriptions[codeName(code) ?? 'INTERNAL'] },
-  )
-}
-
 /** Frames per group commit at most; a larger burst is committed in slices of this size. */
 export const MAX_BATCH = 256
 
@@ -127,29 +75,10 @@ export class Gateway {
   private readonly wss: WebSocketServer
   private readonly heartbeat: NodeJS.Timeout
   private readonly sessionSweep: NodeJS.Timeout
-  private readonly userLimits: UserRateLimits
-  /** Inbound bytes per user, when limited. */
-  private readonly userBytes: UserRateLimits | undefined
-  /** Open sockets per client address (for socketsPerAddress). */
-  private readonly byAddress = new Map<string, number>()
-  /** Users whose socket was closed for ignoring its limits, until when their new sockets are refused. */
-  private readonly cooldown = new Map<string, number>()
-  /**
-   * Frames of connections over their send budget, in arrival order: neither read nor run until what
-   * the server already wrote to them drains (see overBudget).
-   */
-  private readonly held = new Map<Connection, Job[]>()
-  /**
-   * Held connections the server stopped reading (their own socket does not drain), with the unsent
-   * bytes seen at the last heartbeat: their pongs wait unread, so draining is their sign of life.
-   */
-  private readonly paused = new Map<Connection, number>()
-  /** Reply bytes of the batch being committed, per connection, not yet handed to its socket. */
-  private readonly unsent = new Map<Connection, number>()
-  /** True while a batch runs: releasing held frames then could reorder a connection's requests. */
-  private committing = false
-  /** Users to release once the batch is over. */
-  private readonly releaseLater = new Set<string>()
+  /** Socket caps and inbound rate limits (inboundLimits.ts). */
+  private readonly inbound: InboundLimits
+  /** Held frames of connections over their send budget (sendBudgets.ts). */
+  private readonly budgets: SendBudgets
   private closing = false
   /** Frames of this turn, waiting for the next group commit. */
   private pending: Job[] = []
@@ -167,10 +96,8 @@ export class Gateway {
       // Compression costs CPU and memory per socket for frames that are small JSON anyway.
       perMessageDeflate: false,
     })
-    this.userLimits = new UserRateLimits(options.userRatePerSecond, options.userRateBurst)
-    const limits = options.limits
-    this.userBytes =
-      limits && new UserRateLimits(limits.userInboundBytesPerSecond, limits.userInboundBurstBytes)
+    this.inbound = new InboundLimits(options, deps)
+    this.budgets = new SendBudgets(options, deps, (job) => this.enqueue(job))
     this.heartbeat = setInterval(() => this.checkHeartbeats(), options.heartbeatMs)
     this.sessionSweep = setInterval(() => this.sweepSessions(), options.sessionSweepMs ?? 1000)
   }
@@ -178,51 +105,28 @@ export class Gateway {
   /** What the server holds for its sockets now (tests, and operators' curiosity). */
   stats(): { connections: number; bufferedBytes: number; heldFrames: number; holdingConnections: number } {
     const all = this.deps.hub.all()
-    let heldFrames = 0
-    for (const jobs of this.held.values()) heldFrames += jobs.length
+    const { heldFrames, holdingConnections } = this.budgets.stats()
     return {
       connections: all.length,
       bufferedBytes: all.reduce((sum, c) => sum + c.ws.bufferedAmount, 0),
       heldFrames,
-      holdingConnections: this.held.size,
+      holdingConnections,
     }
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // A client that vanishes mid-handshake must not become an unhandled 'error'.
-    socket.on('error', () => socket.destroy())
-    if (this.closing) return rejectUpgrade(socket, 503, Code.SERVER_UNREACHABLE, 'server is shutting down')
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    if (url.pathname !== WS_PATH)
-      return rejectUpgrade(socket, 404, Code.UNKNOWN_OPERATION, `no WebSocket at ${url.pathname}`)
-    const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined
-    if (!token) return rejectUpgrade(socket, 401, Code.NOT_LOGGED_IN, codeDescriptions.NOT_LOGGED_IN)
-    this.deps.accounts.authenticate(token).then(
-      (session) => {
-        if (!session) return rejectUpgrade(socket, 401, Code.TOKEN_INVALID, codeDescriptions.TOKEN_INVALID)
-        // Every token is bound to the device it was issued to, and the device must say who it is.
-        const deviceId = req.headers[DEVICE_HEADER]
-        if (deviceId !== session.deviceId) {
-          const msg =
-            typeof deviceId === 'string'
-              ? 'the token was issued to another device'
-              : `the ${DEVICE_HEADER} header of the device the token was issued to is missing`
-          return rejectUpgrade(socket, 401, Code.TOKEN_INVALID, msg)
-        }
-        if (this.closing || socket.destroyed) return socket.destroy()
-        const address = clientAddress(req)
-        const crowded = this.crowded(session.userId, address)
-        if (crowded) return rejectUpgrade(socket, 429, Code.RATE_LIMITED, crowded)
-        // ws completes the upgrade and calls back in this same turn, so the caps above cannot be raced.
-        this.wss.handleUpgrade(req, socket, head, (ws) =>
-          this.attach(ws, new Connection(ws, session, this.connectionOptions(), this.deps.log, address)),
-        )
-      },
-      (error: unknown) => {
-        this.deps.log.error('authentication failed', { error })
-        rejectUpgrade(socket, 503, Code.SERVER_UNREACHABLE, 'the server cannot check sessions right now')
-      },
-    )
+    const checks = {
+      accounts: this.deps.accounts,
+      log: this.deps.log,
+      closing: () => this.closing,
+      crowded: (userId: string, address: string) => this.inbound.crowded(userId, address),
+    }
+    admitUpgrade(req, socket, checks, (session, address) => {
+      // ws completes the upgrade and calls back in this same turn, so the caps above cannot be raced.
+      this.wss.handleUpgrade(req, socket, head, (ws) =>
+        this.attach(ws, new Connection(ws, session, connectionOptions(this.options), this.deps.log, address)),
+      )
+    })
   }
 
   private attach(ws: WebSocket, connection: Connection): void {
@@ -230,9 +134,11 @@ export class Gateway {
     // The upgrade may finish after close() took its list of sockets.
     if (this.closing) return ws.close(1001, 'server shutting down')
     hub.add(connection)
-    this.byAddress.set(connection.address, (this.byAddress.get(connection.address) ?? 0) + 1)
+    this.inbound.opened(connection.address)
     // What the server wrote has left: frames held for this user's budget may go on.
-    ;(ws as unknown as { _socket?: Duplex })._socket?.on('drain', () => this.release(connection.userId))
+    ;(ws as unknown as { _socket?: Duplex })._socket?.on('drain', () =>
+      this.budgets.release(connection.userId),
+    )
     log.debug('connected', {
       connection: connection.id,
       userId: connection.userId,
@@ -250,77 +156,10 @@ export class Gateway {
     ws.on('error', (error) => log.debug('socket error', { connection: connection.id, error: error.message }))
     ws.on('close', (code) => {
       hub.remove(connection)
-      const left = (this.byAddress.get(connection.address) ?? 1) - 1
-      if (left > 0) this.byAddress.set(connection.address, left)
-      else this.byAddress.delete(connection.address)
-      this.held.delete(connection)
-      this.paused.delete(connection)
-      // Its unsent bytes are gone: the user's other sockets may be under budget again.
-      this.release(connection.userId)
+      this.inbound.closed(connection.address)
+      this.budgets.closed(connection)
       log.debug('disconnected', { connection: connection.id, userId: connection.userId, code })
     })
-  }
-
-  private connectionOptions(): ConnectionOptions {
-    const { limits } = this.options
-    return limits
-      ? {
-          ...this.options,
-          inboundBytesPerSecond: limits.inboundBytesPerSecond,
-          inboundBurstBytes: limits.inboundBurstBytes,
-        }
-      : this.options
-  }
-
-  /** Why one more socket of this user from this address is refused, if it is. */
-  private crowded(userId: string, address: string): string | undefined {
-    const { limits } = this.options
-    if (!limits) return undefined
-    const until = this.cooldown.get(userId)
-    if (until !== undefined && until > this.deps.now())
-      return `this account was cut off for sending too much; retry in ${Math.ceil((until - this.deps.now()) / 1000)} s`
-    if (this.deps.hub.connectionsOf(userId).length >= limits.socketsPerUser)
-      return `this account has ${limits.socketsPerUser} connections already, the most it may have; close one first`
-    if ((this.byAddress.get(address) ?? 0) >= limits.socketsPerAddress)
-      return `this address has ${limits.socketsPerAddress} connections already, the most it may have`
-    return undefined
-  }
-
-  /**
-   * The rate limits, before the frame is parsed (a refused frame costs no JSON.parse): frames and
-   * bytes of the socket, then of its user. Null when the frame may go on, else the refusal's words.
-   */
-  private admit(connection: Connection, size: number): string | null {
-    // The connection's own buckets first: a socket over its limit does not drain its user's others.
-    if (!connection.bucket.take()) return codeDescriptions.RATE_LIMITED
-    if (connection.inbound && !connection.inbound.take(size))
-      return 'too many bytes from this connection; retry later'
-    if (!this.userLimits.take(connection.userId)) return 'too many requests from this account; retry later'
-    if (this.userBytes && !this.userBytes.take(connection.userId, size))
-      return 'too much data from this account; retry later'
-    return null
-  }
-
-  /**
-   * Closes a socket that goes on sending past its limits (4008), and reads nothing more of it: its
-   * FIN follows the close frame, so the client learns the code at once while what it still sends
-   * stays in the kernel's buffers, costing no CPU. Its user may not reconnect for abuseCooldownMs.
-   */
-  private cutOff(connection: Connection, reason: string): void {
-    const { limits } = this.options
-    this.deps.log.warn('closing a connection that ignores its limits', {
-      connection: connection.id,
-      userId: connection.userId,
-      address: connection.address,
-      refusedBytes: connection.refusedBytes,
-      refusedFrames: connection.refusedFrames,
-    })
-    connection.ws.close(CLOSE_TOO_MUCH, reason)
-    const socket = (connection.ws as unknown as { _socket?: Duplex })._socket
-    socket?.pause()
-    socket?.end()
-    if (limits && limits.abuseCooldownMs > 0)
-      this.cooldown.set(connection.userId, this.deps.now() + limits.abuseCooldownMs)
   }
 
   /** Closes a socket whose session has expired (it reconnects, and its token is refused then). */
@@ -337,61 +176,7 @@ export class Gateway {
     const now = this.deps.now()
     for (const connection of this.deps.hub.all()) if (connection.expired(now)) this.expire(connection)
     // A socket that took what was held for it without ever filling up emits no 'drain': look again.
-    for (const userId of new Set([...this.held.keys()].map((c) => c.userId))) this.release(userId)
-  }
-
-  /** Unsent bytes of a connection: in its socket's buffers, and replies of this batch not yet written. */
-  private outstanding(connection: Connection): number {
-    return connection.ws.bufferedAmount + (this.unsent.get(connection) ?? 0)
-  }
-
-  /** True when the connection or its user is over the send budget: its next frame must wait. */
-  private overBudget(connection: Connection): boolean {
-    const { limits } = this.options
-    if (!limits) return false
-    if (this.outstanding(connection) > limits.sendBudgetBytes) return true
-    let total = 0
-    for (const c of this.deps.hub.connectionsOf(connection.userId)) total += this.outstanding(c)
-    return total > limits.userSendBudgetBytes
-  }
-
-  /**
-   * Holds a frame: it runs once what was sent before has drained. A connection whose own socket is
-   * over its budget is not read meanwhile either (TCP pushes back on the client); one held for its
-   * user's budget is still read, its frames queued (what it may send is bounded by its inbound budget).
-   */
-  private hold(connection: Connection, job: Job): void {
-    let jobs = this.held.get(connection)
-    if (!jobs) {
-      jobs = []
-      this.held.set(connection, jobs)
-      const { limits } = this.options
-      if (limits && this.outstanding(connection) > limits.sendBudgetBytes) {
-        connection.ws.pause()
-        this.paused.set(connection, Number.POSITIVE_INFINITY)
-      }
-      this.deps.log.debug('send budget reached: holding', {
-        connection: connection.id,
-        userId: connection.userId,
-      })
-    }
-    jobs.push(job)
-  }
-
-  /** Lets the held frames of a user's connections run again, those now under budget. */
-  private release(userId: string): void {
-    if (this.committing) return void this.releaseLater.add(userId)
-    for (const connection of this.deps.hub.connectionsOf(userId)) {
-      const jobs = this.held.get(connection)
-      if (!jobs || this.overBudget(connection)) continue
-      this.held.delete(connection)
-      if (this.paused.delete(connection)) {
-        // Its pongs were not read while it was paused: they are read now.
-        connection.alive = true
-        connection.ws.resume()
-      }
-      for (const job of jobs) this.enqueue(job)
-    }
+    this.budgets.releaseAll()
   }
 
   /**
@@ -402,43 +187,21 @@ export class Gateway {
     // A socket being closed (logout, expiry, abuse) is not served any more.
     if (connection.ws.readyState !== WebSocket.OPEN) return
     if (connection.expired(this.deps.now())) return this.expire(connection)
-    const answer = (replyId: number | null, code: CodeValue, msg?: string): void =>
-      this.enqueue({ connection, reply: replyFrame(replyId, code, msg) })
-    const refusal = this.admit(connection, size)
+    const refusal = this.inbound.admit(connection, size)
     if (refusal !== null) {
-      connection.refusedBytes += size
-      connection.refusedFrames++
-      const { limits } = this.options
-      const tooMuch = limits !== undefined && connection.refusedBytes > limits.abuseBytes
-      if (tooMuch || (limits !== undefined && connection.refusedFrames > limits.abuseFrames))
-        return this.cutOff(connection, tooMuch ? 'too much data: slow down' : 'too many requests: slow down')
-      return answer(leadingRequestId(text), Code.RATE_LIMITED, refusal)
+      if (this.inbound.refused(connection, size)) return
+      return this.enqueue({
+        connection,
+        reply: replyFrame(leadingRequestId(text), Code.RATE_LIMITED, refusal),
+      })
     }
-    connection.refusedBytes = 0
-    connection.refusedFrames = 0
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      return answer(null, Code.BAD_FRAME, 'the frame is not valid JSON')
-    }
-    const id = requestIdOf(value)
-
-    const envelope = RequestEnvelope.safeParse(value)
-    if (!envelope.success) return answer(id, Code.BAD_FRAME, describeIssues(envelope.error))
-    const { op } = envelope.data
-    if (!Object.hasOwn(requests, op)) {
-      return answer(envelope.data.id, Code.UNKNOWN_OPERATION, `unknown operation ${op}`)
-    }
-    const input = requests[op as RequestOp].data.safeParse(envelope.data.data ?? {})
-    if (!input.success) return answer(envelope.data.id, Code.INVALID_ARGUMENT, describeIssues(input.error))
-    this.enqueue({ connection, id: envelope.data.id, op: op as RequestOp, data: input.data })
+    this.inbound.admitted(connection)
+    this.enqueue({ connection, ...parseFrame(text) })
   }
 
   private enqueue(job: Job): void {
     // Behind the frames held for its connection, in order.
-    const held = this.held.get(job.connection)
-    if (held) return void held.push(job)
+    if (this.budgets.queueBehind(job)) return
     this.pending.push(job)
     if (this.flushScheduled || this.flushing) return
     this.flushScheduled = true
@@ -475,15 +238,11 @@ export class Gateway {
   }
 
   private async commitAndSend(jobs: readonly Job[]): Promise<void> {
-    this.committing = true
+    this.budgets.batchStarted()
     try {
       await this.commitAndSendBatch(jobs)
     } finally {
-      this.committing = false
-      this.unsent.clear()
-      const users = [...this.releaseLater]
-      this.releaseLater.clear()
-      for (const userId of users) this.release(userId)
+      this.budgets.batchEnded()
     }
   }
 
@@ -510,7 +269,11 @@ export class Gateway {
     const replies: (string | undefined)[] = []
     const units: Unit<unknown>[] = runs.map((job, i) => async (tx) => {
       const { connection } = job
-      if (heldHere.has(connection) || this.held.has(connection) || this.overBudget(connection)) {
+      if (
+        heldHere.has(connection) ||
+        this.budgets.isHeld(connection) ||
+        this.budgets.overBudget(connection)
+      ) {
         heldHere.add(connection)
         heldAt[i] = true
         return undefined
@@ -525,7 +288,7 @@ export class Gateway {
       if (this.options.limits) {
         const reply = replyFrame(job.id, Code.OK, undefined, value)
         replies[i] = reply
-        this.unsent.set(connection, (this.unsent.get(connection) ?? 0) + reply.length)
+        this.budgets.countUnsent(connection, reply.length)
       }
       return value
     })
@@ -549,8 +312,8 @@ export class Gateway {
     for (const job of jobs) {
       const index = job.reply === undefined ? r++ : -1
       // From its first held frame on, everything of that connection waits (replies stay in order).
-      if (this.held.has(job.connection) || heldAt[index]) {
-        this.hold(job.connection, job)
+      if (this.budgets.isHeld(job.connection) || heldAt[index]) {
+        this.budgets.hold(job.connection, job)
         continue
       }
       if (job.reply !== undefined) {
@@ -583,30 +346,16 @@ export class Gateway {
       if (connection.expired(sentAt)) this.expire(connection)
       else connection.sendAll(payloads)
     }
-    this.unsent.clear()
+    this.budgets.written()
     // A socket that took everything at once emits no 'drain': release what it can take now.
-    for (const connection of heldHere) this.releaseLater.add(connection.userId)
+    for (const connection of heldHere) this.budgets.releaseAfterBatch(connection.userId)
   }
 
   private checkHeartbeats(): void {
-    const connected = (userId: string): boolean => this.deps.hub.connectionsOf(userId).length > 0
-    this.userLimits.sweep(connected)
-    this.userBytes?.sweep(connected)
-    const now = this.deps.now()
-    for (const [userId, until] of this.cooldown) if (until <= now) this.cooldown.delete(userId)
+    this.inbound.sweep()
     for (const connection of this.deps.hub.all()) {
-      const seen = this.paused.get(connection)
-      if (seen !== undefined) {
-        const buffered = connection.ws.bufferedAmount
-        if (buffered > 0 && buffered >= seen) {
-          this.deps.log.debug('held socket does not drain', {
-            connection: connection.id,
-            userId: connection.userId,
-          })
-          connection.ws.terminate()
-        } else this.paused.set(connection, buffered)
-        continue
-      }
+      // A paused socket's pongs wait unread: draining is its sign of life (sendBudgets.ts).
+      if (this.budgets.checkPaused(connection)) continue
       if (!connection.alive) {
         this.deps.log.debug('heartbeat missed', { connection: connection.id, userId: connection.userId })
         connection.ws.terminate()

@@ -64,6 +64,8 @@ export const policyConfigFields = {
   retention: RetentionSettings.partial().optional(),
   quotas: QuotaSettings.partial().optional(),
   lookups: LookupSettings.partial().optional(),
+  /** 'direct' (default): added members are members; 'accept': they get an invitation first. */
+  groupInvites: z.enum(['direct', 'accept']).optional(),
   /** Delivery receipts one sender may trigger at one receiver (deliveryBudget.ts). */
   deliveryReceiptBudget: z
     .object({ burst: z.number().int().min(1), perMinute: z.number().min(0) })
@@ -146,4 +148,8 @@ export class LookupBudget {
 export interface OpPolicy {
   usageLimits: UsageLimits
   lookups: LookupBudget
+  /** 'accept': an addition to a group is an invitation the invitee accepts (ops/groupInvites.ts). */
+  groupInvites?: GroupInvitesSetting
 }
+
+export type GroupInvitesSetting = 'direct' | 'accept'

@@ -26,6 +26,7 @@ import {
   type LookupSettings,
   type QuotaSettings,
   type RetentionSettings,
+  type GroupInvitesSetting,
 } from './policy'
 import { resolveReceiptDefaults } from './receiptSettings'
 import { Sweeper, type SweepReport } from './retention'
@@ -82,6 +83,11 @@ export interface ServerOptions {
    * past it a message does not ask for one. Default 30, then 20 a minute (deliveryBudget.ts).
    */
   deliveryReceiptBudget?: DeliveryBudgetOptions
+  /**
+   * 'direct' (default): whoever an owner or admin adds is a member at once. 'accept': they get an
+   * invitation (push groupInvitation) and become a member only when they accept it.
+   */
+  groupInvites?: GroupInvitesSetting
   /**
    * How long data is kept (policy.ts): receipt events `eventsDays` (default 30; a device further
    * behind does a full resync), messages `messagesDays` (default null: forever), swept every
@@ -198,7 +204,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       now,
       receiptDefaults,
       deliveryBudget: new DeliveryBudget(options.deliveryReceiptBudget ?? DEFAULT_DELIVERY_BUDGET),
-      policy: { usageLimits: usageLimits(policy.quotas), lookups },
+      policy: { usageLimits: usageLimits(policy.quotas), lookups, groupInvites: options.groupInvites ?? 'direct' },
     },
     {
       maxPayload: options.maxPayload ?? 64 * 1024,

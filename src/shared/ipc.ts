@@ -23,6 +23,7 @@ import {
   UserId,
   type ConversationSummary,
   type GroupInfo,
+  type GroupInvitation,
   type GroupMember,
   type GroupReadAck,
   type Message,
@@ -140,6 +141,8 @@ export const ipcOperations = {
       userId: UserId,
       password: Password,
       displayName: DisplayName.optional(),
+      /** On servers whose operator gives out invite codes (registration: 'invite'). */
+      inviteCode: z.string().trim().min(1).max(64).optional(),
     }),
   ),
   login: op<SessionInfo>()(
@@ -162,6 +165,10 @@ export const ipcOperations = {
   leaveGroup: op<null>()(GroupId),
   setGroupMemberRole: op<GroupInfo>()(GroupId, UserId, z.enum(['admin', 'member'])),
   getGroupMembers: op<GroupMember[]>()(GroupId),
+  /** Invitations to groups waiting for me (servers whose operator asks for consent to join). */
+  getGroupInvites: op<GroupInvitation[]>()(),
+  /** Accept (resolves with the group) or decline (null) an invitation. */
+  respondToGroupInvite: op<GroupInfo | null>()(GroupId, z.boolean()),
   /** The group as this device knows it (name, my role, receipt settings). */
   getGroupInfo: op<GroupInfo>()(GroupId),
 
@@ -226,6 +233,8 @@ export interface IpcEvents {
   messagesChanged: Message[]
   conversationChanged: ConversationSummary[]
   groupChanged: { groupId: string; group: GroupInfo | null }
+  /** The invitations to groups waiting for me, whole, each time they change. */
+  groupInvitesChanged: GroupInvitation[]
   settingsChanged: AccountSettings
   /** The session ended (logout here, or revoked on the server). */
   sessionEnded: { reason: 'logout' | 'revoked' }

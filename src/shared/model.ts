@@ -175,6 +175,18 @@ export const GroupInfo = z.object({
 export type GroupInfo = z.infer<typeof GroupInfo>
 
 export const UserProfile = z.object({ userId: UserId, displayName: z.string() })
+
+/**
+ * An invitation to a group, waiting for me to accept or decline (on servers whose operator set
+ * groupInvites to 'accept': nobody is made a member of a group without consent).
+ */
+export const GroupInvitation = z.object({
+  groupId: GroupId,
+  name: z.string(),
+  invitedBy: UserId,
+  at: z.number(),
+})
+export type GroupInvitation = z.infer<typeof GroupInvitation>
 export type UserProfile = z.infer<typeof UserProfile>
 
 /** RongCloud MessageDirection: SEND = 1, RECEIVE = 2. */

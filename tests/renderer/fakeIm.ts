@@ -33,6 +33,7 @@ const defaults: { [K in OperationName]?: Responder<K> } = {
   getConversationList: () => ok([]),
   getHistoryMessages: () => ok({ list: [], hasMore: false }),
   getGroupMembers: () => ok([]),
+  getGroupInvites: () => ok([]),
   sendMessage: (conversation, content) =>
     ok(makeSent({ conversation, content, status: 'sending', seq: null, messageUId: null })),
 }

@@ -154,11 +154,13 @@ export class Engine extends EventEmitter<EventArgs> {
     userId: string
     password: string
     displayName?: string | undefined
+    inviteCode?: string | undefined
   }): Promise<Result<UserProfile>> {
     const res = await this.post(input.serverUrl, http.register.path, {
       userId: input.userId,
       password: input.password,
       ...(input.displayName ? { displayName: input.displayName } : {}),
+      ...(input.inviteCode ? { inviteCode: input.inviteCode } : {}),
     })
     if (res.code !== 0) return res
     const parsed = http.register.reply.safeParse(res.data)
@@ -320,6 +322,9 @@ export class Engine extends EventEmitter<EventArgs> {
   groupOp = <Op extends groups.GroupOp>(op: Op, data: RequestData<Op>) => groups.groupOp(this.ctx(), op, data)
   leaveGroup = (groupId: string) => groups.leaveGroup(this.ctx(), groupId)
   groupInfo = (groupId: string) => groups.groupInfo(this.ctx(), groupId)
+  groupInvites = () => groups.groupInvites(this.ctx())
+  respondToGroupInvite = (groupId: string, accept: boolean) =>
+    groups.respondToGroupInvite(this.ctx(), groupId, accept)
   groupMembers = (groupId: string) => groups.groupMembers(this.ctx(), groupId)
   ackMessageRead = (messageUId: string) => receipts.ackMessageRead(this.ctx(), messageUId)
   ackConversationRead = (c: Conversation) => receipts.ackConversationRead(this.ctx(), c)

@@ -50,6 +50,8 @@ export function createHandlerTable(engine: Engine): HandlerTable {
       engine.groupOp('setGroupMemberRole', { groupId, userId, role }),
     getGroupMembers: (groupId) => engine.groupMembers(groupId),
     getGroupInfo: (groupId) => engine.groupInfo(groupId),
+    getGroupInvites: () => engine.groupInvites(),
+    respondToGroupInvite: (groupId, accept) => engine.respondToGroupInvite(groupId, accept),
     ackMessageRead: (messageUId) => engine.ackMessageRead(messageUId),
     ackConversationRead: (conversation) => engine.ackConversationRead(conversation),
     ackGroupMessageRead: (messageUId, ext) => engine.ackGroupMessageRead(messageUId, ext),

@@ -61,7 +61,7 @@ export function visibleUpTo(membership: Pick<Membership, 'conv' | 'me'>): number
   return membership.me.leftSeq ?? membership.conv.lastSeq
 }
 
-async function conversationOf(ctx: OpContext, key: string): Promise<ConversationRow> {
+export async function conversationOf(ctx: OpContext, key: string): Promise<ConversationRow> {
   const conv = await ctx.storage.getConversationByKey(key)
   if (!conv) throw new Error(`conversation ${key} is missing`)
   return conv

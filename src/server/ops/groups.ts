@@ -3,6 +3,7 @@ import { newGroupId } from '../ids'
 import type { OpContext, OpHandler } from './context'
 import { chargeLookups, chargeUsage } from './limits'
 import { groupInfoFor, groupKey, notifyGroupChanged, requireCurrentMember } from './conversations'
+import { addOrInvite } from './groupInvites'
 
 async function requireUsers(ctx: OpContext, ids: readonly string[]): Promise<void> {
   // Whether strangers exist is told only within the caller's lookup budget (enumeration).
@@ -34,16 +35,8 @@ export const createGroup: OpHandler<'createGroup'> = async (ctx, data) => {
     joinedSeq: 0,
     joinedAt: ctx.now,
   })
-  for (const userId of memberIds) {
-    await ctx.storage.upsertMember({
-      convId: conv.id,
-      userId,
-      role: 'member',
-      joinedSeq: 0,
-      joinedAt: ctx.now,
-    })
-  }
-  await notifyGroupChanged(ctx, group, [ctx.userId, ...memberIds])
+  const joined = await addOrInvite(ctx, group, conv, memberIds)
+  await notifyGroupChanged(ctx, group, [ctx.userId, ...joined])
   return { group: await groupInfoFor(ctx, group, ctx.userId) }
 }
 
@@ -58,17 +51,8 @@ export const addGroupMembers: OpHandler<'addGroupMembers'> = async (ctx, data) =
     const existing = await ctx.storage.getMember(conv.id, userId)
     if (!existing || existing.leftSeq !== null) added.push(userId)
   }
-  // Members see messages from their join on, so a returning member starts a fresh window.
-  for (const userId of added) {
-    await ctx.storage.upsertMember({
-      convId: conv.id,
-      userId,
-      role: 'member',
-      joinedSeq: conv.lastSeq,
-      joinedAt: ctx.now,
-    })
-  }
-  if (added.length > 0) await notifyGroupChanged(ctx, group, await ctx.storage.listCurrentMemberIds(conv.id))
+  const joined = await addOrInvite(ctx, group, conv, added)
+  if (joined.length > 0) await notifyGroupChanged(ctx, group, await ctx.storage.listCurrentMemberIds(conv.id))
   return { group: await groupInfoFor(ctx, group, ctx.userId) }
 }
 

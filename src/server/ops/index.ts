@@ -18,6 +18,7 @@ import {
 } from './groupReceipts'
 import { ackConversationRead, ackDelivered, ackMessageRead } from './receipts'
 import { setConversationReceiptSharing } from './receiptPrivacy'
+import { listGroupInvites, respondToGroupInvite } from './groupInvites'
 import { getUsers, syncEvents, syncState, updateSettings } from './sync'
 
 /** Every request operation of the protocol; the type makes a missing handler a compile error. */
@@ -44,4 +45,6 @@ export const handlers: OpTable = {
   sendReadReceiptRequest,
   sendReadReceiptResponse,
   setConversationReceiptSharing,
+  listGroupInvites,
+  respondToGroupInvite,
 }

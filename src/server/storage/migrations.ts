@@ -218,6 +218,23 @@ export const migrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 7,
+    name: 'group invitations',
+    up(db) {
+      // groupInvites: 'accept' (an operator setting): being added to a group is an invitation that
+      // the invitee accepts or declines; until then they are no member and see nothing of it.
+      db.exec(`
+        CREATE TABLE group_invites (
+          group_id TEXT NOT NULL REFERENCES groups(id),
+          user_id TEXT NOT NULL REFERENCES users(id),
+          invited_by TEXT NOT NULL REFERENCES users(id),
+          created_at INTEGER NOT NULL,
+          PRIMARY KEY (user_id, group_id)
+        ) STRICT, WITHOUT ROWID;
+      `)
+    },
+  },
 ]
 
 export { SchemaTooNewError, schemaVersion, type Migration } from '../../node/migrate'

@@ -3,6 +3,7 @@ import * as accounts from './accounts'
 import * as conversations from './conversations'
 import { openDatabase, type Db } from './db'
 import * as events from './events'
+import * as groupInvites from './groupInvites'
 import * as groupReceipts from './groupReceipts'
 import * as invites from './invites'
 import * as lookups from './lookups'
@@ -154,6 +155,18 @@ class SqliteOps implements StorageOps {
 
   async appendUserEvent(...a: Parameters<StorageOps['appendUserEvent']>) {
     return events.appendUserEvent(this.db, ...a)
+  }
+  async insertGroupInvite(...a: Parameters<StorageOps['insertGroupInvite']>) {
+    return groupInvites.insertGroupInvite(this.db, ...a)
+  }
+  async getGroupInvite(...a: Parameters<StorageOps['getGroupInvite']>) {
+    return groupInvites.getGroupInvite(this.db, ...a)
+  }
+  async deleteGroupInvite(...a: Parameters<StorageOps['deleteGroupInvite']>) {
+    return groupInvites.deleteGroupInvite(this.db, ...a)
+  }
+  async listGroupInvitesOfUser(...a: Parameters<StorageOps['listGroupInvitesOfUser']>) {
+    return groupInvites.listGroupInvitesOfUser(this.db, ...a)
   }
   async listUserEvents(...a: Parameters<StorageOps['listUserEvents']>) {
     return events.listUserEvents(this.db, ...a)

@@ -167,6 +167,13 @@ export interface GroupUnreadMember {
   displayName: string
 }
 
+export interface GroupInviteRow {
+  groupId: string
+  userId: string
+  invitedBy: string
+  createdAt: number
+}
+
 export interface UserEventRow {
   eventSeq: number
   event: PushEvent
@@ -308,6 +315,14 @@ export interface StorageOps {
   countHiddenReaders(query: ReaderQuery): Promise<number>
   /** Eligible readers who are still members, by user id (the receiptRequest fan-out). */
   listCurrentEligibleReaders(query: Omit<ReaderQuery, 'messageId'>): Promise<string[]>
+
+  // group invitations (groupInvites: 'accept')
+  /** False when the user already has an invitation to that group. */
+  insertGroupInvite(invite: GroupInviteRow): Promise<boolean>
+  getGroupInvite(groupId: string, userId: string): Promise<GroupInviteRow | undefined>
+  /** True when there was one to delete. */
+  deleteGroupInvite(groupId: string, userId: string): Promise<boolean>
+  listGroupInvitesOfUser(userId: string): Promise<GroupInviteRow[]>
 
   // per-user receipt event log
   /** The user's next eventSeq, assigned atomically with the insert. */

@@ -1,6 +1,6 @@
 /** Groups: create, change membership and roles, receipt settings, leave. */
 import { Code, CodedError } from '../../../shared/codes'
-import type { GroupInfo, GroupMember } from '../../../shared/model'
+import type { GroupInfo, GroupInvitation, GroupMember } from '../../../shared/model'
 import type { RequestData } from '../../../shared/protocol'
 import { emitConversations, requireOk, type EngineContext } from '../context'
 
@@ -29,6 +29,29 @@ export async function leaveGroup(ctx: EngineContext, groupId: string): Promise<n
     ctx.emit('groupChanged', { groupId, group: rest })
   }
   return null
+}
+
+/** Invitations waiting for me; also told to the renderer whole (groupInvitesChanged). */
+export async function groupInvites(ctx: EngineContext): Promise<GroupInvitation[]> {
+  const { invites } = await requireOk(ctx, 'listGroupInvites', {})
+  ctx.emit('groupInvitesChanged', invites)
+  return invites
+}
+
+/** Accepts (the group is stored and told) or declines an invitation. */
+export async function respondToGroupInvite(
+  ctx: EngineContext,
+  groupId: string,
+  accept: boolean,
+): Promise<GroupInfo | null> {
+  const { group } = await requireOk(ctx, 'respondToGroupInvite', { groupId, accept })
+  if (group) {
+    ctx.store.upsertGroup(group, ctx.now())
+    ctx.emit('groupChanged', { groupId, group })
+    emitConversations(ctx, [{ type: 'group', targetId: groupId }])
+  }
+  await groupInvites(ctx).catch(() => undefined)
+  return group
 }
 
 export function groupInfo(ctx: EngineContext, groupId: string): GroupInfo {

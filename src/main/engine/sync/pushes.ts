@@ -86,6 +86,10 @@ const handlers: Handlers = {
     sync.revoked()
   },
 
+  groupInvitation(sync) {
+    void sync.refreshInvites()
+  },
+
   receiptSharingChanged(sync, { conversation, shareReadReceipts, readReceiptsShared }) {
     sync.ctx.store.ensureConversation(conversation, '', sync.ctx.now())
     if (sync.ctx.store.setReceiptSharing(conversation, shareReadReceipts, readReceiptsShared))

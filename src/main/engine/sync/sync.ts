@@ -67,6 +67,13 @@ export class Sync {
     )
     if (total > 0) ctx.emit('syncProgress', { done: total, total })
     await this.catchUpEvents()
+    await this.refreshInvites()
+  }
+
+  /** Invitations to groups (they are not in the event log): the whole list, after each change. */
+  async refreshInvites(): Promise<void> {
+    const res = await request(this.ctx, 'listGroupInvites', {})
+    if (res.code === 0 && this.ctx.isCurrent()) this.ctx.emit('groupInvitesChanged', res.data.invites)
   }
 
   /** The server's view of the account: users, settings, groups, conversations and their marks. */

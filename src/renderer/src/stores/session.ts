@@ -13,6 +13,8 @@ export interface SignInForm {
 
 export interface SignUpForm extends SignInForm {
   displayName?: string
+  /** On servers that give out invite codes. */
+  inviteCode?: string
 }
 
 /** Who is signed in, the app's identity and the account settings: a copy of the engine's state. */

@@ -195,6 +195,20 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX members_hiding_receipts ON members (conv_id, user_id) WHERE hides_receipts;
     `,
   },
+  {
+    version: 3,
+    name: 'group invitations',
+    sql: `
+      -- As SQLite's migration 7: with groupInvites 'accept', an addition waits for the invitee.
+      CREATE TABLE group_invites (
+        group_id ${ID} NOT NULL REFERENCES groups(id),
+        user_id ${ID} NOT NULL REFERENCES users(id),
+        invited_by ${ID} NOT NULL REFERENCES users(id),
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, group_id)
+      );
+    `,
+  },
 ]
 
 /** pg_advisory_xact_lock key of the migration ("IMSM"): one migrator at a time per database. */

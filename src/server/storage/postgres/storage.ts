@@ -25,6 +25,7 @@ import pg from 'pg'
 import type { Storage, StorageOps, Unit, UnitResult } from '../types'
 import * as accounts from './accounts'
 import * as conversations from './conversations'
+import * as groupInvites from './groupInvites'
 import * as groupReceipts from './groupReceipts'
 import * as messages from './messages'
 import { migratePostgres } from './migrations'
@@ -170,6 +171,18 @@ class PgOps implements StorageOps {
 
   appendUserEvent(...a: Parameters<StorageOps['appendUserEvent']>) {
     return accounts.appendUserEvent(this.sql, ...a)
+  }
+  insertGroupInvite(...a: Parameters<StorageOps['insertGroupInvite']>) {
+    return groupInvites.insertGroupInvite(this.sql, ...a)
+  }
+  getGroupInvite(...a: Parameters<StorageOps['getGroupInvite']>) {
+    return groupInvites.getGroupInvite(this.sql, ...a)
+  }
+  deleteGroupInvite(...a: Parameters<StorageOps['deleteGroupInvite']>) {
+    return groupInvites.deleteGroupInvite(this.sql, ...a)
+  }
+  listGroupInvitesOfUser(...a: Parameters<StorageOps['listGroupInvitesOfUser']>) {
+    return groupInvites.listGroupInvitesOfUser(this.sql, ...a)
   }
   listUserEvents(...a: Parameters<StorageOps['listUserEvents']>) {
     return accounts.listUserEvents(this.sql, ...a)
