@@ -29,7 +29,7 @@ import { isPostgresUrl, loadConfigWithStore } from './storeConfig'
 
 const USAGE =
   'usage: cli.ts [--port <0-65535>] [--data <dir>] [--host <address>] [--log debug|info|warn|error|silent]' +
-  ' [--config <file.json>] [--registration open|closed|invite] [--store <postgres://…>]\n' +
+  ' [--config <file.json>] [--registration open|closed|invite] [--store <postgres://…>] [--bus <nats://…>]\n' +
   '       cli.ts invite [--data <dir>] [--count <n>] [--days <d>] [--store <postgres://…>]'
 
 function usageError(message: string): never {
@@ -44,6 +44,8 @@ interface CliOptions extends ServerConfigFile {
   logLevel: LogLevel
   /** A PostgreSQL URL: the data lives there, not in dataDir's SQLite database. */
   store?: string
+  /** A NATS URL: this node joins the others on that bus (bus.ts). */
+  bus?: string
   /** Set for `cli.ts invite`: how many codes, valid how many days. */
   invite?: { count: number; days: number }
 }
@@ -62,6 +64,7 @@ function parseCli(argv: string[]): CliOptions {
         config: { type: 'string' },
         registration: { type: 'string' },
         store: { type: 'string' },
+        bus: { type: 'string' },
         count: { type: 'string' },
         days: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -88,7 +91,12 @@ function parseCli(argv: string[]): CliOptions {
   if (host.trim() === '') usageError('--host needs an address')
   if (values.store !== undefined && !isPostgresUrl(values.store))
     usageError('invalid --store: expected a postgres:// or postgresql:// URL')
-  const store = values.store === undefined ? {} : { store: values.store }
+  if (values.bus !== undefined && !/^(nats|tls):\/\/[^\s]+$/.test(values.bus))
+    usageError('invalid --bus: expected a nats:// URL')
+  const store = {
+    ...(values.store === undefined ? {} : { store: values.store }),
+    ...(values.bus === undefined ? {} : { bus: values.bus }),
+  }
   if (positionals.length > 1 || (positionals[0] !== undefined && positionals[0] !== 'invite'))
     usageError(`unknown command ${JSON.stringify(positionals.join(' '))}: the only one is invite`)
   if (positionals[0] === 'invite') {

@@ -1,3 +1,4 @@
+import type { Bus } from './bus'
 import { CLOSE_SESSION_REVOKED, type Connection } from './connection'
 
 export interface QueuedPush {
@@ -8,15 +9,27 @@ export interface QueuedPush {
   except?: Connection
 }
 
-/** The open connections of every user; every device of a user is its own connection. */
+/**
+ * The open connections of every user on this node; every device of a user is its own connection.
+ * With a bus (several nodes, bus.ts), pushes also go to the user's sockets on the other nodes, and
+ * this node hears the pushes for the users it holds.
+ */
 export class Hub {
   private readonly byUser = new Map<string, Set<Connection>>()
+  private bus: Bus | undefined
+
+  /** Joins the other nodes: from now on pushes and ended sessions cross the bus. */
+  attachBus(bus: Bus): void {
+    this.bus = bus
+    for (const userId of this.byUser.keys()) bus.watchUser(userId)
+  }
 
   add(connection: Connection): void {
     let set = this.byUser.get(connection.userId)
     if (!set) {
       set = new Set()
       this.byUser.set(connection.userId, set)
+      this.bus?.watchUser(connection.userId)
     }
     set.add(connection)
   }
@@ -25,7 +38,15 @@ export class Hub {
     const set = this.byUser.get(connection.userId)
     if (!set) return
     set.delete(connection)
-    if (set.size === 0) this.byUser.delete(connection.userId)
+    if (set.size === 0) {
+      this.byUser.delete(connection.userId)
+      this.bus?.unwatchUser(connection.userId)
+    }
+  }
+
+  /** A push from another node for a user this node holds. */
+  deliverFromBus(userId: string, payload: string): void {
+    for (const connection of this.byUser.get(userId) ?? []) connection.send(payload)
   }
 
   connectionsOf(userId: string): Connection[] {
@@ -40,6 +61,8 @@ export class Hub {
   route(pushes: readonly QueuedPush[], send: (connection: Connection, payload: string) => void): void {
     for (const { userIds, payload, except } of pushes) {
       for (const userId of userIds) {
+        // Other devices of the user may be on other nodes (each node ignores its own messages).
+        this.bus?.publishToUser(userId, payload)
         const targets = this.byUser.get(userId)
         if (!targets) continue
         for (const connection of targets) if (connection !== except) send(connection, payload)
@@ -47,8 +70,14 @@ export class Hub {
     }
   }
 
-  /** Tells every socket of a revoked session so, then closes it. */
+  /** Tells every socket of a revoked session so, then closes it, on every node. */
   endSession(tokenHash: Buffer): void {
+    this.bus?.publishSessionEnded(tokenHash)
+    this.endLocalSession(tokenHash)
+  }
+
+  /** The sockets of an ended session on this node. */
+  endLocalSession(tokenHash: Buffer): void {
     const payload = '{"type":"push","event":"sessionRevoked","data":{}}'
     for (const connection of this.all()) {
       if (!connection.session.tokenHash.equals(tokenHash)) continue

@@ -1,4 +1,5 @@
 import { DEFAULT_DELIVERY_BUDGET, DeliveryBudget, type DeliveryBudgetOptions } from './deliveryBudget'
+import { NatsBus } from './bus'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { GroupReceiptSettings } from '../shared/model'
@@ -49,6 +50,12 @@ export interface ServerOptions {
    * Ignored when `storage` is given. Default: SQLite in dataDir, or in memory.
    */
   store?: string
+  /**
+   * A NATS URL (`nats://127.0.0.1:4222`, several comma-separated): this node joins the others on
+   * that bus (bus.ts), so a push reaches the user's sockets on whichever node holds them. Meant with
+   * a shared `store`. Default: none (one node).
+   */
+  bus?: string
   /** Largest accepted WebSocket frame in bytes (default 64 KiB); a larger one closes the socket with 1009. */
   maxPayload?: number
   /** Ping interval (default 30 s); a socket that has not answered the previous ping is terminated. */
@@ -193,6 +200,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     registration: options.registration,
   })
   const hub = new Hub()
+  const bus = options.bus
+    ? await NatsBus.connect(options.bus, {
+        push: (userId, payload) => hub.deliverFromBus(userId, payload),
+        sessionEnded: (tokenHash) => hub.endLocalSession(tokenHash),
+      })
+    : undefined
+  if (bus) hub.attachBus(bus)
   const ratePerSecond = options.rateLimit?.perSecond ?? 100
   const rateBurst = options.rateLimit?.burst ?? 300
   const gateway = new Gateway(
@@ -260,6 +274,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         httpServer.close(() => resolve())
         httpServer.closeAllConnections()
       })
+      await bus?.close()
       if (owned) await storage.close()
       log.info('server stopped')
     })())
@@ -276,6 +291,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   } catch (error) {
     await sweeper.stop()
     await gateway.close()
+    await bus?.close()
     if (owned) await storage.close()
     throw error
   }
