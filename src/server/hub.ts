@@ -18,6 +18,9 @@ export class Hub {
   private readonly byUser = new Map<string, Set<Connection>>()
   private bus: Bus | undefined
 
+  /** `now`: the server's clock (session expiry of sockets reached through the bus). */
+  constructor(private readonly now: () => number = Date.now) {}
+
   /** Joins the other nodes: from now on pushes and ended sessions cross the bus. */
   attachBus(bus: Bus): void {
     this.bus = bus
@@ -46,7 +49,10 @@ export class Hub {
 
   /** A push from another node for a user this node holds. */
   deliverFromBus(userId: string, payload: string): void {
-    for (const connection of this.byUser.get(userId) ?? []) connection.send(payload)
+    const now = this.now()
+    // As for local pushes: nothing for a socket whose session has expired (the sweep closes it).
+    for (const connection of this.byUser.get(userId) ?? [])
+      if (!connection.expired(now)) connection.send(payload)
   }
 
   connectionsOf(userId: string): Connection[] {

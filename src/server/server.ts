@@ -199,7 +199,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     now,
     registration: options.registration,
   })
-  const hub = new Hub()
+  const hub = new Hub(now)
   const bus = options.bus
     ? await NatsBus.connect(options.bus, {
         push: (userId, payload) => hub.deliverFromBus(userId, payload),
