@@ -30,8 +30,34 @@ if (only !== 'e2e') {
   }
 }
 
+/**
+ * E2E drives Chromium. Where neither Debian's nor Playwright's own is installed (nor CHROMIUM_PATH
+ * given), Debian's is installed here when this user may (root, or sudo without a password), so
+ * `npm ci && npm test` works on a fresh machine; otherwise one line says what to install.
+ */
+async function ensureChromium() {
+  if (process.env.IM_E2E_HOST === 'electron') return true
+  const debian = ['/usr/lib/chromium/chromium', '/usr/bin/chromium']
+  if (process.env.CHROMIUM_PATH || debian.some((p) => existsSync(p))) return true
+  const { chromium } = await import('@playwright/test')
+  if (existsSync(chromium.executablePath())) return true
+  // root runs apt-get itself; anyone else only through sudo that asks for no password.
+  const asRoot = process.getuid?.() === 0
+  const apt = (...args) => (asRoot ? run('apt-get', args) : run('sudo', ['-n', 'apt-get', ...args]))
+  if (asRoot || spawnSync('sudo', ['-n', 'true']).status === 0) {
+    console.log('test: no Chromium for the e2e tests; installing Debian’s (apt-get install chromium)')
+    process.env.DEBIAN_FRONTEND = 'noninteractive'
+    if (apt('update', '-qq') === 0 && apt('install', '-y', '-qq', 'chromium') === 0) return true
+  }
+  console.log(
+    'test: e2e needs Chromium: run `sudo apt-get install chromium` (or `npx playwright install chromium`, ' +
+      'or set CHROMIUM_PATH), then npm test again',
+  )
+  return false
+}
+
 if (only !== 'unit') {
-  const built = run(bin('electron-vite'), ['build'])
+  const built = (await ensureChromium()) ? run(bin('electron-vite'), ['build']) : 1
   statuses.push(built === 0 ? run(bin('playwright'), ['test']) : built)
   const e2e = join(results, 'e2e.json')
   if (existsSync(e2e)) {

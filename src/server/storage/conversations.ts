@@ -41,14 +41,12 @@ type MemberRecord = Omit<MemberRow, 'shareReadReceipts' | 'sharesReadReceipts'> 
 }
 
 /** The effective shareReadReceipts of member m (alias `m`, user alias `u`): override, else account. */
-const SHARES_READ_RECEIPTS = 'coalesce(m.share_read_receipts, u.share_read_receipts)'
-
 export function getMember(db: Db, convId: number, userId: string): MemberRow | undefined {
   const r = prepare<[number, string], MemberRecord>(
     db,
     `SELECT ${MEMBER_COLUMNS}, m.shared_read_seq AS sharedReadSeq, m.share_read_receipts AS shareOverride,
-            ${SHARES_READ_RECEIPTS} AS shares
-     FROM members m JOIN users u ON u.id = m.user_id WHERE m.conv_id = ? AND m.user_id = ?`,
+            1 - m.hides_receipts AS shares
+     FROM members m WHERE m.conv_id = ? AND m.user_id = ?`,
   ).get(convId, userId)
   if (!r) return undefined
   const { shareOverride, shares, ...rest } = r
@@ -79,10 +77,7 @@ export function countMembersHidingReceipts(db: Db, convId: number): number {
 
 export function readReceiptsExchanged(db: Db, convId: number): boolean {
   return (
-    prepare<[number], number>(
-      db,
-      'SELECT count(*) FROM members WHERE conv_id = ? AND hides_receipts = 1',
-    )
+    prepare<[number], number>(db, 'SELECT count(*) FROM members WHERE conv_id = ? AND hides_receipts = 1')
       .pluck()
       .get(convId) === 0
   )
@@ -184,13 +179,12 @@ export function listConversationsOfUser(db: Db, userId: string): ConversationOfU
             m.role, m.joined_seq AS joinedSeq, m.left_seq AS leftSeq, m.joined_at AS joinedAt,
             m.read_seq AS readSeq, m.delivered_seq AS deliveredSeq, m.shared_read_seq AS sharedReadSeq,
             m.share_read_receipts AS shareOverride,
-            coalesce(m.share_read_receipts, mu.share_read_receipts) AS shares,
+            1 - m.hides_receipts AS shares,
             p.user_id AS peerId, pu.display_name AS peerName,
             p.shared_read_seq AS peerReadSeq, p.delivered_seq AS peerDeliveredSeq,
-            coalesce(p.share_read_receipts, pu.share_read_receipts) AS peerShares,
+            1 - p.hides_receipts AS peerShares,
             g.id AS groupId, g.name AS groupName, g.owner_id AS ownerId, g.created_at AS groupCreatedAt
      FROM members m
-     JOIN users mu ON mu.id = m.user_id
      JOIN conversations c ON c.id = m.conv_id
      LEFT JOIN members p ON c.type = 'private' AND p.conv_id = m.conv_id AND p.user_id <> m.user_id
      LEFT JOIN users pu ON pu.id = p.user_id

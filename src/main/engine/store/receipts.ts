@@ -5,7 +5,7 @@
  */
 import { prepare, transact, type Db } from '../../../node/sqlite'
 import { MessageDirection, type Conversation, type Message } from '../../../shared/model'
-import { applyReceipt, type ReceiptKind } from '../../../shared/receipts'
+import { applyReceipt, type Receipt, type ReceiptKind } from '../../../shared/receipts'
 import { allReadUpTo, conversationKeyOf, countOneRead, readConversation } from './conversations'
 import { countReaders, setAckCount, setRequested } from './groupReceipts'
 import { enqueue } from './outbox'
@@ -39,17 +39,24 @@ export function hasPending(db: Db): boolean {
   return (prepare<[], { n: number }>(db, 'SELECT count(*) AS n FROM pending_receipts').get()?.n ?? 0) > 0
 }
 
-/** Applies one receipt to a message of mine; true when it changed anything. */
-function applyToRow(db: Db, row: MessageRow, kind: ReceiptKind, at: number): boolean {
+/**
+ * Applies receipts to a message of mine through the shared rule (earliest time wins, read implies
+ * delivered) and writes the row once, with a new revision, if they changed it; true when they did.
+ */
+function writeReceipts(db: Db, row: MessageRow, receipts: readonly Receipt[]): boolean {
   if (row.direction !== MessageDirection.SEND) return false
   const current = { deliveredAt: row.delivered_at, readAt: row.read_at }
-  const next = applyReceipt(current, { kind, at })
+  const next = receipts.reduce(applyReceipt, current)
   if (next === current) return false
   prepare<[number | null, number | null, number]>(
     db,
     'UPDATE messages SET delivered_at = ?, read_at = ?, revision = revision + 1 WHERE local_id = ?',
   ).run(next.deliveredAt, next.readAt, row.local_id)
   return true
+}
+
+function applyToRow(db: Db, row: MessageRow, kind: ReceiptKind, at: number): boolean {
+  return writeReceipts(db, row, [{ kind, at }])
 }
 
 /**
@@ -62,17 +69,10 @@ export function applyCarriedReceipts(
   deliveredAt: number | undefined,
   readAt: number | undefined,
 ): boolean {
-  if (row.direction !== MessageDirection.SEND) return false
-  const current = { deliveredAt: row.delivered_at, readAt: row.read_at }
-  let next = current
-  if (deliveredAt !== undefined) next = applyReceipt(next, { kind: 'delivered', at: deliveredAt })
-  if (readAt !== undefined) next = applyReceipt(next, { kind: 'read', at: readAt })
-  if (next === current) return false
-  prepare<[number | null, number | null, number]>(
-    db,
-    'UPDATE messages SET delivered_at = ?, read_at = ?, revision = revision + 1 WHERE local_id = ?',
-  ).run(next.deliveredAt, next.readAt, row.local_id)
-  return true
+  const receipts: Receipt[] = []
+  if (deliveredAt !== undefined) receipts.push({ kind: 'delivered', at: deliveredAt })
+  if (readAt !== undefined) receipts.push({ kind: 'read', at: readAt })
+  return writeReceipts(db, row, receipts)
 }
 
 export function applyReceipts(

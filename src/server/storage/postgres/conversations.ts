@@ -18,7 +18,6 @@ const MEMBER_COLUMNS = `m.conv_id AS "convId", m.user_id AS "userId", m.role, m.
 const GROUP_COLUMNS = 'id, conv_id AS "convId", name, owner_id AS "ownerId", created_at AS "createdAt"'
 
 /** The effective shareReadReceipts of member m (alias `m`, user alias `u`): override, else account. */
-const SHARES_READ_RECEIPTS = 'coalesce(m.share_read_receipts, u.share_read_receipts)'
 
 export async function getConversationByKey(sql: Sql, key: string): Promise<ConversationRow | undefined> {
   return sql.first<ConversationRow>(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE key = $1`, [key])
@@ -46,8 +45,8 @@ export async function insertConversation(
 
 export async function getMember(sql: Sql, convId: number, userId: string): Promise<MemberRow | undefined> {
   return sql.first<MemberRow>(
-    `SELECT ${MEMBER_COLUMNS}, ${SHARES_READ_RECEIPTS} AS "sharesReadReceipts"
-     FROM members m JOIN users u ON u.id = m.user_id WHERE m.conv_id = $1 AND m.user_id = $2`,
+    `SELECT ${MEMBER_COLUMNS}, NOT m.hides_receipts AS "sharesReadReceipts"
+     FROM members m WHERE m.conv_id = $1 AND m.user_id = $2`,
     [convId, userId],
   )
 }
@@ -186,13 +185,12 @@ export async function listConversationsOfUser(sql: Sql, userId: string): Promise
             m.role, m.joined_seq AS "joinedSeq", m.left_seq AS "leftSeq", m.joined_at AS "joinedAt",
             m.read_seq AS "readSeq", m.delivered_seq AS "deliveredSeq", m.shared_read_seq AS "sharedReadSeq",
             m.share_read_receipts AS "shareOverride",
-            coalesce(m.share_read_receipts, mu.share_read_receipts) AS shares,
+            NOT m.hides_receipts AS shares,
             p.user_id AS "peerId", pu.display_name AS "peerName",
             p.shared_read_seq AS "peerReadSeq", p.delivered_seq AS "peerDeliveredSeq",
-            coalesce(p.share_read_receipts, pu.share_read_receipts) AS "peerShares",
+            NOT p.hides_receipts AS "peerShares",
             g.id AS "groupId", g.name AS "groupName", g.owner_id AS "ownerId", g.created_at AS "groupCreatedAt"
      FROM members m
-     JOIN users mu ON mu.id = m.user_id
      JOIN conversations c ON c.id = m.conv_id
      LEFT JOIN members p ON c.type = 'private' AND p.conv_id = m.conv_id AND p.user_id <> m.user_id
      LEFT JOIN users pu ON pu.id = p.user_id
