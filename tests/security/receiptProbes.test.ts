@@ -3,8 +3,8 @@
  * silent probes and times the victim's automatic delivery receipts to tell when a phone is in use).
  * An attacker replays 1,000 probes at a victim whose engine runs; the test states what the attacker
  * can still learn: a bounded number of receipts (the server's per-pair budget), arriving together in
- * a few frames (the engine's coalescing), each at least the engine's random hold after its probe was
- * stored, so no receipt times a probe.
+ * a few frames (the engine's coalescing), each frame at least the engine's random hold after the
+ * first probe it answers was stored, so no receipt times a probe.
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import type { WireMessage } from '../../src/shared/protocol'
@@ -18,7 +18,7 @@ const HOLD = { minMs: 150, maxMs: 600 }
 afterAll(cleanup)
 
 describe('delivery receipts cannot be used to probe a device', () => {
-  it('1,000 probes: a bounded number of receipts, coalesced, none sooner than the random hold', async () => {
+  it('1,000 probes: a bounded number of receipts, coalesced, no frame sooner than the random hold', async () => {
     const server = await testServer({
       // Rate limits are another test's subject; here they would only slow the probes down.
       rateLimit: { perSecond: 1e6, burst: 1e6 },
@@ -54,16 +54,15 @@ describe('delivery receipts cannot be used to probe a device', () => {
     const asked = sent.filter((m) => m.needDeliveryAck).length
     expect(asked).toBeLessThanOrEqual(BUDGET.burst + Math.ceil(BUDGET.perMinute * minutes))
     expect(receipts.length).toBe(asked)
-    // Coalesced: the receipts came in a few frames, not one per probe.
-    expect(pushes.length).toBeLessThanOrEqual(Math.ceil(asked / 2))
-    // No receipt left the victim's device sooner than the shortest hold after its probe was stored
-    // (probes pushed live; those pulled in a sync are not timed here).
+    // Coalesced: a frame answers every probe stored while its hold ran, so there are fewer frames
+    // than receipts whenever probes come faster than the hold (the outbox test pins this down with
+    // a fake clock); and no frame left sooner than the shortest hold after the first probe it
+    // answers was stored, so its time says when the hold ended, not when a probe arrived (probes
+    // pushed live; those pulled in a sync are not timed here).
     for (const push of pushes) {
-      const at = (push.data as { at: number }).at
-      for (const uid of (push.data as { messageUIds: string[] }).messageUIds) {
-        const stored = storedAt.get(uid)
-        if (stored !== undefined) expect(at - stored).toBeGreaterThanOrEqual(HOLD.minMs - 5)
-      }
+      const { at, messageUIds } = push.data as { at: number; messageUIds: string[] }
+      const stored = messageUIds.map((uid) => storedAt.get(uid)).filter((t) => t !== undefined)
+      if (stored.length > 0) expect(at - Math.min(...stored)).toBeGreaterThanOrEqual(HOLD.minMs - 5)
     }
   }, 60_000)
 })
