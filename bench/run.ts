@@ -1,10 +1,14 @@
 /**
- * npm run bench [-- --quick] [-- --only 1,3,renderer]
+ * npm run bench [-- --quick] [-- --only 1,3,renderer] [-- --backends sqlite,pg-1,pg-3]
  *
  * Runs the performance scenarios of issue 5 (see BENCHMARKS.md), each several times, and writes
  * medians: bench/results/<scenario>.json, SVG charts beside them, bench/results/summary.md, and the
  * marked results section of BENCHMARKS.md. --quick uses small sizes (under 2 minutes in all) and
  * writes to bench/results/quick/ instead, leaving BENCHMARKS.md alone.
+ *
+ * --backends: what the server scenarios (s4, s5, s6) run on (bench/lib/backends.ts): SQLite, PostgreSQL
+ * with one node, PostgreSQL with three nodes over NATS. Default: all three when PostgreSQL and NATS
+ * answer (BENCH_PG_URL, BENCH_NATS_URL), else those that can run, with one line saying why.
  *
  * Never part of the test suite: nothing here asserts a time.
  */
@@ -14,6 +18,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { chooseBackends, parseBackends, type BackendChoice } from './lib/backends'
 import {
   machineInfo,
   readResults,
@@ -70,13 +75,22 @@ async function main(): Promise<void> {
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
+      backends: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench [-- --quick] [-- --only <id|number|alias>[,…]]\n' +
-        scenarios.map((s) => `  ${s.id}  ${s.title}  (aliases: ${s.aliases.join(', ')})\n`).join(''),
+      'usage: npm run bench [-- --quick] [-- --only <id|number|alias>[,…]] [-- --backends sqlite,pg-1,pg-3]\n' +
+        scenarios
+          .map(
+            (s) =>
+              `  ${s.id}  ${s.title}  (aliases: ${s.aliases.join(', ')})${s.usesBackends ? ' [backends]' : ''}\n`,
+          )
+          .join('') +
+        '--backends: storage of the [backends] scenarios: sqlite (1 node), pg-1 (PostgreSQL, 1 node), pg-3\n' +
+        '  (PostgreSQL, 3 nodes over NATS); default all three when PostgreSQL (BENCH_PG_URL, default\n' +
+        '  postgres://postgres@127.0.0.1:5432/postgres) and NATS (BENCH_NATS_URL, default nats://127.0.0.1:4222) answer.\n',
     )
     return
   }
@@ -84,19 +98,37 @@ async function main(): Promise<void> {
   const outDir = quick ? join(root, 'bench/results/quick') : join(root, 'bench/results')
   mkdirSync(outDir, { recursive: true })
   const chosen = pick(values.only)
+  let requested
+  try {
+    requested = values.backends === undefined ? undefined : parseBackends(values.backends)
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(2)
+  }
   const started = process.hrtime.bigint()
   const log = (m: string): void => {
     const t = (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1).padStart(6)
     process.stdout.write(`[${t}s] ${m}\n`)
   }
   log(`bench ${quick ? '--quick' : '(full)'}: ${chosen.map((s) => s.id).join(', ')}`)
+  let backends: BackendChoice = { list: ['sqlite'] }
+  if (chosen.some((s) => s.usesBackends)) {
+    try {
+      backends = await chooseBackends(requested)
+    } catch (error) {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+      process.exit(2)
+    }
+    log(`backends: ${backends.list.join(', ')}${backends.postgres ? `; ${backends.postgres}` : ''}`)
+    if (backends.note) log(backends.note)
+  }
   let failures = 0
   for (const s of chosen) {
     const tmp = mkdtempSync(join(tmpdir(), `im-bench-${s.id}-`))
     const t0 = process.hrtime.bigint()
     const machine = machineInfo()
     log(`${s.id}: ${s.title}`)
-    const command = `npm run bench -- ${quick ? '--quick ' : ''}--only ${s.id}`
+    const command = `npm run bench -- ${quick ? '--quick ' : ''}--only ${s.id}${s.usesBackends && values.backends !== undefined ? ` --backends ${backends.list.join(',')}` : ''}`
     const startedAt = new Date().toISOString()
     // What every result carries, whether the scenario ran or failed.
     const header = () => ({
@@ -110,7 +142,14 @@ async function main(): Promise<void> {
     })
     let result: ScenarioResult
     try {
-      const out = await s.run({ quick, outDir, tmp, root, log: (m) => log(`  ${s.id}: ${m}`) })
+      const out = await s.run({
+        quick,
+        outDir,
+        tmp,
+        root,
+        log: (m) => log(`  ${s.id}: ${m}`),
+        backends: s.usesBackends ? backends : { list: ['sqlite'] },
+      })
       result = { ...header(), ...out }
     } catch (error) {
       failures++

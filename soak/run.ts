@@ -2,8 +2,9 @@
  * npm run soak [-- --clients 2000 --duration 300 --generators 2 --skip-load]
  *
  * The long runs, each bounded, one after the other:
- * 1. the fuzz properties of the test suite with FUZZ_RUNS=100000 (vitest.soak.config.ts), and the
- *    server SIGKILLed in the middle of 10,000 messages and receipts (soak/serverKill.soak.ts);
+ * 1. the fuzz properties of the test suite with FUZZ_RUNS=100000 (vitest.soak.config.ts), the
+ *    server SIGKILLed in the middle of 10,000 messages and receipts (soak/serverKill.soak.ts), and
+ *    on three nodes NATS and then a node SIGKILLed in the middle of 10,000 (soak/multiNode.soak.ts);
  * 2. the load test: 2,000 clients for 5 minutes (soak/load.ts).
  * Writes the figures to bench/results/soak.md and exits non-zero if anything failed.
  */
@@ -100,7 +101,7 @@ const lines: string[] = [
   `Machine: Node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; ` +
     'server, load generators and engines share it.',
   '',
-  `## Fuzzing and the 10,000-message server kill (FUZZ_RUNS=${values['fuzz-runs']})`,
+  `## Fuzzing and the 10,000-message kills (FUZZ_RUNS=${values['fuzz-runs']})`,
   '',
 ]
 if (existsSync(vitestJson)) {
@@ -120,19 +121,42 @@ if (existsSync(vitestJson)) {
 if (existsSync(burstJsonl)) {
   for (const line of readFileSync(burstJsonl, 'utf8').trim().split('\n')) {
     const r = JSON.parse(line) as {
+      scenario?: string
       messages: number
       storedAtKill: number
       receiptCalls: number
       groupAcksOnServer: number
       readMarksOnServer: number
+      moved?: number
       ms: { burstToKill: number; restartToConverged: number; total: number }
+    }
+    const figures =
+      `${r.receiptCalls} receipt calls, ${r.groupAcksOnServer} group read acks and ${r.readMarksOnServer} ` +
+      `single-chat reads on the server.`
+    if (r.scenario === 'natsRestart' || r.scenario === 'nodeKill') {
+      const nats = r.scenario === 'natsRestart'
+      lines.push(
+        nats
+          ? '### NATS SIGKILLed mid-burst under three nodes (soak/multiNode.soak.ts)'
+          : '### A node SIGKILLed mid-burst among three (soak/multiNode.soak.ts)',
+        '',
+        `${r.messages} messages among 9 engines of 6 users on three nodes over one PostgreSQL database ` +
+          `(${r.storedAtKill} stored when ${nats ? 'NATS' : 'the node'} was killed), ${figures} ` +
+          (nats
+            ? `Killed ${r.ms.burstToKill} ms into the burst; every engine equal to the server ` +
+              `${r.ms.restartToConverged} ms after NATS was back; `
+            : `Killed ${r.ms.burstToKill} ms into the burst, ${r.moved ?? 0} engines moved to the other ` +
+              `nodes; every engine equal to the server ${r.ms.restartToConverged} ms after the burst was stored; `) +
+          `${(r.ms.total / 1000).toFixed(1)} s in all.`,
+        '',
+      )
+      continue
     }
     lines.push(
       '### Server SIGKILLed mid-burst (soak/serverKill.soak.ts)',
       '',
       `${r.messages} messages between 8 engines (${r.storedAtKill} stored when the server was killed, the rest ` +
-        `queued or written while it was down), ${r.receiptCalls} receipt calls, ${r.groupAcksOnServer} group read ` +
-        `acks and ${r.readMarksOnServer} single-chat reads on the server. Killed ${r.ms.burstToKill} ms into the ` +
+        `queued or written while it was down), ${figures} Killed ${r.ms.burstToKill} ms into the ` +
         `burst; every engine equal to the server ${r.ms.restartToConverged} ms after the restart; ` +
         `${(r.ms.total / 1000).toFixed(1)} s in all.`,
       '',

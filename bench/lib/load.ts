@@ -17,6 +17,8 @@ export interface ChatEndpoint {
   onMessage: (fromName: string, id: string) => void
   onDelivered: (ids: string[]) => void
   onRead: (ids: string[]) => void
+  /** Set by the workload: a request failed for good (it then fails the run at once instead of timing out). */
+  onFailure?: (error: Error) => void
   close(): Promise<void>
 }
 
@@ -28,7 +30,18 @@ export function pairUp<T extends ChatEndpoint>(endpoints: readonly T[]): [T, T][
 }
 
 export interface LoadResult {
+  /** Messages read-receipted (all of them, unless the run was stopped at maxSeconds). */
   messages: number
+  /** False when maxSeconds stopped the run first: the figures are those of the window. */
+  finished: boolean
+  /** Messages the run was to send. */
+  planned: number
+  /**
+   * Work done in messages: (messages at their receiver + messages read-receipted) / 2. The same as
+   * `messages` for a finished run; for a stopped one it also counts the half-done ones in flight.
+   * Rates and CPU per message use it.
+   */
+  equivalent: number
   seconds: number
   messagesPerS: number
   receiptsPerS: number
@@ -37,13 +50,25 @@ export interface LoadResult {
   readReceiptMs: { p50: number; p99: number }
 }
 
+/** Each run's ids start with its own tag, so a late receipt of a run stopped at maxSeconds is not taken for the next one's. */
+let runs = 0
+
 function pct(xs: number[]): { p50: number; p99: number } {
   return { p50: percentile(xs, 50), p99: percentile(xs, 99) }
 }
 
 export function runPairs(
   pairs: readonly [ChatEndpoint, ChatEndpoint][],
-  opts: { messages: number; window: number; timeoutMs?: number },
+  opts: {
+    messages: number
+    window: number
+    timeoutMs?: number
+    /**
+     * Stop after this long (a slow system would otherwise take minutes): senders send nothing more
+     * and the result covers the window, counting the messages read-receipted in it.
+     */
+    maxSeconds?: number
+  },
 ): Promise<LoadResult> {
   const sentAt = new Map<string, number>()
   const delivery: number[] = []
@@ -52,18 +77,49 @@ export function runPairs(
   const total = pairs.length * opts.messages
   let readCount = 0
   let deliveredCount = 0
+  const tag = `r${runs++}`
   const t0 = nowMs()
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`load timed out: ${readCount}/${total} read, ${deliveredCount} delivered`)),
       opts.timeoutMs ?? 300_000,
     )
+    let stopped = false
+    const finish = (): void => {
+      if (stopped) return
+      stopped = true
+      clearTimeout(timer)
+      clearTimeout(cap)
+      const seconds = (nowMs() - t0) / 1000
+      const equivalent = readCount === total ? total : (delivery.length + readCount) / 2
+      resolve({
+        messages: readCount,
+        finished: readCount === total,
+        planned: total,
+        equivalent,
+        seconds,
+        messagesPerS: equivalent / seconds,
+        receiptsPerS: (deliveredCount + readCount) / seconds,
+        deliveryMs: pct(delivery),
+        deliveredReceiptMs: pct(delivered),
+        readReceiptMs: pct(read),
+      })
+    }
+    const cap = opts.maxSeconds === undefined ? undefined : setTimeout(finish, opts.maxSeconds * 1000)
+    const fail = (error: Error): void => {
+      if (stopped) return
+      stopped = true
+      clearTimeout(timer)
+      clearTimeout(cap)
+      reject(error)
+    }
     pairs.forEach(([s, r], p) => {
+      s.onFailure = r.onFailure = fail
       let next = 0
       let inFlight = 0
       const pump = (): void => {
-        while (inFlight < opts.window && next < opts.messages) {
-          const id = `p${p}m${next++}`
+        while (!stopped && inFlight < opts.window && next < opts.messages) {
+          const id = `${tag}p${p}m${next++}`
           inFlight++
           sentAt.set(id, nowMs())
           s.send(r, id)
@@ -72,6 +128,7 @@ export function runPairs(
       // Receiver: confirm what arrived in this turn, in one batch.
       let batch: string[] = []
       r.onMessage = (_from, id) => {
+        if (stopped) return
         const t = sentAt.get(id)
         if (t !== undefined) delivery.push(nowMs() - t)
         if (batch.length === 0)
@@ -83,14 +140,17 @@ export function runPairs(
         batch.push(id)
       }
       s.onDelivered = (ids) => {
+        if (stopped) return
         const now = nowMs()
         for (const id of ids) {
+          if (!id.startsWith(`${tag}p`)) continue
           const t = sentAt.get(id)
           if (t !== undefined) delivered.push(now - t)
           deliveredCount++
         }
       }
       s.onRead = (ids) => {
+        if (stopped) return
         const now = nowMs()
         for (const id of ids) {
           const t = sentAt.get(id)
@@ -100,19 +160,8 @@ export function runPairs(
           inFlight--
           readCount++
         }
-        if (readCount === total) {
-          clearTimeout(timer)
-          const seconds = (nowMs() - t0) / 1000
-          resolve({
-            messages: total,
-            seconds,
-            messagesPerS: total / seconds,
-            receiptsPerS: (deliveredCount + readCount) / seconds,
-            deliveryMs: pct(delivery),
-            deliveredReceiptMs: pct(delivered),
-            readReceiptMs: pct(read),
-          })
-        } else pump()
+        if (readCount === total) finish()
+        else pump()
       }
       pump()
     })

@@ -6,6 +6,7 @@ export class OursEndpoint implements ChatEndpoint {
   onMessage: ChatEndpoint['onMessage'] = () => undefined
   onDelivered: ChatEndpoint['onDelivered'] = () => undefined
   onRead: ChatEndpoint['onRead'] = () => undefined
+  onFailure: ChatEndpoint['onFailure']
   /** messageUId → workload id of the messages this endpoint sent */
   private readonly sent = new Map<string, string>()
   /** workload id → messageUId of the messages it received and has not confirmed yet */
@@ -21,7 +22,7 @@ export class OursEndpoint implements ChatEndpoint {
   }
 
   send(to: ChatEndpoint, id: string): void {
-    this.client.requestThen(
+    this.client.requestRetrying(
       'sendMessage',
       {
         clientMsgId: `${id}-${this.name}-${this.seq++}`.replace(/[^A-Za-z0-9_-]/g, '_'),
@@ -31,7 +32,7 @@ export class OursEndpoint implements ChatEndpoint {
       },
       (r) => {
         const m = (r.data as { message?: { messageUId: string } } | undefined)?.message
-        if (r.code !== 0 || !m) throw new Error(`sendMessage failed: ${r.code} ${r.msg ?? ''}`)
+        if (r.code !== 0 || !m) return this.failed(`sendMessage failed: ${r.code} ${r.msg ?? ''}`)
         this.sent.set(m.messageUId, id)
       },
     )
@@ -45,8 +46,16 @@ export class OursEndpoint implements ChatEndpoint {
       uids.push(uid)
       this.received.delete(id)
     }
-    void this.client.request('ackDelivered', { messageUIds: uids })
-    void this.client.request('ackMessageRead', { messageUIds: uids })
+    for (const op of ['ackDelivered', 'ackMessageRead'])
+      this.client.requestRetrying(op, { messageUIds: uids }, (r) => {
+        if (r.code !== 0) this.failed(`${op} failed: ${r.code} ${r.msg ?? ''}`)
+      })
+  }
+
+  private failed(message: string): void {
+    const error = new Error(`${this.name}: ${message}`)
+    if (!this.onFailure) throw error
+    this.onFailure(error)
   }
 
   private push(p: Push): void {

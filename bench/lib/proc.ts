@@ -63,18 +63,40 @@ export function selfCpuSeconds(): number {
   return (u.user + u.system) / 1e6
 }
 
-/** Measures CPU seconds of several processes over an async workload, and wall time. */
-export async function withCpu<T>(
-  pids: Record<string, number>,
-  work: () => Promise<T>,
-): Promise<{ result: T; wallS: number; cpuS: Record<string, number>; selfCpuS: number }> {
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]))
-  const self0 = selfCpuSeconds()
-  const t0 = process.hrtime.bigint()
-  const result = await work()
-  const wallS = Number(process.hrtime.bigint() - t0) / 1e9
-  const cpuS = Object.fromEntries(
-    Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid) - (before[k] ?? 0)]),
-  )
-  return { result, wallS, cpuS, selfCpuS: selfCpuSeconds() - self0 }
+/** Pids whose /proc/<pid>/comm is exactly `name` (e.g. every `postgres` process: postmaster, backends, writers). */
+export function pidsNamed(name: string): number[] {
+  const found: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) found.push(Number(entry))
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return found
+}
+
+/** CPU seconds of each of `pids` now (those that ended meanwhile are left out). */
+export function cpuSnapshot(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>()
+  for (const pid of pids) {
+    try {
+      out.set(pid, cpuSeconds(pid))
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out
+}
+
+/**
+ * CPU seconds a set of processes used between two snapshots: a process that appeared meanwhile
+ * counts from 0 (a new PostgreSQL backend); one that ended meanwhile is lost (its last ticks cannot
+ * be read any more), which is why the bench keeps its connections open over a measured window.
+ */
+export function cpuDelta(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let sum = 0
+  for (const [pid, cpu] of after) sum += cpu - (before.get(pid) ?? 0)
+  return sum
 }

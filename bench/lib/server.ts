@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 import { hashToken } from '../../src/server/ids'
 import { hashPassword } from '../../src/server/passwords'
 import { SqliteStorage } from '../../src/server/storage/sqlite'
+import type { Storage } from '../../src/server/storage/types'
 import type { GroupReceiptSettings } from '../../src/shared/model'
 import type { FrameCounts } from './serverChild'
 import { withTimeout } from './stats'
@@ -38,7 +39,12 @@ export interface BenchServer {
 }
 
 export async function spawnServer(options: {
+  /** The node's folder (its /health secret; its SQLite database unless `store` is given). */
   dataDir: string
+  /** A PostgreSQL URL: the data lives there (bench/lib/backends.ts seeds it before). */
+  store?: string
+  /** A NATS URL: the node joins the others on that bus. */
+  bus?: string
   countFrames?: boolean
   groupReceipts?: Partial<GroupReceiptSettings>
 }): Promise<BenchServer> {
@@ -84,7 +90,7 @@ export async function spawnServer(options: {
     resetFrames: () => ask<void>('reset'),
     close: () =>
       new Promise<void>((res) => {
-        if (child.exitCode !== null) return res()
+        if (child.exitCode !== null || child.signalCode !== null) return res()
         child.once('exit', () => res())
         child.kill('SIGTERM')
       }),
@@ -107,9 +113,16 @@ export function openServerStorage(dataDir: string): SqliteStorage {
   return new SqliteStorage(join(dataDir, 'server.sqlite'))
 }
 
-/** Accounts with a session each (one device), and the receipt settings of the issue's workloads. */
+const SEED_CHUNK = 200
+const SEED_PARALLEL = 4
+
+/**
+ * Accounts with a session each (one device), and the receipt settings of the issue's workloads, through
+ * the Storage interface. SQLite: one transaction. PostgreSQL (each call a round trip): transactions of
+ * SEED_CHUNK accounts, SEED_PARALLEL at once on the pool, so 2,000 accounts take about a second.
+ */
 export async function seedAccounts(
-  storage: SqliteStorage,
+  storage: Storage,
   userIds: readonly string[],
   settings: { requireDeliveryAck: boolean; requireReadAck: boolean } = {
     requireDeliveryAck: true,
@@ -118,22 +131,34 @@ export async function seedAccounts(
 ): Promise<Account[]> {
   const now = Date.now()
   const hash = await passwordHash
-  return storage.transaction(async (tx) => {
-    const accounts: Account[] = []
-    for (const userId of userIds) {
-      await tx.insertUser({ id: userId, displayName: userId, passwordHash: hash, createdAt: now })
-      await tx.updateSettings(userId, settings)
-      const token = randomBytes(24).toString('base64url')
-      const deviceId = `dev-${userId}`.replace(/[^A-Za-z0-9_-]/g, '_').padEnd(8, '_')
-      await tx.insertSession(hashToken(token), {
-        userId,
-        deviceId,
-        createdAt: now,
-        expiresAt: now + 24 * 3600 * 1000,
-        revoked: false,
-      })
-      accounts.push({ userId, token, deviceId })
+  const accounts = userIds.map((userId) => ({
+    userId,
+    token: randomBytes(24).toString('base64url'),
+    deviceId: `dev-${userId}`.replace(/[^A-Za-z0-9_-]/g, '_').padEnd(8, '_'),
+  }))
+  const seed = (chunk: readonly Account[]): Promise<void> =>
+    storage.transaction(async (tx) => {
+      for (const { userId, token, deviceId } of chunk) {
+        await tx.insertUser({ id: userId, displayName: userId, passwordHash: hash, createdAt: now })
+        await tx.updateSettings(userId, settings)
+        await tx.insertSession(hashToken(token), {
+          userId,
+          deviceId,
+          createdAt: now,
+          expiresAt: now + 24 * 3600 * 1000,
+          revoked: false,
+        })
+      }
+    })
+  if (storage instanceof SqliteStorage) await seed(accounts)
+  else {
+    const chunks: Account[][] = []
+    for (let i = 0; i < accounts.length; i += SEED_CHUNK) chunks.push(accounts.slice(i, i + SEED_CHUNK))
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < chunks.length) await seed(chunks[next++] as Account[])
     }
-    return accounts
-  })
+    await Promise.all(Array.from({ length: SEED_PARALLEL }, worker))
+  }
+  return accounts
 }

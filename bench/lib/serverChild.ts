@@ -16,6 +16,8 @@ import { openServerStorage } from './server'
 
 interface Config {
   dataDir: string
+  store?: string
+  bus?: string
   countFrames?: boolean
   groupReceipts?: Partial<GroupReceiptSettings>
 }
@@ -73,11 +75,13 @@ if (config.countFrames) {
 
 // BENCH_SERVER_PRAGMAS (experiments only, e.g. "synchronous=OFF"): pragmas set on the server's database.
 const pragmas = (process.env.BENCH_SERVER_PRAGMAS ?? '').split(',').filter(Boolean)
-const storage = pragmas.length > 0 ? openServerStorage(config.dataDir) : undefined
+const storage = pragmas.length > 0 && !config.store ? openServerStorage(config.dataDir) : undefined
 for (const p of pragmas) storage?.db.pragma(p)
 const server = await startServer({
   port: 0,
   ...(storage ? { storage } : { dataDir: config.dataDir }),
+  ...(config.store ? { store: config.store } : {}),
+  ...(config.bus ? { bus: config.bus } : {}),
   logLevel: 'error',
   scrypt: { N: 1024, r: 8, p: 1 },
   rateLimit: { perSecond: 1e9, burst: 1e9 },

@@ -65,18 +65,27 @@ export function timeSync<S>(
   return summarize(samples)
 }
 
-/** timeSync for work that answers with a promise (the server's storage and operations). */
+/**
+ * timeSync for work that answers with a promise (the server's storage and operations). `budgetMs`:
+ * stop early once the timed calls have taken that long and at least 30 were taken (a slow query would
+ * otherwise hold the run for minutes); Timing.iterations says how many were.
+ */
 export async function timeAsync(
-  options: { iterations: number; warmup?: number },
+  options: { iterations: number; warmup?: number; budgetMs?: number },
   fn: (i: number) => Promise<unknown>,
 ): Promise<Timing> {
-  const { iterations, warmup = Math.min(20, Math.ceil(iterations / 5)) } = options
+  const { iterations, warmup = Math.min(20, Math.ceil(iterations / 5)), budgetMs = Infinity } = options
   const samples: number[] = []
+  let spent = 0
   for (let i = 0; i < warmup + iterations; i++) {
     const t0 = process.hrtime.bigint()
     await fn(i)
     const dt = Number(process.hrtime.bigint() - t0) / 1e6
-    if (i >= warmup) samples.push(dt)
+    if (i >= warmup) {
+      samples.push(dt)
+      spent += dt
+      if (spent > budgetMs && samples.length >= 30) break
+    }
   }
   return summarize(samples)
 }

@@ -1,3 +1,4 @@
+import type { BackendChoice } from './backends'
 import type { Section, TargetCheck } from './report'
 
 interface BenchContext {
@@ -9,6 +10,11 @@ interface BenchContext {
   /** Repository root. */
   root: string
   log(message: string): void
+  /**
+   * The storage backends of the server scenarios (--backends; sqlite only unless the scenario sets
+   * usesBackends): bench/lib/backends.ts.
+   */
+  backends: BackendChoice
 }
 
 export interface ScenarioOutput {
@@ -27,6 +33,8 @@ export interface Scenario {
   /** Short names accepted by --only besides the id and its number. */
   aliases: string[]
   title: string
+  /** Runs on each of ctx.backends (sqlite, pg-1, pg-3): run.ts checks PostgreSQL and NATS first. */
+  usesBackends?: boolean
   run(ctx: BenchContext): Promise<ScenarioOutput>
 }
 

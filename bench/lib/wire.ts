@@ -4,6 +4,7 @@
  * SQLite and validates nothing, so one process can drive thousands of devices.
  */
 import WebSocket from 'ws'
+import { Code } from '../../src/shared/codes'
 import { DEVICE_HEADER } from '../../src/shared/protocol'
 import type { Account } from './server'
 import { withTimeout } from './stats'
@@ -21,12 +22,17 @@ export interface Push {
   eventSeq?: number
 }
 
+/** Answers after which the same request may succeed when sent again (as the engine's outbox treats them). */
+const TRANSIENT = new Set<number>([Code.INTERNAL, Code.UNAVAILABLE, Code.TIMEOUT])
+
 export class WireClient {
   private nextId = 1
   private readonly pending = new Map<number, (r: Reply) => void>()
   onPush: (p: Push) => void = () => undefined
   sentFrames = 0
   receivedFrames = 0
+  /** Requests sent again after a transient failure (e.g. a PostgreSQL deadlock victim). */
+  retries = 0
 
   private constructor(
     readonly account: Account,
@@ -80,6 +86,20 @@ export class WireClient {
     this.pending.set(id, onReply)
     this.sentFrames++
     this.ws.send(JSON.stringify({ id, op, data }))
+  }
+
+  /**
+   * requestThen, sent again (up to `attempts` in all, 20 ms apart) while the server answers a transient
+   * failure: INTERNAL (a unit of a PostgreSQL group commit chosen as a deadlock victim is rolled back
+   * and answered so, and the server counts on the client's retry, which is safe: sends are exactly-once
+   * by client id, acks idempotent), UNAVAILABLE, TIMEOUT. The engine's outbox does the same.
+   */
+  requestRetrying(op: string, data: unknown, onReply: (r: Reply) => void, attempts = 5): void {
+    this.requestThen(op, data, (r) => {
+      if (!TRANSIENT.has(r.code) || attempts <= 1) return onReply(r)
+      this.retries++
+      setTimeout(() => this.requestRetrying(op, data, onReply, attempts - 1), 20)
+    })
   }
 
   /** Resolves with the reply data; throws on a non-zero code. */

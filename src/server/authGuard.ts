@@ -13,6 +13,11 @@
  * - registrations are a token bucket per address;
  * - every failed login is logged (warn: account, address, code), never the password.
  *
+ * The failure records and the registration buckets are a SharedLimits (sharedLimits.ts): this
+ * process's memory on one node, the shared database on several, so spreading guesses or sign-ups
+ * over N nodes buys no more than one node gives. The hash queue stays per node: it protects that
+ * node's CPU.
+ *
  * The waits follow the server clock (`now`), so tests move them with a fake one.
  */
 import type { IncomingMessage } from 'node:http'
@@ -20,6 +25,7 @@ import { isIPv6 } from 'node:net'
 import { Code, CodedError } from '../shared/codes'
 import type { AuthLimits } from './limits'
 import type { Logger } from './log'
+import { MemoryLimits, type BucketRule, type FailureRule, type SharedLimits } from './sharedLimits'
 
 /** A refusal that says when to come back: HTTP 429 (RATE_LIMITED) or 503 (SERVER_BUSY) with Retry-After. */
 export class RetryLaterError extends CodedError {
@@ -57,98 +63,6 @@ function expandIPv6(address: string): string[] | undefined {
 }
 
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000))
-
-interface FailureEntry {
-  failures: number
-  lastFailureAt: number
-  lockedUntil: number
-}
-
-/** Failure counts per key with growing waits; bounded in memory (the oldest entries go first). */
-class FailureThrottle {
-  private readonly entries = new Map<string, FailureEntry>()
-
-  constructor(
-    private readonly free: number,
-    private readonly limits: AuthLimits,
-    private readonly now: () => number,
-    private readonly maxEntries = 100_000,
-  ) {}
-
-  private current(key: string): FailureEntry | undefined {
-    const entry = this.entries.get(key)
-    if (entry && this.now() - entry.lastFailureAt > this.limits.forgetFailuresAfterMs) {
-      this.entries.delete(key)
-      return undefined
-    }
-    return entry
-  }
-
-  /** How long `key` must still wait; 0 when it may try. */
-  waitMs(key: string): number {
-    const entry = this.current(key)
-    return entry ? Math.max(0, entry.lockedUntil - this.now()) : 0
-  }
-
-  fail(key: string): void {
-    const now = this.now()
-    const entry = this.current(key) ?? { failures: 0, lastFailureAt: now, lockedUntil: 0 }
-    entry.failures++
-    entry.lastFailureAt = now
-    const over = entry.failures - this.free
-    if (over > 0) {
-      const { failureDelayMs, maxFailureDelayMs } = this.limits
-      entry.lockedUntil = now + Math.min(maxFailureDelayMs, failureDelayMs * 2 ** Math.min(over - 1, 40))
-    }
-    // Re-inserted, so the map's order is the order of last failure and the oldest go first.
-    this.entries.delete(key)
-    this.entries.set(key, entry)
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value
-      if (oldest !== undefined) this.entries.delete(oldest)
-    }
-  }
-
-  clear(key: string): void {
-    this.entries.delete(key)
-  }
-}
-
-/** A token bucket per address on the server clock: `burst` at once, then `perHour`. */
-class AddressAllowance {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>()
-
-  constructor(
-    private readonly perHour: number,
-    private readonly burst: number,
-    private readonly now: () => number,
-    private readonly maxEntries = 100_000,
-  ) {}
-
-  private refill(key: string): { tokens: number; at: number } {
-    const now = this.now()
-    const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now }
-    bucket.tokens = Math.min(
-      this.burst,
-      bucket.tokens + (Math.max(0, now - bucket.at) * this.perHour) / 3_600_000,
-    )
-    bucket.at = now
-    return bucket
-  }
-
-  /** Takes one; returns 0, or how long until one is there (nothing taken). */
-  take(key: string): number {
-    const bucket = this.refill(key)
-    if (bucket.tokens < 1) return Math.ceil(((1 - bucket.tokens) * 3_600_000) / this.perHour)
-    bucket.tokens -= 1
-    this.buckets.delete(key)
-    this.buckets.set(key, bucket)
-    // Bounded memory: the least recently used address goes first (a full bucket loses nothing).
-    const oldest = this.buckets.keys().next().value
-    if (this.buckets.size > this.maxEntries && oldest !== undefined) this.buckets.delete(oldest)
-    return 0
-  }
-}
 
 /** Password hashing a few at a time, with a bounded queue and a bound per address. */
 class HashGate {
@@ -201,22 +115,31 @@ class HashGate {
   }
 }
 
+/** The spaces of these counters in a SharedLimits. */
+const ACCOUNTS = 'login-account'
+const ADDRESSES = 'login-address'
+const REGISTRATIONS = 'registrations'
+
 /** The limits of /api/login and /api/register; the HTTP layer runs each call through it. */
 export class AuthGuard {
-  private readonly accounts: FailureThrottle
-  private readonly addresses: FailureThrottle
-  private readonly registrations: AddressAllowance
+  private readonly accountRule: FailureRule
+  private readonly addressRule: FailureRule
+  private readonly registrationRule: BucketRule
   private readonly hashes: HashGate
 
   constructor(
     limits: AuthLimits,
-    now: () => number,
+    private readonly now: () => number,
     private readonly log: Logger,
+    /** Failure records and registration buckets; default this process's memory. */
+    private readonly shared: SharedLimits = new MemoryLimits(),
   ) {
-    this.accounts = new FailureThrottle(limits.accountFreeFailures, limits, now)
-    this.addresses = new FailureThrottle(limits.addressFreeFailures, limits, now)
+    const { failureDelayMs: delayMs, maxFailureDelayMs: maxDelayMs, forgetFailuresAfterMs } = limits
+    const rule = { delayMs, maxDelayMs, forgetAfterMs: forgetFailuresAfterMs }
+    this.accountRule = { ...rule, free: limits.accountFreeFailures }
+    this.addressRule = { ...rule, free: limits.addressFreeFailures }
     const { perHour, burst } = limits.registrationsPerAddress
-    this.registrations = new AddressAllowance(perHour, burst, now)
+    this.registrationRule = { burst, refill: perHour, intervalMs: 3_600_000 }
     this.hashes = new HashGate(limits)
   }
 
@@ -227,8 +150,13 @@ export class AuthGuard {
 
   /** Runs `attempt` (the password check and the session) unless the account or address must wait. */
   async login<T>(address: string, userId: string, attempt: () => Promise<T>): Promise<T> {
-    const wait = Math.max(this.accounts.waitMs(userId), this.addresses.waitMs(address))
     try {
+      const now = this.now()
+      const waits = await Promise.all([
+        this.shared.failureWait(ACCOUNTS, userId, now),
+        this.shared.failureWait(ADDRESSES, address, now),
+      ])
+      const wait = Math.max(...waits)
       if (wait > 0)
         throw new RetryLaterError(
           Code.RATE_LIMITED,
@@ -236,13 +164,19 @@ export class AuthGuard {
           wait,
         )
       const result = await this.hashes.run(address, attempt)
-      this.accounts.clear(userId)
+      // The session exists by now: a count that could not be cleared is logged, not made the answer.
+      await this.shared
+        .clearFailures(ACCOUNTS, userId)
+        .catch((error: unknown) => this.log.warn('could not clear failed logins', { userId, error }))
       return result
     } catch (error) {
       const code = error instanceof CodedError ? error.code : Code.INTERNAL
       if (code === Code.AUTH_FAILED) {
-        this.accounts.fail(userId)
-        this.addresses.fail(address)
+        const now = this.now()
+        await Promise.all([
+          this.shared.recordFailure(ACCOUNTS, userId, this.accountRule, now),
+          this.shared.recordFailure(ADDRESSES, address, this.addressRule, now),
+        ])
       }
       this.log.warn('login failed', {
         userId,
@@ -256,8 +190,9 @@ export class AuthGuard {
 
   /** Runs `attempt` (the hash and the insert) if the address has a registration left. */
   async register<T>(address: string, attempt: () => Promise<T>): Promise<T> {
-    const wait = this.registrations.take(address)
-    if (wait > 0) {
+    const taken = await this.shared.take(REGISTRATIONS, address, 1, this.registrationRule, this.now())
+    if (!taken.ok) {
+      const wait = taken.retryAfterMs
       this.log.warn('registration refused', { address, code: Code.RATE_LIMITED, retryAfterMs: wait })
       throw new RetryLaterError(
         Code.RATE_LIMITED,

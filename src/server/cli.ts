@@ -12,7 +12,12 @@
  * `"allowedOrigins"`, `"authLimits"` and `"connectionLimits"` (see limits.ts; `--registration` wins).
  *
  * `--store postgres://user@host:5432/database` (or `"store"` in the config file; the flag wins) keeps
- * the data in PostgreSQL instead of the SQLite database in `--data` (storeConfig.ts).
+ * the data in PostgreSQL instead of the SQLite database in `--data` (storeConfig.ts); `--bus
+ * nats://host:4222` (or `"bus"`) joins this node to the others over NATS (bus.ts).
+ *
+ * `GET /metrics` serves Prometheus metrics (metrics.ts) unless `--no-metrics`. `--metrics-token <t>`,
+ * or the environment variable IM_METRICS_TOKEN (not visible in `ps`; the flag wins), makes it need
+ * `Authorization: Bearer <t>`.
  *
  * Prints exactly one line on stdout once listening: `IM server listening at ws://<host>:<port>/ws`.
  * Everything else (logs, errors) goes to stderr. Bad arguments exit with 2, start failures with 1.
@@ -25,11 +30,12 @@ import { logLevels, type LogLevel } from './log'
 import type { ServerConfigFile } from './receiptSettings'
 import { DEFAULT_PORT, startServer } from './server'
 import { SqliteStorage } from './storage/sqlite'
-import { isPostgresUrl, loadConfigWithStore } from './storeConfig'
+import { isNatsUrl, isPostgresUrl, loadConfigWithStore } from './storeConfig'
 
 const USAGE =
   'usage: cli.ts [--port <0-65535>] [--data <dir>] [--host <address>] [--log debug|info|warn|error|silent]' +
   ' [--config <file.json>] [--registration open|closed|invite] [--store <postgres://…>] [--bus <nats://…>]\n' +
+  '       [--metrics-token <token>] [--no-metrics]\n' +
   '       cli.ts invite [--data <dir>] [--count <n>] [--days <d>] [--store <postgres://…>]'
 
 function usageError(message: string): never {
@@ -46,6 +52,10 @@ interface CliOptions extends ServerConfigFile {
   store?: string
   /** A NATS URL: this node joins the others on that bus (bus.ts). */
   bus?: string
+  /** false: no GET /metrics. */
+  metrics?: boolean
+  /** GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string
   /** Set for `cli.ts invite`: how many codes, valid how many days. */
   invite?: { count: number; days: number }
 }
@@ -65,6 +75,8 @@ function parseCli(argv: string[]): CliOptions {
         registration: { type: 'string' },
         store: { type: 'string' },
         bus: { type: 'string' },
+        'metrics-token': { type: 'string' },
+        'no-metrics': { type: 'boolean' },
         count: { type: 'string' },
         days: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -91,8 +103,7 @@ function parseCli(argv: string[]): CliOptions {
   if (host.trim() === '') usageError('--host needs an address')
   if (values.store !== undefined && !isPostgresUrl(values.store))
     usageError('invalid --store: expected a postgres:// or postgresql:// URL')
-  if (values.bus !== undefined && !/^(nats|tls):\/\/[^\s]+$/.test(values.bus))
-    usageError('invalid --bus: expected a nats:// URL')
+  if (values.bus !== undefined && !isNatsUrl(values.bus)) usageError('invalid --bus: expected a nats:// URL')
   const store = {
     ...(values.store === undefined ? {} : { store: values.store }),
     ...(values.bus === undefined ? {} : { bus: values.bus }),
@@ -113,7 +124,15 @@ function parseCli(argv: string[]): CliOptions {
       usageError(`invalid --registration ${JSON.stringify(values.registration)}: open, closed or invite`)
     registration = parsed.data
   }
-  const flags = { ...(registration ? { registration } : {}), ...store }
+  const metricsToken = values['metrics-token'] ?? process.env.IM_METRICS_TOKEN
+  if (metricsToken !== undefined && !/^\S{1,4096}$/.test(metricsToken))
+    usageError('invalid --metrics-token (or IM_METRICS_TOKEN): 1 to 4096 characters without spaces')
+  const flags = {
+    ...(registration ? { registration } : {}),
+    ...store,
+    ...(values['no-metrics'] ? { metrics: false } : {}),
+    ...(metricsToken === undefined ? {} : { metricsToken }),
+  }
   if (values.config === undefined) return { port, dataDir, host, logLevel, ...flags }
   if (values.config.trim() === '') usageError('--config needs a file')
   try {

@@ -8,8 +8,13 @@
  * is read. A conversation at human pace never reaches it. The engine also holds its delivery
  * receipts a random moment and sends them together (src/main/engine/outbox/outbox.ts).
  *
- * One process's memory: on several server nodes each node keeps its own buckets.
+ * The buckets are a SharedLimits (sharedLimits.ts): this process's memory on one node, the shared
+ * database on several (storage/postgres/limits.ts), so a sender whose devices sit on two nodes still
+ * has one budget toward each receiver. The check runs inside sendMessage's group commit: in memory it
+ * costs a map lookup; on PostgreSQL one statement, beside the batch's transaction (see limits.ts).
  */
+import { MemoryLimits, type BucketRule, type SharedLimits } from './sharedLimits'
+
 export interface DeliveryBudgetOptions {
   /** Receipts a pair may trigger at once. */
   burst: number
@@ -19,37 +24,21 @@ export interface DeliveryBudgetOptions {
 
 export const DEFAULT_DELIVERY_BUDGET: DeliveryBudgetOptions = { burst: 30, perMinute: 20 }
 
-interface Bucket {
-  tokens: number
-  at: number
-}
+/** The space of these buckets in a SharedLimits. */
+const SPACE = 'delivery'
 
 export class DeliveryBudget {
-  private readonly buckets = new Map<string, Bucket>()
+  private readonly rule: BucketRule
 
-  constructor(private readonly options: DeliveryBudgetOptions = DEFAULT_DELIVERY_BUDGET) {}
-
-  /** Takes one receipt from the pair's budget; false when it is spent. */
-  take(senderId: string, receiverId: string, now: number): boolean {
-    const key = `${senderId}\n${receiverId}`
-    const { burst, perMinute } = this.options
-    const b = this.buckets.get(key) ?? { tokens: burst, at: now }
-    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 60_000) * perMinute)
-    b.at = now
-    if (b.tokens >= 1) {
-      b.tokens -= 1
-      this.buckets.set(key, b)
-      return true
-    }
-    this.buckets.set(key, b)
-    // Full buckets carry no information: forget them so the map grows with active pairs only.
-    if (this.buckets.size > 100_000) this.sweep(now)
-    return false
+  constructor(
+    options: DeliveryBudgetOptions = DEFAULT_DELIVERY_BUDGET,
+    private readonly limits: SharedLimits = new MemoryLimits(),
+  ) {
+    this.rule = { burst: options.burst, refill: options.perMinute, intervalMs: 60_000 }
   }
 
-  private sweep(now: number): void {
-    const { burst, perMinute } = this.options
-    for (const [key, b] of this.buckets)
-      if (b.tokens + ((now - b.at) / 60_000) * perMinute >= burst) this.buckets.delete(key)
+  /** Takes one receipt from the pair's budget; false when it is spent. */
+  async take(senderId: string, receiverId: string, now: number): Promise<boolean> {
+    return (await this.limits.take(SPACE, `${senderId}\n${receiverId}`, 1, this.rule, now)).ok
   }
 }

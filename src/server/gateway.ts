@@ -15,10 +15,11 @@ import { CLOSE_SESSION_EXPIRED, Connection, type ConnectionOptions } from './con
 import type { ConnectionLimits } from './limits'
 import type { Hub } from './hub'
 import type { Logger } from './log'
+import type { ServerMetrics } from './metrics'
 import { PushBatch, type OpContext } from './ops/context'
 import { handlers } from './ops/index'
 import type { GroupReceiptSettings } from '../shared/model'
-import type { Storage, Unit, UnitResult } from './storage/types'
+import { StorageUnavailableError, type Storage, type Unit, type UnitResult } from './storage/types'
 import { leadingRequestId, parseFrame, rawSize, rawToString, replyFrame, type Job } from './gateway/frames'
 import { connectionOptions, InboundLimits } from './gateway/inboundLimits'
 import { SendBudgets } from './gateway/sendBudgets'
@@ -53,6 +54,8 @@ export interface GatewayDeps {
   deliveryBudget: DeliveryBudget
   /** Quotas and the lookup budget (policy.ts), passed to every operation. */
   policy?: OpPolicy
+  /** Counts frames, operations and group commits (metrics.ts); absent: nothing is counted. */
+  metrics?: ServerMetrics
 }
 
 /** Frames per group commit at most; a larger burst is committed in slices of this size. */
@@ -62,14 +65,45 @@ export const MAX_BATCH = 256
 const NOT_SAVED = 'nothing of this request was saved; retry'
 
 /**
+ * Metrics of the operations a batch answered (their replies now handed to the sockets): each by the
+ * code its reply carried (the same mapping as the reply loop) and its time since its frame was read.
+ */
+function countAnswered(
+  metrics: ServerMetrics,
+  runs: readonly Job[],
+  answered: readonly number[],
+  results: readonly UnitResult<unknown>[] | undefined,
+  unavailable: boolean,
+): void {
+  const at = performance.now()
+  for (const index of answered) {
+    const job = runs[index]
+    if (!job || job.reply !== undefined) continue
+    const result = results?.[index]
+    const code = !result
+      ? unavailable
+        ? Code.UNAVAILABLE
+        : Code.INTERNAL
+      : result.ok
+        ? Code.OK
+        : result.error instanceof CodedError
+          ? result.error.code
+          : Code.INTERNAL
+    metrics.operation(job.op, code, at - job.readAt)
+  }
+}
+
+/**
  * The WebSocket side: authentication during the upgrade, one request per frame, replies by id,
  * pushes after replies, heartbeats.
  *
  * Frames are not run one by one. Those that arrive in one event-loop turn are collected and run as
- * one group commit (`Storage.batch`): every operation in its own savepoint of one transaction, one
- * commit for all. Only after that commit do their replies and pushes go out, each connection's in
- * one corked socket write; an operation that fails is rolled back alone and answers with its own
- * error. One batch runs at a time, so a connection's requests are applied in the order it sent them.
+ * one group commit (`Storage.batch`; on SQLite every operation in its own savepoint of one
+ * transaction, one commit for all; on PostgreSQL every operation in a transaction of its own, those
+ * of different connections concurrently). Only after the batch has committed do their replies and
+ * pushes go out, each connection's in one corked socket write; an operation that fails is rolled
+ * back alone and answers with its own error. One batch runs at a time, and a connection's requests
+ * are its chain in the batch, so they are applied in the order it sent them.
  */
 export class Gateway {
   private readonly wss: WebSocketServer
@@ -153,7 +187,11 @@ export class Gateway {
       if (ws.readyState === WebSocket.OPEN) this.handleFrame(connection, rawToString(raw), rawSize(raw))
     })
     // ws reports protocol violations (oversized frame: close 1009, bad UTF-8: 1007) here, then closes.
-    ws.on('error', (error) => log.debug('socket error', { connection: connection.id, error: error.message }))
+    ws.on('error', (error) => {
+      if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        this.deps.metrics?.frameRefused(Code.FRAME_TOO_LARGE)
+      log.debug('socket error', { connection: connection.id, error: error.message })
+    })
     ws.on('close', (code) => {
       hub.remove(connection)
       this.inbound.closed(connection.address)
@@ -184,11 +222,15 @@ export class Gateway {
    * checked here; what it asks for runs in the next group commit.
    */
   handleFrame(connection: Connection, text: string, size = text.length): void {
+    const { metrics } = this.deps
+    metrics?.frameReceived()
+    const readAt = metrics ? performance.now() : 0
     // A socket being closed (logout, expiry, abuse) is not served any more.
     if (connection.ws.readyState !== WebSocket.OPEN) return
     if (connection.expired(this.deps.now())) return this.expire(connection)
     const refusal = this.inbound.admit(connection, size)
     if (refusal !== null) {
+      metrics?.frameRefused(Code.RATE_LIMITED)
       if (this.inbound.refused(connection, size)) return
       return this.enqueue({
         connection,
@@ -196,7 +238,10 @@ export class Gateway {
       })
     }
     this.inbound.admitted(connection)
-    this.enqueue({ connection, ...parseFrame(text) })
+    const parsed = parseFrame(text)
+    if (parsed.reply === undefined) return this.enqueue({ connection, ...parsed, readAt })
+    metrics?.frameRefused(parsed.refused)
+    this.enqueue({ connection, reply: parsed.reply })
   }
 
   private enqueue(job: Job): void {
@@ -267,8 +312,21 @@ export class Gateway {
     const heldHere = new Set<Connection>()
     const heldAt: boolean[] = []
     const replies: (string | undefined)[] = []
+    // A unit may run more than once (PostgreSQL runs it again after a deadlock or a serialization
+    // failure, its transaction rolled back): each run starts from nothing of the runs before it, so
+    // only what the last run queued is routed and only its reply counts against the send budget.
+    // Effects outside the transaction are not undone: a shared-limits take (the delivery-receipt
+    // budget in sendMessage, the lookup budget) made by a run that is then run again is taken twice.
     const units: Unit<unknown>[] = runs.map((job, i) => async (tx) => {
       const { connection } = job
+      const ctx = contexts[i] as OpContext
+      const counted = replies[i]
+      if (counted !== undefined) {
+        this.budgets.countUnsent(connection, -counted.length)
+        replies[i] = undefined
+      }
+      heldAt[i] = false
+      if (ctx.pushes.queued.length > 0) ctx.pushes = new PushBatch()
       if (
         heldHere.has(connection) ||
         this.budgets.isHeld(connection) ||
@@ -278,7 +336,6 @@ export class Gateway {
         heldAt[i] = true
         return undefined
       }
-      const ctx = contexts[i] as OpContext
       ctx.storage = tx
       // job.data was parsed by requests[op].data, which is exactly what handlers[op] takes.
       const value = await (handlers[job.op] as (ctx: OpContext, data: unknown) => Promise<unknown>)(
@@ -292,14 +349,28 @@ export class Gateway {
       }
       return value
     })
+    const { metrics } = this.deps
+    const committing = metrics ? performance.now() : 0
     let results: UnitResult<unknown>[] | undefined
+    /** Nothing of the batch was committed because the database could not be reached. */
+    let unavailable = false
     if (units.length > 0) {
       try {
-        results = await storage.batch(units)
+        // Requests of one connection keep their order; those of different ones may run at once.
+        results = await storage.batch(
+          units,
+          runs.map((job) => job.connection),
+        )
       } catch (error) {
-        log.error('group commit failed', { operations: units.length, error })
+        if (error instanceof StorageUnavailableError) {
+          unavailable = true
+          log.warn('database unavailable: batch not saved', { operations: units.length, error: error.cause })
+        } else log.error('group commit failed', { operations: units.length, error })
       }
     }
+    if (metrics && units.length > 0) metrics.groupCommit(units.length, performance.now() - committing)
+    /** Indexes (in `runs`) of the operations answered in this batch, for the metrics. */
+    const answered: number[] | undefined = metrics ? [] : undefined
 
     // Replies in the order the frames came, each followed by the pushes its operation caused.
     const outgoing = new Map<Connection, string[]>()
@@ -321,10 +392,15 @@ export class Gateway {
         continue
       }
       const ctx = contexts[index] as OpContext
+      answered?.push(index)
       const result = results?.[index]
       if (!result) {
-        // Nothing of this batch was committed: no operation of it may be reported as done.
-        send(job.connection, replyFrame(job.id, Code.INTERNAL, NOT_SAVED))
+        // Nothing of this batch was committed: no operation of it may be reported as done. The socket
+        // stays open; the client retries (sends are exactly-once by client id).
+        send(
+          job.connection,
+          unavailable ? replyFrame(job.id, Code.UNAVAILABLE) : replyFrame(job.id, Code.INTERNAL, NOT_SAVED),
+        )
         continue
       }
       if (result.ok) {
@@ -344,8 +420,12 @@ export class Gateway {
     for (const [connection, payloads] of outgoing) {
       // Nothing more for a socket whose session ended meanwhile, not even a push.
       if (connection.expired(sentAt)) this.expire(connection)
-      else connection.sendAll(payloads)
+      else {
+        connection.sendAll(payloads)
+        metrics?.framesHandedOut(payloads.length)
+      }
     }
+    if (metrics && answered) countAnswered(metrics, runs, answered, results, unavailable)
     this.budgets.written()
     // A socket that took everything at once emits no 'drain': release what it can take now.
     for (const connection of heldHere) this.budgets.releaseAfterBatch(connection.userId)

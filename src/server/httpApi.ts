@@ -8,6 +8,8 @@ import { healthProof } from './dataDir'
 import { bearerToken, describeIssues } from './gateway'
 import type { Hub } from './hub'
 import type { Logger } from './log'
+import type { ServerMetrics } from './metrics'
+import type { Storage } from './storage/types'
 
 const SERVER_NAME = 'receipts-messenger-server'
 
@@ -20,6 +22,10 @@ export interface HttpApiDeps {
   guard: AuthGuard
   /** The data folder's secret: /health?challenge=… answers its HMAC, so launch scripts know it is us. */
   secret: Buffer
+  /** GET /metrics (Prometheus text); absent: metrics are off and /metrics is 404 like any unknown path. */
+  metrics?: Pick<ServerMetrics, 'authorized' | 'text' | 'contentType'>
+  /** /ready asks it whether the database answers. */
+  storage: Pick<Storage, 'ping'>
 }
 
 interface ApiBody {
@@ -33,6 +39,7 @@ const statusOfCode: Partial<Record<CodeValue, number>> = {
   [Code.BAD_FRAME]: 400,
   [Code.RATE_LIMITED]: 429,
   [Code.SERVER_BUSY]: 503,
+  [Code.UNAVAILABLE]: 503,
   [Code.FRAME_TOO_LARGE]: 413,
   [Code.UNKNOWN_OPERATION]: 404,
   [Code.INTERNAL]: 500,
@@ -113,7 +120,39 @@ async function readJson<S extends z.ZodType>(
   return parsed.data
 }
 
-/** /health, /api/register, /api/login, /api/logout. */
+/**
+ * GET /metrics: the Prometheus text format, behind `Authorization: Bearer <metricsToken>` when the
+ * server has one (401 otherwise). The browser guard (Host, Origin) has already passed.
+ */
+function serveMetrics(
+  metrics: NonNullable<HttpApiDeps['metrics']>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger,
+): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return send(res, 405, { code: Code.UNKNOWN_OPERATION, msg: 'use GET /metrics' }, { allow: 'GET, HEAD' })
+  if (!metrics.authorized(req.headers.authorization)) {
+    const body = { code: Code.NOT_LOGGED_IN, msg: '/metrics needs Authorization: Bearer <metrics token>' }
+    return send(res, 401, body, { 'www-authenticate': 'Bearer realm="metrics"' })
+  }
+  metrics.text().then(
+    (text) => {
+      res.writeHead(200, {
+        'content-type': metrics.contentType,
+        'content-length': String(Buffer.byteLength(text)),
+        'cache-control': 'no-store',
+      })
+      res.end(text)
+    },
+    (error: unknown) => {
+      log.error('metrics failed', { error })
+      sendError(res, Code.INTERNAL)
+    },
+  )
+}
+
+/** /health, /ready, /metrics, /api/register, /api/login, /api/logout. */
 export function createHttpHandler(deps: HttpApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { accounts, hub, log, maxBodyBytes, guard } = deps
 
@@ -150,6 +189,17 @@ export function createHttpHandler(deps: HttpApiDeps): (req: IncomingMessage, res
       const proof = challenge && challenge.length <= 128 ? { proof: healthProof(deps.secret, challenge) } : {}
       return send(res, 200, { ok: true, name: SERVER_NAME, protocol: PROTOCOL_VERSION, ...proof })
     }
+    if (path === '/ready') {
+      // Readiness for a load balancer: this node serves and its database answers.
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return sendError(res, Code.UNKNOWN_OPERATION, 'use GET /ready')
+      deps.storage.ping().then(
+        () => send(res, 200, { ok: true }),
+        () => sendError(res, Code.UNAVAILABLE, codeDescriptions.UNAVAILABLE, { 'retry-after': '1' }),
+      )
+      return
+    }
+    if (path === '/metrics' && deps.metrics) return serveMetrics(deps.metrics, req, res, log)
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined
     if (!route) return sendError(res, Code.UNKNOWN_OPERATION, `no endpoint ${path}`)
     if (req.method !== 'POST') {

@@ -5,6 +5,7 @@
  * `--config` file under the same keys; every field is optional and has a default.
  */
 import { z } from 'zod'
+import { MemoryLimits, type BucketRule, type SharedLimits } from './sharedLimits'
 import type { UsageLimits } from './storage/types'
 
 export const DAY_MS = 24 * 60 * 60 * 1000
@@ -111,36 +112,24 @@ export function dayOf(time: number): number {
 
 /**
  * One token bucket per user for lookups of strangers, on the server's clock (so tests use a fake
- * one). Buckets that are full again are dropped by `sweep`, so memory follows active users.
+ * one). The buckets are a SharedLimits (sharedLimits.ts): this process's memory on one node, the
+ * shared database on several, so a user's budget is the same whichever nodes its devices use. Full
+ * buckets are dropped by the retention sweep, so what is kept follows active users.
  */
 export class LookupBudget {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>()
+  private readonly rule: BucketRule
 
-  constructor(private readonly settings: LookupSettings) {}
-
-  private refill(userId: string, now: number): { tokens: number; at: number } {
-    const { burst, perHour } = this.settings
-    const bucket = this.buckets.get(userId) ?? { tokens: burst, at: now }
-    const elapsed = Math.max(0, now - bucket.at)
-    bucket.tokens = Math.min(burst, bucket.tokens + (elapsed / (60 * 60 * 1000)) * perHour)
-    bucket.at = now
-    this.buckets.set(userId, bucket)
-    return bucket
+  constructor(
+    settings: LookupSettings,
+    private readonly limits: SharedLimits = new MemoryLimits(),
+  ) {
+    this.rule = { burst: settings.burst, refill: settings.perHour, intervalMs: 60 * 60 * 1000 }
   }
 
   /** Takes `count` lookups at once, or none (false) when fewer are left. */
-  take(userId: string, count: number, now: number): boolean {
+  async take(userId: string, count: number, now: number): Promise<boolean> {
     if (count <= 0) return true
-    const bucket = this.refill(userId, now)
-    if (bucket.tokens < count) return false
-    bucket.tokens -= count
-    return true
-  }
-
-  sweep(now: number): void {
-    for (const userId of [...this.buckets.keys()]) {
-      if (this.refill(userId, now).tokens >= this.settings.burst) this.buckets.delete(userId)
-    }
+    return (await this.limits.take('lookups', userId, count, this.rule, now)).ok
   }
 }
 

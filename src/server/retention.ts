@@ -1,11 +1,13 @@
 /**
  * The periodic sweep (issue #11, "storage grows forever"): deletes expired and revoked sessions,
  * receipt events past their window, messages past the operator's retention with their receipts,
- * and usage counters of past days. It works in small transactions (at most SWEEP_CHUNK rows each)
- * and yields to the event loop between them, so the gateway's group commits go on meanwhile.
+ * usage counters of past days, and the abuse limits' full buckets and forgotten failed logins. It
+ * works in small transactions (at most SWEEP_CHUNK rows each) and yields to the event loop between
+ * them, so the gateway's group commits go on meanwhile.
  */
 import type { Logger } from './log'
-import { DAY_MS, dayOf, type LookupBudget, type RetentionSettings } from './policy'
+import { DAY_MS, dayOf, type RetentionSettings } from './policy'
+import type { SharedLimits } from './sharedLimits'
 import type { Storage } from './storage/types'
 
 /** Rows deleted per transaction. */
@@ -16,13 +18,15 @@ export interface SweepReport {
   events: number
   messages: number
   usageRows: number
+  /** Full limit buckets and forgotten failed-login records (sharedLimits.ts). */
+  limits: number
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** One full sweep at time `now`. */
 async function sweep(storage: Storage, now: number, retention: RetentionSettings): Promise<SweepReport> {
-  const report: SweepReport = { sessions: 0, events: 0, messages: 0, usageRows: 0 }
+  const report: SweepReport = { sessions: 0, events: 0, messages: 0, usageRows: 0, limits: 0 }
   report.sessions = await storage.transaction((tx) => tx.deleteDeadSessions(now))
   const eventsBefore = now - retention.eventsDays * DAY_MS
   let user: string | undefined = ''
@@ -61,7 +65,8 @@ export class Sweeper {
       now: () => number
       log: Logger
       retention: RetentionSettings
-      lookups: LookupBudget
+      /** The abuse limits' counters (memory, or the shared database's tables). */
+      limits: SharedLimits
     },
   ) {
     this.timer = setInterval(() => {
@@ -73,11 +78,11 @@ export class Sweeper {
 
   /** A sweep now (or the one running); resolves with what it deleted. */
   run(): Promise<SweepReport> {
-    if (this.stopped) return Promise.resolve({ sessions: 0, events: 0, messages: 0, usageRows: 0 })
+    if (this.stopped) return Promise.resolve({ sessions: 0, events: 0, messages: 0, usageRows: 0, limits: 0 })
     this.running ??= (async () => {
       const now = this.deps.now()
-      this.deps.lookups.sweep(now)
       const report = await sweep(this.deps.storage, now, this.deps.retention)
+      report.limits = await this.deps.limits.sweep(now)
       if (report.sessions + report.events + report.messages > 0) this.deps.log.info('swept', { ...report })
       return report
     })().finally(() => {

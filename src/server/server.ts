@@ -19,6 +19,7 @@ import {
   type RegistrationMode,
 } from './limits'
 import { createLogger, type LogLevel, type Logger } from './log'
+import { ServerMetrics } from './metrics'
 import type { ScryptParams } from './passwords'
 import {
   LookupBudget,
@@ -30,6 +31,7 @@ import {
   type GroupInvitesSetting,
 } from './policy'
 import { resolveReceiptDefaults } from './receiptSettings'
+import { MemoryLimits, type SharedLimits } from './sharedLimits'
 import { Sweeper, type SweepReport } from './retention'
 import { SqliteStorage } from './storage/sqlite'
 import { isPostgresUrl } from './storeConfig'
@@ -132,6 +134,22 @@ export interface ServerOptions {
   connectionLimits?: Partial<ConnectionLimits>
   /** How often the sockets of expired sessions are closed (4002; default 1 s). */
   sessionSweepMs?: number
+  /**
+   * Prometheus metrics at GET /metrics (metrics.ts; counts and durations only, no user ids or
+   * content). Default true; false: no metrics are kept and /metrics is 404.
+   */
+  metrics?: boolean
+  /**
+   * When set, GET /metrics needs `Authorization: Bearer <metricsToken>` (401 otherwise). The browser
+   * guard (Host, Origin) applies to /metrics as to every request.
+   */
+  metricsToken?: string
+  /**
+   * Where the abuse limits count (sharedLimits.ts: failed logins, registrations per address, lookups,
+   * delivery receipts per pair). Default: tables of the database when `store` is PostgreSQL, shared
+   * by every node on it; else this process's memory. A given one is the caller's (close() leaves it).
+   */
+  limits?: SharedLimits
 }
 
 export interface RunningServer {
@@ -165,11 +183,26 @@ function openStorage(
   return { storage: new SqliteStorage(':memory:'), owned: true, secret: ephemeralSecret() }
 }
 
+/** The abuse limits' counters: given, the PostgreSQL store's (shared by its nodes), or memory. */
+async function openLimits(
+  options: ServerOptions,
+  log: Logger,
+): Promise<{ limits: SharedLimits; owned: boolean }> {
+  if (options.limits) return { limits: options.limits, owned: false }
+  if (options.store === undefined || options.storage || !isPostgresUrl(options.store))
+    return { limits: new MemoryLimits(), owned: true }
+  const { PostgresLimits } = await import('./storage/postgres/limits')
+  const limits = await PostgresLimits.open(options.store, {
+    onConnectionError: (error) => log.warn('PostgreSQL connection failed (limits)', { error }),
+  })
+  return { limits, owned: true }
+}
+
 /** `store`: PostgreSQL, opened here (pg is loaded only then) and owned; otherwise openStorage. */
 async function openStore(
   options: ServerOptions,
   log: Logger,
-): Promise<{ storage: Storage; owned: boolean; secret: Buffer }> {
+): Promise<{ storage: Storage; owned: boolean; secret: Buffer; deployment?: string }> {
   if (options.store === undefined || options.storage) return openStorage(options, log)
   if (!isPostgresUrl(options.store)) throw new Error('store must be a postgres:// or postgresql:// URL')
   const { PostgresStorage } = await import('./storage/postgres/storage')
@@ -177,7 +210,8 @@ async function openStore(
     onConnectionError: (error) => log.warn('PostgreSQL connection failed', { error }),
   })
   try {
-    return { ...openStorage({ ...options, storage }, log), owned: true }
+    const deployment = await storage.deploymentId()
+    return { ...openStorage({ ...options, storage }, log), owned: true, deployment }
   } catch (error) {
     await storage.close()
     throw error
@@ -189,21 +223,52 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const now = options.now ?? Date.now
   const receiptDefaults = resolveReceiptDefaults(options.groupReceipts)
   const policy = resolvePolicy(options)
-  const lookups = new LookupBudget(policy.lookups)
   const authLimits = resolveAuthLimits(options.authLimits)
   const connectionLimits = resolveConnectionLimits(options.connectionLimits)
-  const { storage, owned, secret } = await openStore(options, log)
+  const metrics = options.metrics === false ? undefined : new ServerMetrics({ token: options.metricsToken })
+  const { storage, owned, secret, deployment } = await openStore(options, log)
+  const { limits, owned: ownsLimits } = await openLimits(options, log).catch(async (error: unknown) => {
+    if (owned) await storage.close()
+    throw error
+  })
+  const lookups = new LookupBudget(policy.lookups, limits)
   const accounts = new Accounts(storage, {
     scrypt: options.scrypt,
     sessionTtlMs: options.sessionTtlMs,
     now,
     registration: options.registration,
   })
-  const hub = new Hub(now)
+  const hub = new Hub(now, metrics)
+  /** Sessions ended meanwhile, whose `im.s` may have been lost with the bus: closed now. */
+  const recheckSessions = (): void => {
+    void hub
+      .recheckSessions(async (tokenHash) => {
+        const session = await storage.getSession(tokenHash)
+        return session !== undefined && !session.revoked
+      })
+      .catch((error: unknown) => log.warn('could not recheck sessions after a bus outage', { error }))
+  }
+  if (options.bus && !deployment)
+    log.warn(
+      '--bus without a PostgreSQL store: this node shares its database with no other, so it talks to none',
+    )
   const bus = options.bus
-    ? await NatsBus.connect(options.bus, {
-        push: (userId, payload) => hub.deliverFromBus(userId, payload),
-        sessionEnded: (tokenHash) => hub.endLocalSession(tokenHash),
+    ? await NatsBus.connect(
+        options.bus,
+        {
+          push: (userId, payload) => hub.deliverFromBus(userId, payload),
+          sessionEnded: (tokenHash) => hub.endLocalSession(tokenHash),
+          resync: (reason) => {
+            hub.resyncAll(reason)
+            if (reason !== 'down') recheckSessions()
+          },
+          lag: (ms) => metrics?.busLag(ms),
+        },
+        { deployment },
+      ).catch(async (error: unknown) => {
+        if (ownsLimits) await limits.close()
+        if (owned) await storage.close()
+        throw error
       })
     : undefined
   if (bus) hub.attachBus(bus)
@@ -217,8 +282,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       log,
       now,
       receiptDefaults,
-      deliveryBudget: new DeliveryBudget(options.deliveryReceiptBudget ?? DEFAULT_DELIVERY_BUDGET),
-      policy: { usageLimits: usageLimits(policy.quotas), lookups, groupInvites: options.groupInvites ?? 'direct' },
+      metrics,
+      deliveryBudget: new DeliveryBudget(options.deliveryReceiptBudget ?? DEFAULT_DELIVERY_BUDGET, limits),
+      policy: {
+        usageLimits: usageLimits(policy.quotas),
+        lookups,
+        groupInvites: options.groupInvites ?? 'direct',
+      },
     },
     {
       maxPayload: options.maxPayload ?? 64 * 1024,
@@ -241,10 +311,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     hub,
     log,
     maxBodyBytes: options.maxHttpBodyBytes ?? 16 * 1024,
-    guard: new AuthGuard(authLimits, now, log),
+    guard: new AuthGuard(authLimits, now, log, limits),
     secret,
+    metrics,
+    storage,
+  })
+  metrics?.sampleFrom({
+    sockets: () => hub.sizes().sockets,
+    users: () => hub.sizes().users,
+    bufferedBytes: () => gateway.stats().bufferedBytes,
+    heldFrames: () => gateway.stats().heldFrames,
   })
   const httpServer = createServer((req, res) => {
+    if (metrics) res.once('finish', () => metrics.httpRequest(req.url, res.statusCode))
     const refusal = browserGuard.check(req)
     if (!refusal) return api(req, res)
     const body = JSON.stringify({ code: refusal.code, msg: refusal.msg })
@@ -264,7 +343,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   })
   httpServer.on('clientError', (_error, socket) => socket.destroy())
 
-  const sweeper = new Sweeper({ storage, now, log, retention: policy.retention, lookups })
+  const sweeper = new Sweeper({ storage, now, log, retention: policy.retention, limits })
   let closing: Promise<void> | undefined
   const close = (): Promise<void> =>
     (closing ??= (async () => {
@@ -275,6 +354,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         httpServer.closeAllConnections()
       })
       await bus?.close()
+      if (ownsLimits) await limits.close()
       if (owned) await storage.close()
       log.info('server stopped')
     })())
@@ -292,6 +372,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await sweeper.stop()
     await gateway.close()
     await bus?.close()
+    if (ownsLimits) await limits.close()
     if (owned) await storage.close()
     throw error
   }

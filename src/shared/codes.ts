@@ -48,6 +48,7 @@ export const Code = {
   INTERNAL: 5000,
   TIMEOUT: 5001,
   SERVER_BUSY: 5002,
+  UNAVAILABLE: 5003,
 
   // 6xxx: the local profile
   PROFILE_DATABASE_TOO_NEW: 6001,
@@ -97,6 +98,8 @@ export const codeDescriptions: Record<CodeName, string> = {
   INTERNAL: 'Unexpected failure; the details are in the log.',
   TIMEOUT: 'The server did not answer in time.',
   SERVER_BUSY: 'The server is too busy to check passwords right now; retry in a moment.',
+  UNAVAILABLE:
+    'The server cannot reach its database right now; nothing was saved. The connection stays open: retry in a moment.',
   PROFILE_DATABASE_TOO_NEW:
     'This profile’s history was written by a newer version of the app: update the app (the file is left as it is).',
   PROFILE_DATABASE_CORRUPT:

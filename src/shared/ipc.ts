@@ -30,6 +30,7 @@ import {
   type UserProfile,
 } from './model'
 import { AccountSettings } from './protocol'
+import { checkServerList, describeServerListProblem } from './serverList'
 
 /** A call: the zod schemas of its positional arguments, and (type only) what `data` holds on success. */
 interface OperationSpec<A extends z.ZodTuple, R> {
@@ -44,11 +45,15 @@ function op<R>() {
     ({ args: z.tuple(args as unknown as [z.ZodType]) }) as unknown as OperationSpec<z.ZodTuple<T, null>, R>
 }
 
-export const ServerUrl = z
+/** One server URL, or several nodes of one deployment separated by commas (serverList.ts). */
+const ServerUrl = z
   .string()
   .trim()
-  .max(200)
-  .regex(/^wss?:\/\/[^\s/]+(\/.*)?$/, 'a server URL looks like ws://127.0.0.1:7700/ws')
+  .superRefine((value, ctx) => {
+    const checked = checkServerList(value)
+    if ('problem' in checked)
+      ctx.addIssue({ code: 'custom', message: describeServerListProblem(checked.problem) })
+  })
 
 export const SessionInfo = z.object({
   user: z.object({ userId: UserId, displayName: z.string() }),

@@ -360,6 +360,11 @@ export const pushes = {
   groupInvitation: GroupInvitation,
   settingsChanged: z.object({ settings: AccountSettings }),
   sessionRevoked: z.object({}),
+  /**
+   * Pushes meant for this socket may have been lost between server nodes (their bus was down): pull
+   * what is missing by seq and eventSeq, as after a reconnection. `reason` is for logs only.
+   */
+  resync: z.object({ reason: z.string().max(40).optional() }),
   /** Whether read receipts are shared in a conversation changed (either side's setting). */
   receiptSharingChanged: z.object({
     conversation: Conversation,
@@ -391,6 +396,7 @@ export const PushFrame = z.discriminatedUnion('event', [
   pushFrame('groupChanged'),
   pushFrame('settingsChanged'),
   pushFrame('sessionRevoked'),
+  pushFrame('resync'),
   pushFrame('receiptSharingChanged'),
   pushFrame('groupInvitation'),
 ])

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { killWithThisProcess } from './natsProcess'
 
 const root = join(import.meta.dirname, '../..')
 const cli = join(root, 'src/server/cli.ts')
@@ -30,8 +31,14 @@ export class ServerProcess {
     return this.stderr
   }
 
-  /** Starts `cli.ts --port <port> --data <dataDir>` and resolves once it prints its listening line. */
-  static start(dataDir: string, options: { port?: number; args?: string[] } = {}): Promise<ServerProcess> {
+  /**
+   * Starts `cli.ts --port <port> --data <dataDir>` (with `--store`, `--bus`: one node of several on
+   * PostgreSQL and NATS) and resolves once it prints its listening line.
+   */
+  static start(
+    dataDir: string,
+    options: { port?: number; store?: string; bus?: string; args?: string[] } = {},
+  ): Promise<ServerProcess> {
     const child = spawn(
       process.execPath,
       [
@@ -44,10 +51,13 @@ export class ServerProcess {
         dataDir,
         '--log',
         'warn',
+        ...(options.store ? ['--store', options.store] : []),
+        ...(options.bus ? ['--bus', options.bus] : []),
         ...(options.args ?? []),
       ],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     )
+    killWithThisProcess(child.pid)
     return new Promise((resolve, reject) => {
       let stdout = ''
       let stderr = ''

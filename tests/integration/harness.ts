@@ -12,6 +12,7 @@ import { SqliteEngineStore } from '../../src/main/engine/store/sqliteStore'
 import { createDispatcher, createHandlerTable, type Dispatch } from '../../src/main/hosts/handlers'
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server'
 import { eventNames, type IpcEvents } from '../../src/shared/ipc'
+import { onTestBackend } from '../testStore'
 
 const FAST_SCRYPT = { N: 1024, r: 8, p: 1 }
 const cleanups: (() => Promise<void> | void)[] = []
@@ -28,24 +29,26 @@ export async function cleanup(): Promise<void> {
 
 export async function testServer(options: ServerOptions = {}): Promise<RunningServer> {
   const lifted = 1e12
-  const server = await startServer({
-    port: 0,
-    scrypt: FAST_SCRYPT,
-    logLevel: 'error',
-    // Many engines on one address, and bursts of traffic: those limits have tests of their own (tests/security).
-    authLimits: {
-      registrationsPerAddress: { perHour: lifted, burst: lifted },
-      hashQueue: lifted,
-      hashesPerAddress: lifted,
-    },
-    connectionLimits: {
-      inboundBytesPerSecond: lifted,
-      inboundBurstBytes: lifted,
-      userInboundBytesPerSecond: lifted,
-      userInboundBurstBytes: lifted,
-    },
-    ...options,
-  })
+  const server = await onTestBackend(options, (options) =>
+    startServer({
+      port: 0,
+      scrypt: FAST_SCRYPT,
+      logLevel: 'error',
+      // Many engines on one address, and bursts of traffic: those limits have tests of their own (tests/security).
+      authLimits: {
+        registrationsPerAddress: { perHour: lifted, burst: lifted },
+        hashQueue: lifted,
+        hashesPerAddress: lifted,
+      },
+      connectionLimits: {
+        inboundBytesPerSecond: lifted,
+        inboundBurstBytes: lifted,
+        userInboundBytesPerSecond: lifted,
+        userInboundBurstBytes: lifted,
+      },
+      ...options,
+    }),
+  )
   cleanups.push(() => server.close())
   return server
 }

@@ -44,10 +44,16 @@ describe('sign-in form', () => {
     const wrapper = await mountAuth('en')
     await fill(wrapper, { 'server-url': 'http://example.com', 'user-id': 'alice', password: 'pw' })
     await submit(wrapper)
-    expect(field(wrapper, 'auth-error').text()).toBe('Enter a server URL such as ws://127.0.0.1:7700/ws.')
+    // A wrong server address is said next to the server field.
+    expect(field(wrapper, 'server-url-error').text()).toBe(
+      'Enter a server URL such as ws://127.0.0.1:7700/ws.',
+    )
+    expect(field(wrapper, 'server-url').attributes('aria-invalid')).toBe('true')
+    expect(wrapper.find('[data-testid="auth-error"]').exists()).toBe(false)
 
     await fill(wrapper, { 'server-url': 'ws://127.0.0.1:7700/ws', 'user-id': 'not valid!' })
     await submit(wrapper)
+    expect(wrapper.find('[data-testid="server-url-error"]').exists()).toBe(false)
     expect(field(wrapper, 'auth-error').text()).toContain('A user ID has 1 to 32 characters')
     expect(im.callsOf('login')).toHaveLength(0)
   })
@@ -97,6 +103,58 @@ describe('sign-in form', () => {
     im.emit('sessionEnded', { reason: 'revoked' })
     const wrapper = app.mount(AuthScreen)
     expect(field(wrapper, 'auth-error').text()).toBe('Your session has expired. Sign in again.')
+  })
+})
+
+describe('several nodes of one server in the server field', () => {
+  const nodes = 'ws://127.0.0.1:7701/ws, ws://127.0.0.1:7702/ws ,ws://127.0.0.1:7703/ws'
+
+  it('says under the field that several nodes may be given, comma-separated', async () => {
+    const wrapper = await mountAuth('en')
+    expect(field(wrapper, 'server-url-hint').text()).toBe(
+      'Several nodes of one server: list their URLs, separated by commas.',
+    )
+    wrapper.unmount()
+    const zh = await mountAuth('zh-CN')
+    expect(field(zh, 'server-url-hint').text()).toBe('同一服务器的多个节点：填写各节点地址，用英文逗号分隔。')
+  })
+
+  it('signs in with the list as typed', async () => {
+    im.respond('login', ({ userId, serverUrl }) =>
+      ok({ user: { userId, displayName: 'Alice' }, serverUrl, deviceId: 'd1' }),
+    )
+    const wrapper = await mountAuth()
+    await fill(wrapper, { 'server-url': nodes, 'user-id': 'alice', password: 'secret-pw' })
+    await submit(wrapper)
+    expect(wrapper.find('[data-testid="server-url-error"]').exists()).toBe(false)
+    expect(im.callsOf('login')).toEqual([[{ serverUrl: nodes, userId: 'alice', password: 'secret-pw' }]])
+    expect(useSessionStore().userId).toBe('alice')
+  })
+
+  it('names the wrong entry of a list next to the field, and calls nothing', async () => {
+    const wrapper = await mountAuth()
+    await fill(wrapper, { 'user-id': 'alice', password: 'secret-pw' })
+    const cases: [string, string][] = [
+      [
+        'ws://127.0.0.1:7701/ws, http://127.0.0.1:7702/ws',
+        '“http://127.0.0.1:7702/ws” is not a server URL. List URLs such as ws://127.0.0.1:7700/ws, separated by commas.',
+      ],
+      [
+        'ws://127.0.0.1:7701/ws,,ws://127.0.0.1:7702/ws',
+        'The server list has an empty entry between two commas.',
+      ],
+      ['ws://localhost:7701/ws, ws://LocalHost:7701/ws', 'ws://LocalHost:7701/ws is listed twice.'],
+      [
+        Array.from({ length: 17 }, (_, i) => `ws://127.0.0.1:${7701 + i}/ws`).join(','),
+        'List at most 16 server URLs.',
+      ],
+    ]
+    for (const [value, error] of cases) {
+      await fill(wrapper, { 'server-url': value })
+      await submit(wrapper)
+      expect(field(wrapper, 'server-url-error').text(), value).toBe(error)
+    }
+    expect(im.callsOf('login')).toHaveLength(0)
   })
 })
 

@@ -13,36 +13,39 @@ import {
   type RequestOp,
 } from '../../src/shared/protocol'
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server'
+import { onTestBackend } from '../testStore'
 
 const WAIT_MS = 5000
 
 /**
- * A server on a free port with an in-memory database, quiet logs and cheap password hashing. Tests
- * register many accounts and send many bytes from one address, so the limits per address on
+ * A server on a free port with an in-memory database (a scratch PostgreSQL one in the `postgres`
+ * project: tests/testStore.ts), quiet logs and cheap password hashing. Tests register many accounts and send many bytes from one address, so the limits per address on
  * registration and hashing and the inbound byte budgets are lifted unless a test sets them
  * (tests/security holds those limits to their promises).
  */
 export function startTestServer(options: ServerOptions = {}): Promise<RunningServer> {
   const lifted = 1e12
-  return startServer({
-    port: 0,
-    logLevel: 'silent',
-    scrypt: { N: 1024, r: 8, p: 1 },
-    ...options,
-    authLimits: {
-      registrationsPerAddress: { perHour: lifted, burst: lifted },
-      hashQueue: lifted,
-      hashesPerAddress: lifted,
-      ...options.authLimits,
-    },
-    connectionLimits: {
-      inboundBytesPerSecond: lifted,
-      inboundBurstBytes: lifted,
-      userInboundBytesPerSecond: lifted,
-      userInboundBurstBytes: lifted,
-      ...options.connectionLimits,
-    },
-  })
+  return onTestBackend(options, (options) =>
+    startServer({
+      port: 0,
+      logLevel: 'silent',
+      scrypt: { N: 1024, r: 8, p: 1 },
+      ...options,
+      authLimits: {
+        registrationsPerAddress: { perHour: lifted, burst: lifted },
+        hashQueue: lifted,
+        hashesPerAddress: lifted,
+        ...options.authLimits,
+      },
+      connectionLimits: {
+        inboundBytesPerSecond: lifted,
+        inboundBurstBytes: lifted,
+        userInboundBytesPerSecond: lifted,
+        userInboundBurstBytes: lifted,
+        ...options.connectionLimits,
+      },
+    }),
+  )
 }
 
 let lastId = 0

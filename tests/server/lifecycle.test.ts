@@ -12,7 +12,9 @@ import { connectOne, registerAndLogin, startTestServer } from './helpers'
 
 describe('heartbeats', () => {
   it('terminates a socket that stops answering pings and keeps the others', async () => {
-    const server = await startTestServer({ heartbeatMs: 40 })
+    // Short enough to be quick, long enough that a busy event loop (this process runs the server and
+    // both clients) does not read the healthy client's pong only after the next check.
+    const server = await startTestServer({ heartbeatMs: 250 })
     try {
       const healthy = await connectOne(server)
       const session = await registerAndLogin(server)

@@ -20,7 +20,7 @@ import {
 import { PG_LIST_MESSAGES_SQL } from '../../src/server/storage/postgres/messages'
 import { pgMigrations } from '../../src/server/storage/postgres/migrations'
 import { PostgresStorage } from '../../src/server/storage/postgres/storage'
-import type { NewMessage, Storage, StorageOps } from '../../src/server/storage/types'
+import type { NewMessage, Storage, StorageOps, Unit } from '../../src/server/storage/types'
 import { clientMsgId, connectOne, login, startTestServer, TestClient, text } from './helpers'
 import { createScratchDatabase, skipPostgres, type ScratchDatabase } from './postgresHelpers'
 
@@ -208,6 +208,120 @@ describe.skipIf(skipPostgres)('PostgresStorage', () => {
         [1, 'batch-unit-1'],
         [2, 'batch-unit-3'],
       ])
+    })
+
+    it('runs batches of two nodes acking the same messages in opposite orders with no unit failing', async () => {
+      const readers = Array.from({ length: 40 }, (_, i) => `acker${String(i).padStart(2, '0')}`)
+      for (const id of readers) await a.insertUser({ id, displayName: id, passwordHash: 'x', createdAt: 1 })
+      const sent = []
+      for (let i = 0; i < 3; i++)
+        sent.push((await a.insertMessage({ ...message(`hot-group-${i}`), isNeedGroupAck: true })).message)
+      const ids = sent.map((m) => m.id)
+      // Each node runs two batches at once; every batch has each reader ack every message, one ack per
+      // unit, the messages in opposite orders on the two nodes. When a batch was one transaction
+      // holding each message row's lock until its commit, these batches deadlocked on each other.
+      const batches = [0, 1, 2, 3].map((k) => {
+        const mine = readers.filter((_, i) => i % 4 === k)
+        const order = k % 2 ? [...ids].reverse() : ids
+        const units: Unit<unknown>[] = []
+        const chains: string[] = []
+        for (const messageId of order)
+          for (const userId of mine) {
+            units.push((tx) => tx.insertGroupReadAck({ messageId, userId, ext: null, at: 5 }))
+            chains.push(userId)
+          }
+        return (nodes()[k % 2] as Storage).batch(units, chains)
+      })
+      const results = (await Promise.all(batches)).flat()
+      expect(results).toHaveLength(readers.length * ids.length)
+      expect(results.filter((r) => !r.ok)).toEqual([])
+      for (const m of sent) {
+        const facts = await b.listGroupReadAcks(m.id, 0, 100)
+        expect(facts.map((f) => f.userId).sort()).toEqual(readers)
+        expect((await a.getMessageByUId(m.messageUId))?.groupAckCount).toBe(facts.length)
+        expect(facts.map((f) => f.countAfter)).toEqual(readers.map((_, i) => i + 1))
+      }
+    })
+
+    it('runs a batch unit again when PostgreSQL picks it as a deadlock victim', async () => {
+      const ids = []
+      for (let i = 0; i < 2; i++)
+        ids.push((await a.insertMessage({ ...message(`crossing-${i}`), isNeedGroupAck: true })).message.id)
+      let attempts = 0
+      let arrived = 0
+      let release: () => void = () => {}
+      const bothLocked = new Promise<void>((resolve) => (release = resolve))
+      /** Acks `first`, waits until the other node's unit has acked its own, then acks `second`. */
+      const crossing = (node: Storage, userId: string, first: number, second: number) =>
+        node.batch<string>(
+          [
+            async (tx) => {
+              attempts++
+              await tx.insertGroupReadAck({ messageId: first, userId, ext: null, at: 5 })
+              if (++arrived === 2) release()
+              await bothLocked
+              await tx.insertGroupReadAck({ messageId: second, userId, ext: null, at: 5 })
+              return userId
+            },
+          ],
+          [userId],
+        )
+      const [one, two] = ids as [number, number]
+      const results = await Promise.all([crossing(a, 'alice', one, two), crossing(b, 'bob', two, one)])
+      expect(results).toEqual([[{ ok: true, value: 'alice' }], [{ ok: true, value: 'bob' }]])
+      expect(attempts).toBe(3)
+      for (const id of ids)
+        expect((await a.listGroupReadAcks(id, 0, 10)).map((f) => f.countAfter)).toEqual([1, 2])
+    }, 15_000)
+
+    it('runs the units of one chain in order and different chains at once', async () => {
+      const order: string[] = []
+      let started: (who: string) => void = () => {}
+      const bothStarted = new Promise<void>((resolve) => {
+        const seen = new Set<string>()
+        started = (who) => {
+          seen.add(who)
+          if (seen.size === 2) resolve()
+        }
+      })
+      const results = await a.batch<string | undefined>(
+        [
+          // Chain x writes, after waiting for chain y to be running at the same time…
+          async (tx) => {
+            started('x')
+            await bothStarted
+            await tx.insertUser({ id: 'chained', displayName: 'first', passwordHash: 'x', createdAt: 1 })
+            order.push('x1')
+            return 'x1'
+          },
+          async () => {
+            started('y')
+            await bothStarted
+            order.push('y1')
+            return 'y1'
+          },
+          // …and its next unit sees that write, committed before it began.
+          async (tx) => {
+            order.push('x2')
+            return (await tx.getUser('chained'))?.displayName
+          },
+          async (tx) => {
+            await tx.updateSettings('alice', { requireReadAck: false })
+            order.push('y2')
+            return 'y2'
+          },
+        ],
+        ['x', 'y', 'x', 'y'],
+      )
+      expect(results).toEqual([
+        { ok: true, value: 'x1' },
+        { ok: true, value: 'y1' },
+        { ok: true, value: 'first' },
+        { ok: true, value: 'y2' },
+      ])
+      expect(order.indexOf('x1')).toBeLessThan(order.indexOf('x2'))
+      expect(order.indexOf('y1')).toBeLessThan(order.indexOf('y2'))
+      expect((await b.getUser('alice'))?.settings.requireReadAck).toBe(false)
     })
 
     it('refuses a call made on a transaction after it ended', async () => {

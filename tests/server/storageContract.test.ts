@@ -38,8 +38,11 @@ function slowed(storage: Storage): Storage {
     get(target, name, receiver) {
       if (name === 'transaction') return <T>(fn: Unit<T>) => storage.transaction((tx) => fn(slowOps(tx)))
       if (name === 'batch')
-        return <T>(units: readonly Unit<T>[]) =>
-          storage.batch(units.map((unit) => (tx: StorageOps) => unit(slowOps(tx))))
+        return <T>(units: readonly Unit<T>[], chains?: readonly unknown[]) =>
+          storage.batch(
+            units.map((unit) => (tx: StorageOps) => unit(slowOps(tx))),
+            chains,
+          )
       return Reflect.get(target, name, receiver)
     },
   })

@@ -11,6 +11,7 @@ import { Code, CodedError, fail, ok, type Result } from '../../shared/codes'
 import type { AppInfo, ConnectionState, ConnectionStateName, IpcEvents, SessionInfo } from '../../shared/ipc'
 import type { Conversation, GroupReceiptSettings, MessageContent, UserProfile } from '../../shared/model'
 import { http, type AccountSettings, type RequestData } from '../../shared/protocol'
+import { parseServerList } from '../../shared/serverList'
 import type { EngineContext } from './context'
 import type { ServerConnection } from './link/connection'
 import { Supervisor } from './link/supervisor'
@@ -217,9 +218,11 @@ export class Engine extends EventEmitter<EventArgs> {
     if (notice) console.warn(notice.msg)
     store.upsertUsers([{ userId: stored.userId, displayName: stored.displayName }])
     const backoff = this.options.backoff ?? DEFAULT_BACKOFF
+    // One URL or the nodes of one deployment; a stored URL this build no longer parses is tried as it is.
+    const nodes = parseServerList(stored.serverUrl)
     const supervisor = new Supervisor(
       {
-        url: stored.serverUrl,
+        urls: nodes.code === 0 ? nodes.data : [stored.serverUrl],
         token: stored.token,
         deviceId: this.profile.deviceId,
         ...(this.options.requestTimeoutMs ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
@@ -227,7 +230,8 @@ export class Engine extends EventEmitter<EventArgs> {
       },
       backoff,
       {
-        state: (state, extra) => this.setState(state, extra),
+        state: (state, { node, ...extra } = {}) =>
+          this.setState(state, { ...this.nodeDetail(session, node), ...extra }),
         connected: (conn) => this.connected(session, conn),
         unauthorized: () => {
           this.setState('unauthorized', {
@@ -280,12 +284,20 @@ export class Engine extends EventEmitter<EventArgs> {
 
   private async connected(s: Session, conn: ServerConnection): Promise<void> {
     conn.on('push', (frame) => s.sync.onPush(frame))
-    this.setState('syncing')
+    this.setState('syncing', this.nodeDetail(s, conn.url))
     await s.sync.run()
     if (conn.isOpen && this.session === s) {
-      this.setState('connected')
+      this.setState('connected', this.nodeDetail(s, conn.url))
       void s.outbox.flush()
     }
+  }
+
+  /**
+   * With several nodes, the state's detail names the node it is about (the session's notice, if
+   * any, goes first); with one server URL there is nothing to add.
+   */
+  private nodeDetail(s: Session, node: string | undefined): { detail?: string } {
+    return node && !s.notice && s.supervisor.nodeCount > 1 ? { detail: node } : {}
   }
 
   private async closeSession(): Promise<void> {

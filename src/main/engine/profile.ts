@@ -3,10 +3,11 @@
  * account that has signed in there. Several profiles side by side = several accounts on one laptop;
  * the same account in two profiles = two devices of one user.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { z } from 'zod'
+import { serverKey } from '../../shared/serverList'
 
 const StoredSession = z.object({
   serverUrl: z.string(),
@@ -23,6 +24,36 @@ const ProfileFile = z.object({
   session: StoredSession.nullable(),
 })
 type ProfileFile = z.infer<typeof ProfileFile>
+
+const fileSafe = (url: string): string => url.replace(/^wss?:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '_')
+/** Longest readable server part of a database file name; longer lists are named by their hash. */
+const SERVER_NAME_MAX = 120
+
+function serverFileName(serverUrl: string): string {
+  if (!serverUrl.includes(',')) return fileSafe(serverUrl)
+  const nodes = [
+    ...new Set(
+      serverUrl
+        .split(',')
+        .map((url) => url.trim())
+        .filter((url) => url !== '')
+        .map(nodeKey),
+    ),
+  ].sort()
+  if (nodes.length === 1) return fileSafe(nodes[0] as string)
+  const readable = nodes.map(fileSafe).join('+')
+  if (readable.length <= SERVER_NAME_MAX) return readable
+  return `nodes-${createHash('sha256').update(nodes.join(',')).digest('hex').slice(0, 32)}`
+}
+
+/** The node's URL in URL's own spelling (host case, default port), so one node has one name. */
+function nodeKey(url: string): string {
+  try {
+    return serverKey(url)
+  } catch {
+    return url
+  }
+}
 
 export class ProfileConfigError extends Error {
   constructor(file: string, detail: string) {
@@ -60,10 +91,14 @@ export class Profile {
     this.save()
   }
 
-  /** One database per (server, account), so switching accounts in a profile never mixes histories. */
+  /**
+   * One database per (server, account), so switching accounts in a profile never mixes histories.
+   * A list of nodes (`ws://a/ws,ws://b/ws`) is one server: its name comes from the sorted list, so
+   * reordering the nodes keeps the history, and is a hash when the list is too long for a file name.
+   * A single URL keeps the name it always had.
+   */
   databaseFile(serverUrl: string, userId: string): string {
-    const server = serverUrl.replace(/^wss?:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '_')
-    return join(this.dir, `${server}--${userId}.sqlite`)
+    return join(this.dir, `${serverFileName(serverUrl)}--${userId}.sqlite`)
   }
 
   private load(): ProfileFile {

@@ -11,7 +11,15 @@ import type { Connection } from '../connection'
 
 /** One frame's work: an operation to run in the next group commit, or an answer already known. */
 export type Job =
-  | { connection: Connection; id: number; op: RequestOp; data: unknown; reply?: undefined }
+  | {
+      connection: Connection
+      id: number
+      op: RequestOp
+      data: unknown
+      reply?: undefined
+      /** performance.now() when the frame was read (0 without metrics): the operation's latency. */
+      readAt: number
+    }
   | { connection: Connection; reply: string }
 
 export function describeIssues(error: z.ZodError): string {
@@ -58,11 +66,19 @@ export function replyFrame(id: number | null, code: CodeValue, msg?: string, dat
 
 /**
  * What a frame that passed the rate limits asks for: the operation to run with its parsed data, or
- * the reply that refuses it (not JSON, a bad envelope, an unknown operation, invalid data).
+ * the reply that refuses it (not JSON, a bad envelope, an unknown operation, invalid data) and the
+ * code it refuses with (`refused`, for the metrics).
  */
-export function parseFrame(text: string): { id: number; op: RequestOp; data: unknown } | { reply: string } {
-  const answer = (replyId: number | null, code: CodeValue, msg?: string): { reply: string } => ({
+export function parseFrame(
+  text: string,
+): { id: number; op: RequestOp; data: unknown; reply?: undefined } | { reply: string; refused: CodeValue } {
+  const answer = (
+    replyId: number | null,
+    code: CodeValue,
+    msg?: string,
+  ): { reply: string; refused: CodeValue } => ({
     reply: replyFrame(replyId, code, msg),
+    refused: code,
   })
   let value: unknown
   try {

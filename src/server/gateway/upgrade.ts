@@ -9,6 +9,7 @@ import { DEVICE_HEADER, WS_PATH } from '../../shared/protocol'
 import type { Accounts, AuthenticatedSession } from '../accounts'
 import { clientAddress } from '../authGuard'
 import type { Logger } from '../log'
+import { StorageUnavailableError } from '../storage/types'
 
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '')
@@ -73,6 +74,10 @@ export function admitUpgrade(
       accept(session, address)
     },
     (error: unknown) => {
+      if (error instanceof StorageUnavailableError) {
+        checks.log.warn('database unavailable: cannot check a session', { error: error.cause })
+        return rejectUpgrade(socket, 503, Code.UNAVAILABLE, codeDescriptions.UNAVAILABLE)
+      }
       checks.log.error('authentication failed', { error })
       rejectUpgrade(socket, 503, Code.SERVER_UNREACHABLE, 'the server cannot check sessions right now')
     },

@@ -36,7 +36,11 @@ export class PushBatch {
 }
 
 export interface OpContext {
-  /** The request's transaction (its own savepoint inside the gateway's group commit). */
+  /**
+   * The request's transaction (its own savepoint of the gateway's group commit on SQLite, a
+   * transaction of its own on PostgreSQL, where it may run again after a deadlock: the gateway then
+   * gives it fresh `pushes`).
+   */
   storage: StorageOps
   /** Always the authenticated user of the connection, never a client-supplied id. */
   userId: string

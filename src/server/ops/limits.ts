@@ -27,7 +27,7 @@ export async function chargeLookups(ctx: OpContext, ids: readonly string[]): Pro
   if (others.length === 0) return
   const known = new Set(await ctx.storage.knownUsers(ctx.userId, others))
   const strangers = others.filter((id) => !known.has(id)).length
-  if (!ctx.policy.lookups.take(ctx.userId, strangers, ctx.now)) {
+  if (!(await ctx.policy.lookups.take(ctx.userId, strangers, ctx.now))) {
     throw new CodedError(
       Code.RATE_LIMITED,
       'too many lookups of users you share no conversation with; retry later',

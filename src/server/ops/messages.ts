@@ -119,10 +119,11 @@ export const sendMessage: OpHandler<'sendMessage'> = async (ctx, data) => {
     sentAt: ctx.now,
     // Single-chat receipts follow the sender's settings at send time; groups have read acks only (E9).
     // Within the pair's budget only (deliveryBudget.ts: receipts cannot be used to probe a device).
+    // On several nodes the budget is shared (one statement on the database; see deliveryBudget.ts).
     needDeliveryAck:
       !isGroup &&
       sender.settings.requireDeliveryAck &&
-      ctx.deliveryBudget.take(ctx.userId, data.conversation.targetId, ctx.now),
+      (await ctx.deliveryBudget.take(ctx.userId, data.conversation.targetId, ctx.now)),
     needReadAck: !isGroup && sender.settings.requireReadAck,
     isNeedGroupAck: isGroup && data.isNeedGroupAck,
     memberCount: target.memberCount,

@@ -273,7 +273,12 @@ export class SqliteStorage extends SqliteOps implements Storage {
     })
   }
 
-  batch<T>(units: readonly Unit<T>[]): Promise<UnitResult<T>[]> {
+  /**
+   * Group commit (types.ts `Storage.batch`): every unit in order in one transaction, each in a
+   * savepoint of its own, one commit. `chains` is not needed here: one order for all keeps each
+   * chain's order.
+   */
+  batch<T>(units: readonly Unit<T>[], _chains?: readonly unknown[]): Promise<UnitResult<T>[]> {
     return this.exclusive(async () => {
       const results: UnitResult<T>[] = []
       this.sql.begin.run()
@@ -305,6 +310,9 @@ export class SqliteStorage extends SqliteOps implements Storage {
       }
     })
   }
+
+  /** An embedded database is there while the process is. */
+  async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close()

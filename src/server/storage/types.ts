@@ -14,7 +14,20 @@
  * interleaved at every await.
  */
 import type { ConversationType, GroupReceiptSettings, GroupRole, MessageContent } from '../../shared/model'
+import { Code, CodedError } from '../../shared/codes'
 import type { AccountSettings, PushEvent, WireMessage } from '../../shared/protocol'
+
+/**
+ * The database cannot be reached (PostgreSQL stopped, restarting, the network to it cut): nothing of
+ * the call was written. Callers answer UNAVAILABLE (HTTP 503) and keep serving; the next call tries
+ * again, so the node recovers by itself when the database returns.
+ */
+export class StorageUnavailableError extends CodedError {
+  constructor(override readonly cause: unknown) {
+    super(Code.UNAVAILABLE)
+    this.name = 'StorageUnavailableError'
+  }
+}
 
 export interface UserRow {
   id: string
@@ -376,11 +389,28 @@ export interface Storage extends StorageOps {
    */
   transaction<T>(fn: Unit<T>): Promise<T>
   /**
-   * Group commit: runs the units in order in one transaction, each in a savepoint of its own, and
-   * commits once. A unit that throws is rolled back alone and reported as `{ ok: false }`; the others
-   * keep their writes. Resolves after the commit, so nothing it reports as done can still be lost;
-   * rejects (with nothing written) when the commit itself fails.
+   * Group commit: runs the units and reports each, in input order. A unit that throws is rolled back
+   * alone and reported as `{ ok: false }`; the others keep their writes. Resolves only after every
+   * unit's writes are committed (or rolled back), so nothing it reports as done can still be lost;
+   * rejects, with nothing written, when nothing of it could be committed.
+   *
+   * `chains[i]` (any value compared by identity; the gateway passes the unit's connection) says
+   * which units must keep their order: units of one chain run one after another in input order, each
+   * seeing the writes of those before it. Absent: all units form one chain. What each backend does:
+   * - SQLite (`SqliteStorage`) ignores `chains`: all units in order in ONE transaction, each in a
+   *   savepoint of its own, one commit (one fsync for the batch); if SQLite itself ends that
+   *   transaction, every unit is reported failed.
+   * - PostgreSQL (`PostgresStorage`) runs each unit in a transaction of its own (its row locks held
+   *   for that one operation only, so the batches of several nodes cannot deadlock on each other's
+   *   hot rows); the chains run concurrently, each on a pooled connection, a bounded number at a
+   *   time. PostgreSQL group-commits the WAL flushes of concurrent commits itself. A unit that loses
+   *   a deadlock or a serialization failure is run again (a few times), so a unit must be safe to run
+   *   twice: keep its effects in the transaction, or reset them at its start. A unit that failed
+   *   because the database is unavailable is reported with StorageUnavailableError (so are the units
+   *   not yet started then); if no unit of the batch could run, it rejects with it.
    */
-  batch<T>(units: readonly Unit<T>[]): Promise<UnitResult<T>[]>
+  batch<T>(units: readonly Unit<T>[], chains?: readonly unknown[]): Promise<UnitResult<T>[]>
+  /** Resolves when the database answers; rejects with StorageUnavailableError when it does not (/ready). */
+  ping(): Promise<void>
   close(): Promise<void>
 }

@@ -53,6 +53,11 @@ export class ServerConnection extends EventEmitter<ConnectionEvents> {
     super()
   }
 
+  /** The node this connection goes to. */
+  get url(): string {
+    return this.options.url
+  }
+
   get isOpen(): boolean {
     return this.ws?.readyState === WebSocket.OPEN
   }

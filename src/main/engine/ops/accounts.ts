@@ -1,5 +1,11 @@
-/** The HTTP side of accounts: register, login and logout happen before (or after) any socket. */
+/**
+ * The HTTP side of accounts: register, login and logout happen before (or after) any socket.
+ * The server may be several nodes of one deployment (a comma-separated list, serverList.ts): a call
+ * goes to one node, and to the next while a node does not answer (SERVER_UNREACHABLE); any answer
+ * from a node is final, since the nodes share one database.
+ */
 import { Code, fail, type Result } from '../../../shared/codes'
+import { parseServerList } from '../../../shared/serverList'
 
 /** The server's HTTP base for its WebSocket URL (ws → http, wss → https). */
 function httpBase(serverUrl: string): string {
@@ -20,14 +26,15 @@ function isLoopbackHost(hostname: string): boolean {
 
 /**
  * A password (and then the session token) must not cross the network in clear: ws:// or http:// is
- * refused unless the server is on this machine, or the user opted in.
+ * refused unless the server is on this machine, or the user opted in. Checked for every node of a
+ * list before any of them is asked anything.
  */
 function refuseInClear(serverUrl: string, allowInsecure: boolean): Result<unknown> | undefined {
   let url: URL
   try {
     url = new URL(serverUrl)
   } catch {
-    return undefined // fetch says what is wrong with it
+    return undefined // the list check (parseServerList) says what is wrong with it
   }
   if (url.protocol === 'wss:' || url.protocol === 'https:' || allowInsecure || isLoopbackHost(url.hostname))
     return undefined
@@ -37,15 +44,13 @@ function refuseInClear(serverUrl: string, allowInsecure: boolean): Result<unknow
   )
 }
 
-/** POSTs JSON and reads the server's coded result; network and non-IM answers become coded too. */
-export async function postJson(
+/** POSTs JSON to one node and reads its coded result; network and non-IM answers become coded too. */
+async function postToNode(
   serverUrl: string,
   path: string,
   body: unknown,
-  options: { token?: string | undefined; timeoutMs: number; allowInsecure?: boolean },
+  options: { token?: string | undefined; timeoutMs: number },
 ): Promise<Result<unknown>> {
-  const refused = refuseInClear(serverUrl, options.allowInsecure ?? false)
-  if (refused) return refused
   let response: Response
   try {
     response = await fetch(httpBase(serverUrl) + path, {
@@ -70,4 +75,38 @@ export async function postJson(
       `${serverUrl} did not answer like an IM server (HTTP ${response.status})`,
     )
   }
+}
+
+/**
+ * POSTs JSON to the server (one URL or a comma-separated list of nodes): every URL of the list must
+ * be safe to send a password to (INSECURE_TRANSPORT otherwise), the list must be valid
+ * (INVALID_ARGUMENT), then the nodes are tried in turn from a random one (`firstNode` to choose)
+ * until one answers.
+ */
+export async function postJson(
+  serverUrl: string,
+  path: string,
+  body: unknown,
+  options: {
+    token?: string | undefined
+    timeoutMs: number
+    allowInsecure?: boolean
+    firstNode?: number
+  },
+): Promise<Result<unknown>> {
+  for (const url of serverUrl.split(',')) {
+    const refused = refuseInClear(url.trim(), options.allowInsecure ?? false)
+    if (refused) return refused
+  }
+  const parsed = parseServerList(serverUrl)
+  if (parsed.code !== 0) return parsed
+  const urls = parsed.data
+  const first = options.firstNode ?? Math.floor(Math.random() * urls.length)
+  let last: Result<unknown> = fail(Code.SERVER_UNREACHABLE)
+  for (let i = 0; i < urls.length; i++) {
+    last = await postToNode(urls[(first + i) % urls.length] as string, path, body, options)
+    if (last.code !== Code.SERVER_UNREACHABLE) return last
+  }
+  if (urls.length === 1) return last
+  return fail(Code.SERVER_UNREACHABLE, `none of the ${urls.length} servers answered (last: ${last.msg})`)
 }

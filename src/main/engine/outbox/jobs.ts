@@ -13,7 +13,13 @@ import type { OutboxRow } from '../store/types'
 import { jobPayloads, type JobPayload, type OutboxKind } from './payloads'
 
 /** Codes after which the same request may succeed later. */
-const TRANSIENT = new Set<number>([Code.SERVER_UNREACHABLE, Code.TIMEOUT, Code.RATE_LIMITED, Code.INTERNAL])
+const TRANSIENT = new Set<number>([
+  Code.SERVER_UNREACHABLE,
+  Code.TIMEOUT,
+  Code.RATE_LIMITED,
+  Code.INTERNAL,
+  Code.UNAVAILABLE,
+])
 
 export interface Job<P> {
   id: number

@@ -20,8 +20,14 @@ const handlers: Handlers = {
     if (c.type === 'private' && ctx.store.displayName(c.targetId) === undefined) {
       void sync.learnUsers([c.targetId]).then(() => emitConversations(ctx, [c]))
     }
-    // A gap before this message (a push lost while reconnecting): pull it.
-    if (before && m.seq > before.syncedSeq + 1) void sync.pullConversation(c).catch(() => undefined)
+    // A gap before this message (a push lost while reconnecting, or between server nodes): pull it.
+    if (before && m.seq > before.syncedSeq + 1) sync.pullConversation(c).catch(() => sync.retryLater())
+    else if (!before && m.seq > 1) {
+      // A conversation new here that began before this message: a single chat has no join mark;
+      // a group's comes with the server's view of it.
+      if (c.type === 'private') sync.pullConversation(c).catch(() => sync.retryLater())
+      else void sync.refreshConversation(c)
+    }
   },
 
   messageDelivered(sync, { messageUIds, by, at }) {
@@ -48,6 +54,9 @@ const handlers: Handlers = {
       const changed = ctx.store.applyPeerConversationRead(conversation, seq, at)
       emitChanged(ctx, changed)
       if (changed.length > 0) ctx.emit('messageRead', changed)
+      // Some messages it covers are not here yet: they are marked once pulled.
+      if ((ctx.store.conversation(conversation)?.syncedSeq ?? 0) < seq)
+        sync.peerReadAfterPull(conversation, seq, at)
     }
     ctx.emit('conversationRead', { conversation, from, to, seq })
   },
@@ -84,6 +93,10 @@ const handlers: Handlers = {
 
   sessionRevoked(sync) {
     sync.revoked()
+  },
+
+  resync(sync) {
+    sync.resync()
   },
 
   groupInvitation(sync) {

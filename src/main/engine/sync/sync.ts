@@ -8,6 +8,11 @@
  * peers' read marks applied, and every message it stored before pulled again, since a pulled copy
  * carries its receipt state (WireMessage deliveredAt, readAt, groupAckCount, receiptRequested).
  * Messages the server no longer keeps (pullMessages prunedSeq) count as synced.
+ *
+ * Runs go one at a time. The server's `resync` push (pushes may have been lost between its nodes)
+ * queues one more run: every resync push that arrives before that run starts is covered by it. Gaps
+ * seen in pushes are closed at once (a pull, a replay), and catch-up work the server refuses while
+ * the link is up is retried by a later run.
  */
 import { conversationKey, LIMITS, type Conversation } from '../../../shared/model'
 import type { ConversationState, PushFrame, ReplyData, WireMessage } from '../../../shared/protocol'
@@ -17,6 +22,9 @@ import { applyPush } from './pushes'
 
 /** Conversations pulled at the same time while syncing a backlog. */
 const SYNC_PARALLEL_CONVERSATIONS = 4
+/** Pauses before a resync run after failed catch-up work: doubling from the first to the last. */
+const RETRY_MIN_MS = 500
+const RETRY_MAX_MS = 30_000
 
 interface Progress {
   done: number
@@ -25,7 +33,20 @@ interface Progress {
 
 export class Sync {
   private readonly pulling = new Map<string, Promise<void>>()
+  /** Conversations asked to pull again while their pull was running (it may have passed the gap). */
+  private readonly pullWanted = new Set<string>()
+  /** Pulls asked to reach at least this seq, by conversation key. */
+  private readonly pullThrough = new Map<string, number>()
+  /** The run going on (or queued last); runs go one after another. */
+  private active: Promise<void> | undefined
+  /** A resync run is queued and has not started: later resync pushes need no run of their own. */
+  private resyncQueued = false
+  /** A resync run after failed catch-up work (retryLater), and the pause before it. */
+  private retryTimer: NodeJS.Timeout | undefined
+  private retryMs = 0
   private catchUp: Promise<void> | undefined
+  /** A replay was asked for while one ran: it asks once more before it ends. */
+  private catchUpWanted = false
   /**
    * While run() is going: how far each conversation was synced when it began. A full resync pulls
    * again only those messages; the ones pulled in this run already carry their receipt state.
@@ -38,18 +59,46 @@ export class Sync {
   ) {}
 
   /** Runs after every (re)connection. Throws CodedError when the server refused a step. */
-  async run(): Promise<void> {
-    this.storedBeforeRun = this.syncedMarks()
-    try {
-      await this.runSteps()
-    } finally {
-      this.storedBeforeRun = undefined
+  run(): Promise<void> {
+    return this.enqueue()
+  }
+
+  /**
+   * The server's `resync` push: the catch-up of a connection again (syncState, pulls by seq, events by
+   * eventSeq), after the run going on if any. A run that fails is run again later (retryLater).
+   */
+  resync(): void {
+    if (this.resyncQueued || !this.ctx.isCurrent()) return
+    this.resyncQueued = true
+    this.enqueue(() => (this.resyncQueued = false)).catch(() => this.retryLater())
+  }
+
+  /** One run at a time, each after the one before it. */
+  private enqueue(onStart?: () => void): Promise<void> {
+    const before = this.active
+    const run = (async () => {
+      await before?.catch(() => undefined)
+      onStart?.()
+      if (!this.ctx.isCurrent()) return
+      this.storedBeforeRun = this.syncedMarks()
+      try {
+        await this.runSteps()
+      } finally {
+        this.storedBeforeRun = undefined
+      }
+    })()
+    this.active = run
+    const settled = (): void => {
+      if (this.active === run) this.active = undefined
     }
+    run.then(settled, settled)
+    return run
   }
 
   private async runSteps(): Promise<void> {
     const { ctx } = this
-    await this.applyState(await requireOk(ctx, 'syncState', {}))
+    const st = await requireOk(ctx, 'syncState', {})
+    await this.applyState(st)
 
     const behind = ctx.store.conversationsBehind()
     const total = behind.reduce((n, b) => n + (b.upTo - b.afterSeq), 0)
@@ -66,8 +115,40 @@ export class Sync {
       }),
     )
     if (total > 0) ctx.emit('syncProgress', { done: total, total })
+    this.applyPeerReadMarks(st)
     await this.catchUpEvents()
     await this.refreshInvites()
+    this.retryMs = 0
+  }
+
+  /**
+   * The peers' read marks over my messages, once those are pulled: a mark that arrived before some
+   * of the messages it covers (their pushes lost between server nodes, or sent from my other device)
+   * found nothing to mark then, and the store keeps no peer mark for messages stored later.
+   */
+  private applyPeerReadMarks(st: ReplyData<'syncState'>): void {
+    for (const c of st.conversations) {
+      if (c.conversation.type !== 'private' || c.peerReadSeq === 0 || !this.ctx.isCurrent()) continue
+      // The time of a conversation read mark is not kept: "read by now" is what is known.
+      const changed = this.ctx.store.applyPeerConversationRead(c.conversation, c.peerReadSeq, st.serverTime)
+      emitChanged(this.ctx, changed)
+      if (changed.length > 0) this.ctx.emit('messageRead', changed)
+    }
+  }
+
+  /**
+   * Catch-up work outside a run failed while the link is up (the server refused or timed out, e.g.
+   * RATE_LIMITED under a burst): a resync run later, after a pause that grows while runs fail. A
+   * lost link needs nothing: the next connection's run catches up.
+   */
+  retryLater(): void {
+    if (this.retryTimer || !this.ctx.isCurrent() || !this.ctx.link()?.isOpen) return
+    this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2))
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      if (this.ctx.link()?.isOpen) this.resync()
+    }, this.retryMs)
+    this.retryTimer.unref()
   }
 
   /** Invitations to groups (they are not in the event log): the whole list, after each change. */
@@ -143,22 +224,39 @@ export class Sync {
     }
   }
 
-  /** Settles when every running pull has ended. */
+  /** Settles when every running pull and run has ended. */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.pulling.values()])
+    await Promise.allSettled([...this.pulling.values(), this.active])
   }
 
-  /** Pulls every missing message of a conversation, one pull in flight per conversation. */
-  pullConversation(c: Conversation, progress?: Progress): Promise<void> {
+  /**
+   * Pulls every missing message of a conversation, one pull in flight per conversation. Asked again
+   * while it runs (a push showed a gap it may already have passed), it goes on once more at its end.
+   * `through`: pull at least up to that seq, even past the last one known here (a peer's read mark).
+   */
+  pullConversation(c: Conversation, progress?: Progress, through?: number): Promise<void> {
     const k = conversationKey(c)
+    if (through !== undefined) this.pullThrough.set(k, Math.max(this.pullThrough.get(k) ?? 0, through))
     const running = this.pulling.get(k)
-    if (running) return running
-    const run = (async () => {
-      const pageSize = this.options.pullPageSize ?? 500
+    if (running) {
+      this.pullWanted.add(k)
+      return running
+    }
+    // Started on the next microtask, so that it is registered before it can end.
+    const run = Promise.resolve().then(() => this.pullLoop(c, k, progress))
+    this.pulling.set(k, run)
+    return run
+  }
+
+  private async pullLoop(c: Conversation, k: string, progress: Progress | undefined): Promise<void> {
+    const pageSize = this.options.pullPageSize ?? 500
+    try {
       for (;;) {
+        this.pullWanted.delete(k)
         const row = this.ctx.store.conversation(c)
         if (!row || !this.ctx.isCurrent()) return
-        if (row.syncedSeq >= visibleUpTo(row.lastSeq, row.leftSeq)) return
+        const through = row.leftSeq === null ? (this.pullThrough.get(k) ?? 0) : 0
+        if (row.syncedSeq >= Math.max(visibleUpTo(row.lastSeq, row.leftSeq), through)) return
         const res = await requireOk(this.ctx, 'pullMessages', {
           conversation: c,
           afterSeq: row.syncedSeq,
@@ -167,17 +265,36 @@ export class Sync {
         if (!this.ctx.isCurrent()) return
         // Messages the server no longer keeps: synced for good, or they would be asked for forever.
         if (res.prunedSeq !== undefined) this.ctx.store.skipPrunedMessages(c, res.prunedSeq)
-        if (res.messages.length === 0) return
+        if (res.messages.length === 0 && !this.pullWanted.has(k)) return
         this.ingest(res.messages, progress === undefined)
         if (progress) {
           progress.done = Math.min(progress.total, progress.done + res.messages.length)
           this.ctx.emit('syncProgress', { ...progress })
         }
-        if (!res.hasMore) return
+        if (!res.hasMore && !this.pullWanted.has(k)) return
       }
-    })().finally(() => this.pulling.delete(k))
-    this.pulling.set(k, run)
-    return run
+    } finally {
+      // At once, not a microtask later: a call from now on starts a pull of its own.
+      this.pulling.delete(k)
+      this.pullWanted.delete(k)
+      this.pullThrough.delete(k)
+    }
+  }
+
+  /**
+   * A peer read the single chat up to `seq` but not all of my messages up to it are here (their
+   * pushes were lost between server nodes, or they came from my other device and have not arrived):
+   * the store keeps no peer read mark for messages stored later, so they are pulled, then marked.
+   */
+  peerReadAfterPull(c: Conversation, seq: number, at: number): void {
+    this.pullConversation(c, undefined, seq)
+      .then(() => {
+        if (!this.ctx.isCurrent()) return
+        const changed = this.ctx.store.applyPeerConversationRead(c, seq, at)
+        emitChanged(this.ctx, changed)
+        if (changed.length > 0) this.ctx.emit('messageRead', changed)
+      })
+      .catch(() => this.retryLater())
   }
 
   /** Stores server messages and tells the renderer; `live`: pushed, not pulled in a sync. */
@@ -198,12 +315,25 @@ export class Sync {
     }
   }
 
-  /** Replays receipt events from the last one applied; one replay at a time. */
+  /**
+   * Replays receipt events from the last one applied; one replay at a time. Asked again while it
+   * runs (a push past a gap it may already have read beyond), it asks the server once more at its end.
+   */
   catchUpEvents(): Promise<void> {
-    if (this.catchUp) return this.catchUp
-    this.catchUp = (async () => {
-      const { store } = this.ctx
+    if (this.catchUp) {
+      this.catchUpWanted = true
+      return this.catchUp
+    }
+    // Started on the next microtask, so that it is registered before it can end.
+    this.catchUp = Promise.resolve().then(() => this.replayEvents())
+    return this.catchUp
+  }
+
+  private async replayEvents(): Promise<void> {
+    const { store } = this.ctx
+    try {
       for (;;) {
+        this.catchUpWanted = false
         const res = await requireOk(this.ctx, 'syncEvents', {
           afterEventSeq: store.lastEventSeq(),
           limit: 500,
@@ -219,12 +349,13 @@ export class Sync {
         for (const frame of res.events) applyPush(this, frame)
         const last = res.events.at(-1)?.eventSeq
         if (last !== undefined) store.advanceEventSeq(last)
-        if (!res.hasMore || res.events.length === 0) return
+        if ((!res.hasMore || res.events.length === 0) && !this.catchUpWanted) return
       }
-    })().finally(() => {
+    } finally {
+      // At once, not a microtask later: a call from now on starts a replay of its own.
       this.catchUp = undefined
-    })
-    return this.catchUp
+      this.catchUpWanted = false
+    }
   }
 
   onPush(frame: PushFrame): void {
@@ -239,7 +370,7 @@ export class Sync {
       // Receipt events are idempotent, so a gap is closed by replaying from the log.
       const last = this.ctx.store.lastEventSeq()
       if (frame.eventSeq === last + 1) this.ctx.store.advanceEventSeq(frame.eventSeq)
-      else if (frame.eventSeq > last) void this.catchUpEvents().catch(() => undefined)
+      else if (frame.eventSeq > last) this.catchUpEvents().catch(() => this.retryLater())
     }
   }
 
@@ -250,7 +381,7 @@ export class Sync {
     const st = res.data.conversations.find((x) => conversationKey(x.conversation) === conversationKey(c))
     if (st) emitChanged(this.ctx, this.ctx.store.applyConversationState(st, this.ctx.now()))
     emitConversations(this.ctx, [c])
-    await this.pullConversation(c).catch(() => undefined)
+    await this.pullConversation(c).catch(() => this.retryLater())
   }
 
   /** The server ended this session (revoked elsewhere). */

@@ -1,9 +1,11 @@
 /**
- * npm run headless -- --profile <dir> --server <ws url> [--port <q>]
+ * npm run headless -- --profile <dir> --server <ws url>[,<ws url>…] [--port <q>]
  *                     [--login <user> [--password-file <file>|-]] [--allow-insecure]
  *
  * Runs the client engine in plain Node and serves the renderer build to a browser. Prints one line
- * with the URL to open (it carries the per-launch token).
+ * with the URL to open (it carries the per-launch token). `--server` takes one URL, or the nodes of
+ * one deployment separated by commas (`ws://127.0.0.1:7701/ws,ws://127.0.0.1:7702/ws`): the engine
+ * connects to one and moves to another when its node goes away.
  *
  * `--login` signs in first. The password comes from `--password-file` (`-`: stdin) or the
  * IM_PASSWORD environment variable (removed from this process's environment once read), never from
@@ -13,6 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { describeServerListProblem, checkServerList } from '../../../shared/serverList'
 import { Engine } from '../../engine/engine'
 import { createDispatcher, createHandlerTable } from '../handlers'
 import { startHeadlessHost } from './host'
@@ -53,6 +56,8 @@ if (!values.profile) fatal('--profile <dir> is required (one folder per account)
 const port = Number(values.port)
 if (!Number.isInteger(port) || port < 0 || port > 65535)
   fatal(`--port must be 0..65535, got "${values.port}"`)
+const servers = checkServerList(values.server as string)
+if ('problem' in servers) fatal(`--server: ${describeServerListProblem(servers.problem)}`)
 const rendererDir = values.renderer as string
 if (!existsSync(`${rendererDir}/index.html`))
   fatal(`no renderer build in ${rendererDir}: run "npm run build" first`)

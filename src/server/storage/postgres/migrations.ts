@@ -12,7 +12,7 @@
  */
 import type pg from 'pg'
 import { SchemaTooNewError } from '../../../node/migrate'
-import { rollback } from './sql'
+import { connectPooled, rollback } from './sql'
 
 export interface PgMigration {
   version: number
@@ -209,6 +209,53 @@ export const pgMigrations: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'abuse limits shared by the nodes',
+    sql: `
+      -- No SQLite counterpart: one node keeps these in memory (src/server/sharedLimits.ts). Token
+      -- buckets (registrations per address, lookups per user, delivery receipts per pair) and failed
+      -- logins (per account, per address), updated by one atomic upsert each (limits.ts). UNLOGGED:
+      -- counters, not data; like the memory ones they are forgotten if the database crashes. Times
+      -- are epoch milliseconds as DOUBLE PRECISION, the numbers the tokens are computed with.
+      CREATE UNLOGGED TABLE limit_buckets (
+        space ${ID} NOT NULL,
+        key ${ID} NOT NULL,
+        tokens DOUBLE PRECISION NOT NULL,
+        at DOUBLE PRECISION NOT NULL,
+        -- Whether the last take got its tokens (read back by its RETURNING).
+        taken BOOLEAN NOT NULL,
+        -- When it is full again, which is what a missing row means: the sweep deletes it then.
+        -- NULL: a bucket that never refills.
+        full_at DOUBLE PRECISION,
+        PRIMARY KEY (space, key)
+      );
+      CREATE INDEX limit_buckets_full_at ON limit_buckets (full_at);
+      CREATE UNLOGGED TABLE login_failures (
+        space ${ID} NOT NULL,
+        key ${ID} NOT NULL,
+        failures INTEGER NOT NULL,
+        last_failure_at DOUBLE PRECISION NOT NULL,
+        locked_until DOUBLE PRECISION NOT NULL,
+        forget_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (space, key)
+      );
+      CREATE INDEX login_failures_forget_at ON login_failures (forget_at);
+    `,
+  },
+  {
+    version: 5,
+    name: 'the deployment id',
+    sql: `
+      -- No SQLite counterpart. A random id made once per database: the nodes of one database talk on
+      -- NATS subjects named after it (bus.ts), so deployments sharing one NATS never hear each other.
+      CREATE TABLE deployment (
+        one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
+        id TEXT NOT NULL
+      );
+      INSERT INTO deployment (id) VALUES (replace(gen_random_uuid()::text, '-', ''));
+    `,
+  },
 ]
 
 /** pg_advisory_xact_lock key of the migration ("IMSM"): one migrator at a time per database. */
@@ -226,7 +273,7 @@ export async function migratePostgres(
       )
   })
   const latest = list.length
-  const client = await pool.connect()
+  const client = await connectPooled(pool)
   let broken: Error | undefined
   try {
     await client.query('BEGIN')

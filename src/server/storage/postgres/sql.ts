@@ -7,6 +7,7 @@
  * JavaScript numbers: ids, seqs and epoch milliseconds all stay below 2^53.
  */
 import pg from 'pg'
+import { StorageUnavailableError } from '../types'
 
 const INT8_OID = 20
 
@@ -60,7 +61,15 @@ class QuerySql implements Sql {
     text: string,
     values: readonly unknown[],
   ): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
-    return this.on.query<R & pg.QueryResultRow>({ name: statementName(text), text, values: [...values] })
+    try {
+      return await this.on.query<R & pg.QueryResultRow>({
+        name: statementName(text),
+        text,
+        values: [...values],
+      })
+    } catch (error) {
+      throw unavailableOr(error)
+    }
   }
 
   async rows<R>(text: string, values: readonly unknown[] = []): Promise<R[]> {
@@ -91,6 +100,44 @@ export function transactionSql(client: pg.PoolClient): Sql {
   return new QuerySql(client, undefined)
 }
 
+/** Socket errors of a database that is gone or cannot be reached. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+])
+
+/**
+ * Whether `error` says the database is unavailable rather than that the statement was wrong: a
+ * socket error, SQLSTATE class 08 (connection exception), 57P01–57P03 (shut down, crashed, starting
+ * up), 53300 (too many connections), or pg's own messages for a connection that ended or could not
+ * be opened in time.
+ */
+export function isUnavailable(error: unknown): boolean {
+  if (error instanceof StorageUnavailableError) return true
+  if (!(error instanceof Error)) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string') {
+    if (UNREACHABLE.has(code) || code.startsWith('08') || code === '53300') return true
+    if (code === '57P01' || code === '57P02' || code === '57P03') return true
+  }
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    error.message,
+  )
+}
+
+/** `error` as StorageUnavailableError when it means the database is unavailable, else as it is. */
+function unavailableOr(error: unknown): unknown {
+  return isUnavailable(error) && !(error instanceof StorageUnavailableError)
+    ? new StorageUnavailableError(error)
+    : error
+}
+
 /** SQLSTATEs after which the whole transaction may simply run again. */
 const RETRYABLE = new Set(['40001' /* serialization_failure */, '40P01' /* deadlock_detected */])
 
@@ -114,7 +161,7 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect()
+    const client = await connectPooled(pool)
     let broken: Error | undefined
     try {
       await client.query('BEGIN')
@@ -128,12 +175,35 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
         await pause(Math.random() * 20 * attempt)
         continue
       }
-      throw error
+      throw unavailableOr(error)
     } finally {
       // A connection whose ROLLBACK failed is in an unknown state: the pool closes it.
       client.release(broken)
     }
   }
+}
+
+const guarded = new WeakSet<pg.PoolClient>()
+const ignore = (): void => {}
+
+/**
+ * A pooled connection, or StorageUnavailableError when none can be opened. The pool listens for the
+ * errors of idle connections only: a checked-out connection that dies between two statements (the
+ * database stopped) emits 'error' with nobody listening, which would end the process. The listener
+ * added here swallows that event; the failure reaches the caller through its next statement.
+ */
+export async function connectPooled(pool: pg.Pool): Promise<pg.PoolClient> {
+  let client: pg.PoolClient
+  try {
+    client = await pool.connect()
+  } catch (error) {
+    throw unavailableOr(error)
+  }
+  if (!guarded.has(client)) {
+    guarded.add(client)
+    client.on('error', ignore)
+  }
+  return client
 }
 
 /** Rolls back what is open on `client`; the error when even that failed (the connection is unusable). */

@@ -19,10 +19,12 @@
  *
  * Calls outside a transaction go to the pool (any free connection, autocommit); an operation of
  * several statements (insertMessage, insertGroupReadAck, pruning) then runs in a transaction of its
- * own. Nothing here blocks the event loop: every call is a round trip awaited on a socket.
+ * own. A group commit (`batch`) is not one transaction here: each unit is a transaction of its
+ * own, so no row lock is held across the operations of other connections. Nothing here blocks the
+ * event loop: every call is a round trip awaited on a socket.
  */
 import pg from 'pg'
-import type { Storage, StorageOps, Unit, UnitResult } from '../types'
+import { StorageUnavailableError, type Storage, type StorageOps, type Unit, type UnitResult } from '../types'
 import * as accounts from './accounts'
 import * as conversations from './conversations'
 import * as groupInvites from './groupInvites'
@@ -30,7 +32,7 @@ import * as groupReceipts from './groupReceipts'
 import * as messages from './messages'
 import { migratePostgres } from './migrations'
 import * as retention from './retention'
-import { inTransaction, poolSql, rollback, transactionSql, typeParsers, type Sql } from './sql'
+import { inTransaction, poolSql, transactionSql, typeParsers, type Sql } from './sql'
 
 class PgOps implements StorageOps {
   constructor(readonly sql: Sql) {}
@@ -275,7 +277,11 @@ export interface PostgresStorageOptions {
 export class PostgresStorage extends PgOps implements Storage {
   private closing: Promise<void> | undefined
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** Chains of a batch run at once at most: the pool less two, for the node's other calls. */
+    private readonly parallel: number,
+  ) {
     super(poolSql(pool))
   }
 
@@ -291,6 +297,10 @@ export class PostgresStorage extends PgOps implements Storage {
     const pool = new pg.Pool({
       application_name: 'receipts-messenger-server',
       max: options.maxConnections ?? 10,
+      // A database that does not answer (stopped host, cut network) fails calls in seconds with
+      // UNAVAILABLE instead of leaving them waiting; TCP keepalive notices a dead idle connection.
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
       ...config,
       types: typeParsers,
     })
@@ -301,7 +311,7 @@ export class PostgresStorage extends PgOps implements Storage {
       await pool.end()
       throw error
     }
-    return new PostgresStorage(pool)
+    return new PostgresStorage(pool, Math.max(1, (pool.options.max ?? 10) - 2))
   }
 
   /**
@@ -315,43 +325,66 @@ export class PostgresStorage extends PgOps implements Storage {
   }
 
   /**
-   * Group commit, as SqliteStorage.batch: one connection, BEGIN, each unit in `SAVEPOINT unit`
-   * (released when it resolves, rolled back to when it rejects: a failed statement leaves the
-   * transaction unusable until then), one COMMIT; resolves after it. A unit that fails is rolled
-   * back alone and reported, the others keep their writes. A unit chosen as a deadlock victim is
-   * reported failed like any other (rolled back alone, its locks released so the other transaction
-   * goes on); it is not run again, since its operation may already have queued pushes, and the
-   * client's retry is safe (sends are exactly-once by client id). If the commit, or a rollback to a
-   * savepoint, fails, the batch rejects and nothing of it was written.
+   * Group commit, PostgreSQL's way (types.ts `Storage.batch`): NOT one transaction. Each unit runs
+   * in a transaction of its own (`transaction`: BEGIN, the unit, COMMIT on one pooled connection),
+   * so the row locks it takes (a conversation's seq, a message's group_ack_count, a user's event
+   * seq) are held for that one operation, not until a whole batch of other connections' operations
+   * commits: the batches of several nodes taking the same hot rows in different orders deadlocked
+   * on each other when a batch was one transaction. One fsync per batch, the reason SQLite commits a
+   * batch at once, comes from concurrency here: PostgreSQL flushes the WAL of commits that arrive
+   * together once (group commit of its own).
+   *
+   * Units of one chain (`chains[i]`, the gateway's connection; absent: one chain for all) run one
+   * after another in input order; chains run concurrently, at most `parallel` at a time, each on a
+   * connection of the pool. A unit that loses a deadlock or a serialization failure is run again
+   * (`inTransaction`), so a unit must be safe to run twice. Once a unit fails because the database
+   * is unavailable, the units not yet started are reported with that same StorageUnavailableError
+   * (nothing of them written) rather than each waiting for a connection that will not come; if no
+   * unit got through at all, the batch rejects with it (the gateway answers every one UNAVAILABLE).
+   * Resolves only after every unit's transaction has ended.
    */
-  async batch<T>(units: readonly Unit<T>[]): Promise<UnitResult<T>[]> {
-    const client = await this.pool.connect()
-    let broken: Error | undefined
-    try {
-      await client.query('BEGIN')
-      const results: UnitResult<T>[] = []
-      for (const unit of units) {
-        await client.query('SAVEPOINT unit')
-        try {
-          const value = await runScoped(client, unit)
-          await client.query('RELEASE SAVEPOINT unit')
-          results.push({ ok: true, value })
-        } catch (error) {
-          await client.query('ROLLBACK TO SAVEPOINT unit')
-          await client.query('RELEASE SAVEPOINT unit')
-          results.push({ ok: false, error })
+  async batch<T>(units: readonly Unit<T>[], chains?: readonly unknown[]): Promise<UnitResult<T>[]> {
+    const results: UnitResult<T>[] = new Array<UnitResult<T>>(units.length)
+    const byChain = new Map<unknown, number[]>()
+    units.forEach((_, i) => {
+      const key = chains?.[i]
+      const chain = byChain.get(key)
+      if (chain) chain.push(i)
+      else byChain.set(key, [i])
+    })
+    const queue = [...byChain.values()]
+    let next = 0
+    let down: StorageUnavailableError | undefined
+    const worker = async (): Promise<void> => {
+      for (let chain = queue[next++]; chain; chain = queue[next++]) {
+        for (const i of chain) {
+          if (down) {
+            results[i] = { ok: false, error: down }
+            continue
+          }
+          try {
+            results[i] = { ok: true, value: await this.transaction(units[i] as Unit<T>) }
+          } catch (error) {
+            if (error instanceof StorageUnavailableError) down ??= error
+            results[i] = { ok: false, error }
+          }
         }
       }
-      const commit = await client.query('COMMIT')
-      if (commit.command !== 'COMMIT')
-        throw new Error('group commit rolled back by the database: nothing saved')
-      return results
-    } catch (error) {
-      broken = await rollback(client)
-      throw error
-    } finally {
-      client.release(broken)
     }
+    await Promise.all(Array.from({ length: Math.min(this.parallel, queue.length) }, worker))
+    if (down && results.every((r) => !r.ok && r.error instanceof StorageUnavailableError)) throw down
+    return results
+  }
+
+  async ping(): Promise<void> {
+    await this.sql.run('SELECT 1')
+  }
+
+  /** This database's random id (migration 5): the nodes sharing it name their bus subjects after it. */
+  async deploymentId(): Promise<string> {
+    const row = await this.sql.first<{ id: string }>('SELECT id FROM deployment')
+    if (!row) throw new Error('the deployment table is empty: was migration 5 run?')
+    return row.id
   }
 
   /** Ends the pool once the calls in flight are done. Idempotent. */
