@@ -6,7 +6,6 @@
  * NATS does not answer, except under CI=true (as tests/server/multiNode.test.ts).
  */
 import { randomBytes } from 'node:crypto'
-import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ConversationSummary, Message } from '../../src/shared/model'
 import type { HistoryPage } from '../../src/shared/ipc'
@@ -14,33 +13,14 @@ import type { RunningServer } from '../../src/server/server'
 import { createScratchDatabase, skipPostgres, type ScratchDatabase } from '../server/postgresHelpers'
 import { testBackend } from '../testStore'
 import { cleanup, data, signIn, testServer, type Device } from './harness'
+import { NATS_URL, skipNats } from '../server/natsHelpers'
 
-const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222'
-
-async function natsAnswers(): Promise<boolean> {
-  const { hostname, port } = new URL(NATS_URL)
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 4222) })
-    socket.setTimeout(2000)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(false)
-    })
-  })
-}
-
-const skipNats = process.env.CI !== 'true' && !(await natsAnswers())
 if (skipNats && !skipPostgres)
   console.warn(`failover tests skipped: start NATS at ${NATS_URL} (nats-server -js)`)
 
 /**
- * User ids of this run only: NATS subjects are per user id, not per deployment, so two runs of this
- * file on one NATS (vitest runs files side by side) must not share names.
+ * User ids of this run only, so that nothing of another run (or of a test that shares the scratch
+ * server) can be mistaken for this one's.
  */
 const run = randomBytes(3).toString('hex')
 const user = (name: string): string => `${name}_${run}`

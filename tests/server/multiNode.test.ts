@@ -4,34 +4,15 @@
  * ended on one node closes its sockets on the others. Skipped with one line where PostgreSQL or NATS
  * does not answer, except under CI=true.
  */
-import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../../src/server/server'
 import { api, clientMsgId, connectOne, login, startTestServer, TestClient, text } from './helpers'
+import { NATS_URL, skipNats } from './natsHelpers'
 import { createScratchDatabase, skipPostgres, type ScratchDatabase } from './postgresHelpers'
 
-const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222'
 /** What tests/server/helpers.ts registers every user with. */
 const PASSWORD = 'correct horse battery'
 
-async function natsAnswers(): Promise<boolean> {
-  const { hostname, port } = new URL(NATS_URL)
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 4222) })
-    socket.setTimeout(2000)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(false)
-    })
-  })
-}
-
-const skipNats = process.env.CI !== 'true' && !(await natsAnswers())
 if (skipNats && !skipPostgres)
   console.warn(`multi-node tests skipped: start NATS at ${NATS_URL} (nats-server -js)`)
 

@@ -6,7 +6,6 @@
  * are skipped with one line where PostgreSQL (or, for the nodes, NATS) does not answer, except under
  * CI=true. No sleeps: every clock here is a fake one.
  */
-import { connect } from 'node:net'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer, ServerOptions } from '../../src/server/server'
@@ -22,27 +21,8 @@ import { http } from '../../src/shared/protocol'
 import { loginFrom, registerFrom } from '../security/net'
 import { clientMsgId, startTestServer, TestClient, text, uniqueId } from './helpers'
 import { createScratchDatabase, skipPostgres, type ScratchDatabase } from './postgresHelpers'
+import { NATS_URL, skipNats } from './natsHelpers'
 
-const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222'
-
-async function natsAnswers(): Promise<boolean> {
-  const { hostname, port } = new URL(NATS_URL)
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 4222) })
-    socket.setTimeout(2000)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(false)
-    })
-  })
-}
-
-const skipNats = process.env.CI !== 'true' && !(await natsAnswers())
 if (skipNats && !skipPostgres)
   console.warn(`shared-limits node tests skipped: start NATS at ${NATS_URL} (nats-server -js)`)
 
