@@ -9,7 +9,7 @@ import type { DeliveryBudget } from './deliveryBudget'
 import type { OpPolicy } from './policy'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
-import { Code, CodedError } from '../shared/codes'
+import { Code, CodedError, type CodeValue } from '../shared/codes'
 import type { Accounts } from './accounts'
 import { CLOSE_SESSION_EXPIRED, Connection, type ConnectionOptions } from './connection'
 import type { ConnectionLimits } from './limits'
@@ -20,7 +20,15 @@ import { PushBatch, type OpContext } from './ops/context'
 import { handlers } from './ops/index'
 import type { GroupReceiptSettings } from '../shared/model'
 import { StorageUnavailableError, type Storage, type Unit, type UnitResult } from './storage/types'
-import { leadingRequestId, parseFrame, rawSize, rawToString, replyFrame, type Job } from './gateway/frames'
+import {
+  leadingRequestId,
+  parseFrame,
+  rawSize,
+  rawToString,
+  replyFrame,
+  type Job,
+  type OperationJob,
+} from './gateway/frames'
 import { connectionOptions, InboundLimits } from './gateway/inboundLimits'
 import { SendBudgets } from './gateway/sendBudgets'
 import { admitUpgrade } from './gateway/upgrade'
@@ -63,35 +71,6 @@ export const MAX_BATCH = 256
 
 /** What a request of a batch whose commit failed is told: the storage's own words stay in the log. */
 const NOT_SAVED = 'nothing of this request was saved; retry'
-
-/**
- * Metrics of the operations a batch answered (their replies now handed to the sockets): each by the
- * code its reply carried (the same mapping as the reply loop) and its time since its frame was read.
- */
-function countAnswered(
-  metrics: ServerMetrics,
-  runs: readonly Job[],
-  answered: readonly number[],
-  results: readonly UnitResult<unknown>[] | undefined,
-  unavailable: boolean,
-): void {
-  const at = performance.now()
-  for (const index of answered) {
-    const job = runs[index]
-    if (!job || job.reply !== undefined) continue
-    const result = results?.[index]
-    const code = !result
-      ? unavailable
-        ? Code.UNAVAILABLE
-        : Code.INTERNAL
-      : result.ok
-        ? Code.OK
-        : result.error instanceof CodedError
-          ? result.error.code
-          : Code.INTERNAL
-    metrics.operation(job.op, code, at - job.readAt)
-  }
-}
 
 /**
  * The WebSocket side: authentication during the upgrade, one request per frame, replies by id,
@@ -369,8 +348,8 @@ export class Gateway {
       }
     }
     if (metrics && units.length > 0) metrics.groupCommit(units.length, performance.now() - committing)
-    /** Indexes (in `runs`) of the operations answered in this batch, for the metrics. */
-    const answered: number[] | undefined = metrics ? [] : undefined
+    /** The operations answered in this batch, with the code of their reply, for the metrics. */
+    const answered: { op: string; readAt: number; code: CodeValue }[] | undefined = metrics ? [] : undefined
 
     // Replies in the order the frames came, each followed by the pushes its operation caused.
     const outgoing = new Map<Connection, string[]>()
@@ -378,6 +357,10 @@ export class Gateway {
       const list = outgoing.get(connection)
       if (list) list.push(payload)
       else outgoing.set(connection, [payload])
+    }
+    const answer = (job: OperationJob, code: CodeValue, frame: string): void => {
+      send(job.connection, frame)
+      answered?.push({ op: job.op, readAt: job.readAt, code })
     }
     let r = 0
     for (const job of jobs) {
@@ -392,28 +375,25 @@ export class Gateway {
         continue
       }
       const ctx = contexts[index] as OpContext
-      answered?.push(index)
       const result = results?.[index]
       if (!result) {
         // Nothing of this batch was committed: no operation of it may be reported as done. The socket
         // stays open; the client retries (sends are exactly-once by client id).
-        send(
-          job.connection,
-          unavailable ? replyFrame(job.id, Code.UNAVAILABLE) : replyFrame(job.id, Code.INTERNAL, NOT_SAVED),
-        )
+        if (unavailable) answer(job, Code.UNAVAILABLE, replyFrame(job.id, Code.UNAVAILABLE))
+        else answer(job, Code.INTERNAL, replyFrame(job.id, Code.INTERNAL, NOT_SAVED))
         continue
       }
       if (result.ok) {
-        send(job.connection, replies[index] ?? replyFrame(job.id, Code.OK, undefined, result.value))
+        answer(job, Code.OK, replies[index] ?? replyFrame(job.id, Code.OK, undefined, result.value))
         this.deps.hub.route(ctx.pushes.queued, send)
         continue
       }
       const { error } = result
       if (error instanceof CodedError) {
-        send(job.connection, replyFrame(job.id, error.code, error.message))
+        answer(job, error.code, replyFrame(job.id, error.code, error.message))
       } else {
         log.error('operation failed', { op: job.op, userId: job.connection.userId, error })
-        send(job.connection, replyFrame(job.id, Code.INTERNAL))
+        answer(job, Code.INTERNAL, replyFrame(job.id, Code.INTERNAL))
       }
     }
     const sentAt = now()
@@ -425,7 +405,11 @@ export class Gateway {
         metrics?.framesHandedOut(payloads.length)
       }
     }
-    if (metrics && answered) countAnswered(metrics, runs, answered, results, unavailable)
+    if (metrics && answered) {
+      // Each from its frame's reading to its reply handed to the socket.
+      const at = performance.now()
+      for (const { op, readAt, code } of answered) metrics.operation(op, code, at - readAt)
+    }
     this.budgets.written()
     // A socket that took everything at once emits no 'drain': release what it can take now.
     for (const connection of heldHere) this.budgets.releaseAfterBatch(connection.userId)

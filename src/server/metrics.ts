@@ -11,13 +11,21 @@
  *
  * The hot paths (every frame, every batch) only add to numbers held here: no label object is made
  * and no label set is hashed per frame. prom-client reads those numbers when /metrics is scraped
- * (the counters' and gauges' collect callbacks, and `Buckets`, a histogram the registry reads
- * through the same get() a prom-client metric offers).
+ * (metrics/collectors.ts: the counters' and gauges' collect callbacks, and `Buckets`, a histogram
+ * the registry reads through the same get() a prom-client metric offers).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client'
+import { Registry, type Metric } from 'prom-client'
 import { codeName, type CodeValue } from '../shared/codes'
 import { http, WS_PATH } from '../shared/protocol'
+import {
+  Buckets,
+  processMetrics,
+  readCounter,
+  readGauge,
+  readLabelledCounter,
+  type Series,
+} from './metrics/collectors'
 
 /** Durations, in seconds: 0.5 ms to 5 s (slower lands in +Inf). */
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
@@ -34,105 +42,6 @@ const HTTP_PATHS = new Set([
   http.logout.path,
   WS_PATH,
 ])
-
-/** Observations of one label set of a histogram: added to in place, never reallocated. */
-class Series {
-  /** Observations per bucket (not cumulative); those above the last bound are count minus their sum. */
-  readonly counts: Float64Array
-  sum = 0
-  count = 0
-
-  constructor(private readonly bounds: readonly number[]) {
-    this.counts = new Float64Array(bounds.length)
-  }
-
-  observe(value: number): void {
-    const { bounds } = this
-    let i = 0
-    while (i < bounds.length && value > (bounds[i] as number)) i++
-    if (i < bounds.length) this.counts[i] = (this.counts[i] as number) + 1
-    this.sum += value
-    this.count++
-  }
-}
-
-/**
- * A histogram with at most one label, whose observe is `Series.observe` on a series kept by the
- * caller. The registry reads it as it reads a prom-client metric (name, help, type, get(), reset()).
- */
-class Buckets {
-  readonly type = 'histogram'
-  readonly aggregator = 'sum'
-  private readonly series = new Map<string, Series>()
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly bounds: readonly number[],
-    /** The one label's name; without it the histogram has the single series `of()`, shown from the start. */
-    private readonly labelName?: string,
-  ) {
-    if (labelName === undefined) this.of('')
-  }
-
-  /** The series of one label value, made on first use and the same object after. */
-  of(labelValue: string): Series {
-    let series = this.series.get(labelValue)
-    if (!series) {
-      series = new Series(this.bounds)
-      this.series.set(labelValue, series)
-    }
-    return series
-  }
-
-  async get(): Promise<{
-    name: string
-    help: string
-    type: string
-    aggregator: string
-    values: { metricName: string; labels: Record<string, string | number>; value: number }[]
-  }> {
-    const values = []
-    for (const [labelValue, series] of this.series) {
-      const labels: Record<string, string> =
-        this.labelName === undefined ? {} : { [this.labelName]: labelValue }
-      let cumulative = 0
-      for (let i = 0; i < this.bounds.length; i++) {
-        cumulative += series.counts[i] as number
-        const le = this.bounds[i] as number
-        values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: cumulative })
-      }
-      values.push({
-        metricName: `${this.name}_bucket`,
-        labels: { ...labels, le: '+Inf' },
-        value: series.count,
-      })
-      values.push({ metricName: `${this.name}_sum`, labels, value: series.sum })
-      values.push({ metricName: `${this.name}_count`, labels, value: series.count })
-    }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
-  }
-
-  /** Back to zero; the series objects stay (callers hold them). */
-  reset(): void {
-    for (const series of this.series.values()) {
-      series.counts.fill(0)
-      series.sum = 0
-      series.count = 0
-    }
-  }
-}
-
-let processRegistry: Registry | undefined
-
-/** prom-client's default process metrics (CPU, memory, event loop, GC, handles), once per process. */
-function processMetrics(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry()
-    collectDefaultMetrics({ register: processRegistry })
-  }
-  return processRegistry
-}
 
 /** What the gauges read when scraped: the node's sockets as the gateway and the hub see them now. */
 interface GaugeSource {
@@ -154,50 +63,6 @@ interface OpSeries {
 interface MetricsOptions {
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   token?: string
-}
-
-/** A counter whose value is read from this module's numbers when scraped. */
-function readCounter(registry: Registry, name: string, help: string, read: () => number): void {
-  new Counter({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      this.reset()
-      this.inc(read())
-    },
-  })
-}
-
-/** The same with labels: `read` yields each label set with its value. */
-function readLabelledCounter<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-  read: () => Iterable<[Partial<Record<L, string>>, number]>,
-): void {
-  new Counter<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset()
-      for (const [labels, value] of read()) this.inc(labels, value)
-    },
-  })
-}
-
-function readGauge(registry: Registry, name: string, help: string, read: () => number): void {
-  new Gauge({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      this.set(read())
-    },
-  })
 }
 
 /** The metrics of one server node. Durations are passed in milliseconds and exposed in seconds. */

@@ -10,17 +10,18 @@ import { RequestEnvelope, requests, type RequestOp } from '../../shared/protocol
 import type { Connection } from '../connection'
 
 /** One frame's work: an operation to run in the next group commit, or an answer already known. */
-export type Job =
-  | {
-      connection: Connection
-      id: number
-      op: RequestOp
-      data: unknown
-      reply?: undefined
-      /** performance.now() when the frame was read (0 without metrics): the operation's latency. */
-      readAt: number
-    }
-  | { connection: Connection; reply: string }
+export type Job = OperationJob | { connection: Connection; reply: string }
+
+/** A frame that asks for an operation. */
+export interface OperationJob {
+  connection: Connection
+  id: number
+  op: RequestOp
+  data: unknown
+  reply?: undefined
+  /** performance.now() when the frame was read (0 without metrics): the operation's latency. */
+  readAt: number
+}
 
 export function describeIssues(error: z.ZodError): string {
   return error.issues
