@@ -22,6 +22,11 @@ import { postgresFacts, runBurst, whenAll, type BurstOptions, type BurstReport }
 import { NatsProcess, skipNatsProcess } from './natsProcess'
 import { ServerProcess } from './serverProcess'
 
+/** The size of the fault tests' bursts: FAULT_BURST_MESSAGES, else 2,000 (the soak runs 10,000). */
+export const BURST_MESSAGES = Number(process.env.FAULT_BURST_MESSAGES ?? 2000)
+/** Their waits, for 2,000 messages on 2 busy cores, times this: they grow with the burst. */
+export const BURST_SCALE = Math.max(1, BURST_MESSAGES / 2000)
+
 export const skipMultiNode = skipPostgres || skipNatsProcess
 if (skipNatsProcess && !skipPostgres)
   console.warn('multi-node fault tests skipped: no nats-server installed (apt-get install nats-server)')

@@ -6,27 +6,27 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanup } from '../integration/harness'
-import { nodeKillBurst, skipMultiNode } from './multiNodeBurst'
+import { BURST_MESSAGES, BURST_SCALE, nodeKillBurst, skipMultiNode } from './multiNodeBurst'
 
 afterEach(cleanup)
 
-const MESSAGES = Number(process.env.FAULT_BURST_MESSAGES ?? 2000)
-/** Waits grow with the burst: the limits below are for 2,000 messages on 2 busy cores. */
-const SCALE = Math.max(1, MESSAGES / 2000)
-
 describe.skipIf(skipMultiNode)('a node SIGKILLed mid-burst among three', () => {
-  it('its engines move to the other nodes; every engine has every stored message once, every receipt, true counts', async () => {
-    const report = await nodeKillBurst({
-      users: 6,
-      messages: MESSAGES,
-      killAt: 0.4,
-      whileDown: 200,
-      timeoutMs: 30_000 * SCALE,
-    })
-    // The kill did land in the middle, on a node that held engines.
-    expect(report.storedAtKill).toBeGreaterThan(0)
-    expect(report.storedAtKill).toBeLessThan(MESSAGES)
-    expect(report.moved).toBeGreaterThan(0)
-    expect(report.receiptCalls).toBeGreaterThan(100)
-  }, 150_000 * SCALE)
+  it(
+    'its engines move to the other nodes; every engine has every stored message once, every receipt, true counts',
+    async () => {
+      const report = await nodeKillBurst({
+        users: 6,
+        messages: BURST_MESSAGES,
+        killAt: 0.4,
+        whileDown: 200,
+        timeoutMs: 30_000 * BURST_SCALE,
+      })
+      // The kill did land in the middle, on a node that held engines.
+      expect(report.storedAtKill).toBeGreaterThan(0)
+      expect(report.storedAtKill).toBeLessThan(BURST_MESSAGES)
+      expect(report.moved).toBeGreaterThan(0)
+      expect(report.receiptCalls).toBeGreaterThan(100)
+    },
+    150_000 * BURST_SCALE,
+  )
 })

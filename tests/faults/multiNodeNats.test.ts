@@ -8,25 +8,25 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanup } from '../integration/harness'
-import { natsRestartBurst, skipMultiNode } from './multiNodeBurst'
+import { BURST_MESSAGES, BURST_SCALE, natsRestartBurst, skipMultiNode } from './multiNodeBurst'
 
 afterEach(cleanup)
 
-const MESSAGES = Number(process.env.FAULT_BURST_MESSAGES ?? 2000)
-/** Waits grow with the burst: the limits below are for 2,000 messages on 2 busy cores. */
-const SCALE = Math.max(1, MESSAGES / 2000)
-
 describe.skipIf(skipMultiNode)('NATS SIGKILLed mid-burst under three nodes', () => {
-  it('once NATS is back, every engine has every stored message once, every receipt and read mark, true counts', async () => {
-    const report = await natsRestartBurst({
-      users: 6,
-      messages: MESSAGES,
-      killAt: 0.4,
-      whileDown: 200,
-      timeoutMs: 30_000 * SCALE,
-    })
-    expect(report.storedAtKill).toBeGreaterThan(0)
-    expect(report.storedAtKill).toBeLessThan(MESSAGES)
-    expect(report.receiptCalls).toBeGreaterThan(100)
-  }, 150_000 * SCALE)
+  it(
+    'once NATS is back, every engine has every stored message once, every receipt and read mark, true counts',
+    async () => {
+      const report = await natsRestartBurst({
+        users: 6,
+        messages: BURST_MESSAGES,
+        killAt: 0.4,
+        whileDown: 200,
+        timeoutMs: 30_000 * BURST_SCALE,
+      })
+      expect(report.storedAtKill).toBeGreaterThan(0)
+      expect(report.storedAtKill).toBeLessThan(BURST_MESSAGES)
+      expect(report.receiptCalls).toBeGreaterThan(100)
+    },
+    150_000 * BURST_SCALE,
+  )
 })

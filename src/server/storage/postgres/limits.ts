@@ -13,8 +13,8 @@
 import pg from 'pg'
 import type { BucketRule, FailureRule, SharedLimits, TakeResult } from '../../sharedLimits'
 import { waitFor } from '../../sharedLimits'
-import { migratePostgres } from './migrations'
-import { poolSql, typeParsers, type Sql } from './sql'
+import { openMigratedPool } from './migrations'
+import { poolSql, type Sql } from './sql'
 
 /** Rows deleted per statement by the sweep. */
 const SWEEP_CHUNK = 1000
@@ -106,21 +106,14 @@ export class PostgresLimits implements SharedLimits {
 
   /** Connects and makes sure the schema is there (migrations run under their lock; usually a no-op). */
   static async open(url: string, options: PostgresLimitsOptions = {}): Promise<PostgresLimits> {
-    const pool = new pg.Pool({
-      application_name: 'receipts-messenger-server limits',
-      max: options.maxConnections ?? 4,
-      connectionTimeoutMillis: 5000,
-      keepAlive: true,
-      connectionString: url,
-      types: typeParsers,
-    })
-    pool.on('error', (error) => options.onConnectionError?.(error))
-    try {
-      await migratePostgres(pool)
-    } catch (error) {
-      await pool.end()
-      throw error
-    }
+    const pool = await openMigratedPool(
+      { connectionString: url },
+      {
+        name: 'receipts-messenger-server limits',
+        max: options.maxConnections ?? 4,
+        onError: options.onConnectionError,
+      },
+    )
     return new PostgresLimits(pool)
   }
 

@@ -10,9 +10,9 @@
  * starting at once queue on the lock, the first migrates, the others then find nothing to do.
  * A failure leaves the database as it was; a database newer than this code is refused, not touched.
  */
-import type pg from 'pg'
+import pg from 'pg'
 import { SchemaTooNewError } from '../../../node/migrate'
-import { connectPooled, rollback } from './sql'
+import { connectPooled, rollback, typeParsers } from './sql'
 
 export interface PgMigration {
   version: number
@@ -262,7 +262,7 @@ export const pgMigrations: readonly PgMigration[] = [
 const MIGRATION_LOCK = 0x494d534d
 
 /** Brings the database up to the newest migration; throws SchemaTooNewError for a newer database. */
-export async function migratePostgres(
+async function migratePostgres(
   pool: pg.Pool,
   list: readonly PgMigration[] = pgMigrations,
 ): Promise<{ from: number; to: number }> {
@@ -304,4 +304,32 @@ export async function migratePostgres(
   } finally {
     client.release(broken)
   }
+}
+
+/**
+ * A pool on a migrated database: the storage's and the shared limits' (limits.ts) are made here.
+ * A database that does not answer (stopped host, cut network) fails calls in seconds with
+ * UNAVAILABLE instead of leaving them waiting; TCP keepalive notices a dead idle connection.
+ * `onError` hears of an idle connection that failed (the pool has discarded it already).
+ */
+export async function openMigratedPool(
+  config: pg.PoolConfig,
+  options: { name: string; max: number; onError?: (error: Error) => void },
+): Promise<pg.Pool> {
+  const pool = new pg.Pool({
+    application_name: options.name,
+    max: options.max,
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
+    ...config,
+    types: typeParsers,
+  })
+  pool.on('error', (error) => options.onError?.(error))
+  try {
+    await migratePostgres(pool)
+  } catch (error) {
+    await pool.end()
+    throw error
+  }
+  return pool
 }

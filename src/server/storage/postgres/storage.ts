@@ -30,9 +30,9 @@ import * as conversations from './conversations'
 import * as groupInvites from './groupInvites'
 import * as groupReceipts from './groupReceipts'
 import * as messages from './messages'
-import { migratePostgres } from './migrations'
+import { openMigratedPool } from './migrations'
 import * as retention from './retention'
-import { inTransaction, poolSql, transactionSql, typeParsers, type Sql } from './sql'
+import { inTransaction, poolSql, transactionSql, type Sql } from './sql'
 
 class PgOps implements StorageOps {
   constructor(readonly sql: Sql) {}
@@ -294,23 +294,11 @@ export class PostgresStorage extends PgOps implements Storage {
     options: PostgresStorageOptions = {},
   ): Promise<PostgresStorage> {
     const config = typeof connection === 'string' ? { connectionString: connection } : connection
-    const pool = new pg.Pool({
-      application_name: 'receipts-messenger-server',
+    const pool = await openMigratedPool(config, {
+      name: 'receipts-messenger-server',
       max: options.maxConnections ?? 10,
-      // A database that does not answer (stopped host, cut network) fails calls in seconds with
-      // UNAVAILABLE instead of leaving them waiting; TCP keepalive notices a dead idle connection.
-      connectionTimeoutMillis: 5000,
-      keepAlive: true,
-      ...config,
-      types: typeParsers,
+      onError: options.onConnectionError,
     })
-    pool.on('error', (error) => options.onConnectionError?.(error))
-    try {
-      await migratePostgres(pool)
-    } catch (error) {
-      await pool.end()
-      throw error
-    }
     return new PostgresStorage(pool, Math.max(1, (pool.options.max ?? 10) - 2))
   }
 
