@@ -1,7 +1,16 @@
 // Helpers shared by the launch scripts (start, accounts, dist). Plain Node, no build step.
 import { spawn, spawnSync } from 'node:child_process'
 import { createHmac, randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -97,6 +106,60 @@ export async function ensureLocalServer(port = DEFAULT_PORT, dataDir = join(root
     await new Promise((r) => setTimeout(r, 150))
   }
   throw new Error(`the local server did not start on port ${port}; see ${join(dataDir, 'server.log')}`)
+}
+
+/** The command line of a running process, or null when it is gone (Linux /proc, else `ps`). */
+function commandLine(pid) {
+  if (existsSync('/proc')) {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')
+    } catch {
+      return null
+    }
+  }
+  const res = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' })
+  return res.status === 0 ? res.stdout.trim() : null
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return err.code === 'EPERM'
+  }
+}
+
+/**
+ * `npm run server:stop`: stops the servers of `dataDir` and only them. Each one the CLI started keeps
+ * `server-<port>.pid` in its data folder (0700) while it serves; a pid whose process is gone, or is no
+ * longer our server's CLI (the pid was reused), is a stale file and is removed, never signalled.
+ * Resolves with what was done, one entry per pid file: { port, pid, result: 'stopped' | 'stale' | 'timeout' }.
+ */
+export async function stopLocalServers(dataDir = join(root, '.local-server'), timeoutMs = 15_000) {
+  const files = existsSync(dataDir)
+    ? readdirSync(dataDir).filter((name) => /^server-\d+\.pid$/.test(name))
+    : []
+  const done = []
+  for (const name of files) {
+    const file = join(dataDir, name)
+    const port = Number(/\d+/.exec(name)[0])
+    const pid = Number(readFileSync(file, 'utf8').trim())
+    const cmd = Number.isInteger(pid) && pid > 0 ? commandLine(pid) : null
+    if (!cmd || !cmd.includes('src/server/cli.ts')) {
+      rmSync(file, { force: true })
+      done.push({ port, pid, result: 'stale' })
+      continue
+    }
+    process.kill(pid, 'SIGTERM')
+    const deadline = Date.now() + timeoutMs
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    const stopped = !alive(pid)
+    // A server killed without its shutdown leaves the file; it is stale now.
+    if (stopped) rmSync(file, { force: true })
+    done.push({ port, pid, result: stopped ? 'stopped' : 'timeout' })
+  }
+  return done
 }
 
 export function buildApp() {

@@ -17,11 +17,14 @@ const server = await ensureLocalServer(Number(values.port)).catch((err) => {
   console.error(`start: ${err.message}`)
   process.exit(1)
 })
+const electron = electronBinary()
+// The server is its own process: closing the app (or stopping the headless host) leaves it serving
+// the other accounts until `npm run server:stop`.
+const afterwards = electron ? 'after this window closes' : 'after this command ends'
 console.log(
-  `IM server: ${server.url}${server.started ? ' (started, runs on after this window closes)' : ' (already running)'}`,
+  `IM server: ${server.url}${server.started ? ` (started; it runs on ${afterwards}: npm run server:stop stops it)` : ' (already running; npm run server:stop stops it)'}`,
 )
 
-const electron = electronBinary()
 if (electron) {
   await buildElectronSqlite()
   const child = spawn(electron, [root, '--profile', profile, '--server', server.url], { stdio: 'inherit' })

@@ -31,9 +31,10 @@ if (only !== 'e2e') {
 }
 
 /**
- * E2E drives Chromium. Where neither Debian's nor Playwright's own is installed (nor CHROMIUM_PATH
- * given), Debian's is installed here when this user may (root, or sudo without a password), so
- * `npm ci && npm test` works on a fresh machine; otherwise one line says what to install.
+ * E2E drives Chromium: the one CHROMIUM_PATH names, else Debian's, else Playwright's own. Where there
+ * is none, `npm test` installs one, saying so in one line: Debian's package when this user may
+ * (root, or sudo without a password), else Playwright's download; it stops with one line only when
+ * neither works (no root and no network for Playwright's download).
  */
 async function ensureChromium() {
   if (process.env.IM_E2E_HOST === 'electron') return true
@@ -43,15 +44,21 @@ async function ensureChromium() {
   if (existsSync(chromium.executablePath())) return true
   // root runs apt-get itself; anyone else only through sudo that asks for no password.
   const asRoot = process.getuid?.() === 0
-  const apt = (...args) => (asRoot ? run('apt-get', args) : run('sudo', ['-n', 'apt-get', ...args]))
-  if (asRoot || spawnSync('sudo', ['-n', 'true']).status === 0) {
+  const quiet = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'ignore' }).status ?? 1
+  const apt = (...args) => (asRoot ? quiet('apt-get', args) : quiet('sudo', ['-n', 'apt-get', ...args]))
+  if (existsSync('/usr/bin/apt-get') && (asRoot || quiet('sudo', ['-n', 'true']) === 0)) {
     console.log('test: no Chromium for the e2e tests; installing Debian’s (apt-get install chromium)')
     process.env.DEBIAN_FRONTEND = 'noninteractive'
     if (apt('update', '-qq') === 0 && apt('install', '-y', '-qq', 'chromium') === 0) return true
   }
   console.log(
-    'test: e2e needs Chromium: run `sudo apt-get install chromium` (or `npx playwright install chromium`, ' +
-      'or set CHROMIUM_PATH), then npm test again',
+    'test: no Chromium for the e2e tests; downloading Playwright’s (npx playwright install chromium)',
+  )
+  if (quiet(bin('playwright'), ['install', 'chromium']) === 0 && existsSync(chromium.executablePath()))
+    return true
+  console.log(
+    'test: e2e needs Chromium and none could be installed here: run `sudo apt-get install chromium` ' +
+      '(or `npx playwright install chromium` where its download is reachable, or set CHROMIUM_PATH), then npm test again',
   )
   return false
 }

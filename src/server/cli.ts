@@ -23,7 +23,7 @@
  * Everything else (logs, errors) goes to stderr. Bad arguments exit with 2, start failures with 1.
  */
 import { parseArgs } from 'node:util'
-import { prepareDataDir } from './dataDir'
+import { prepareDataDir, writePidFile } from './dataDir'
 import { createInvites, DEFAULT_INVITE_DAYS } from './invites'
 import { RegistrationMode } from './limits'
 import { logLevels, type LogLevel } from './log'
@@ -182,6 +182,7 @@ async function main(): Promise<void> {
     process.exit(1)
   }
   process.stdout.write(`IM server listening at ${server.url}\n`)
+  const removePidFile = writePidFile(options.dataDir, server.port)
 
   const running = server
   let stopping = false
@@ -190,7 +191,10 @@ async function main(): Promise<void> {
     stopping = true
     process.stderr.write(`received ${signal}, shutting down\n`)
     running.close().then(
-      () => process.exit(0),
+      () => {
+        removePidFile()
+        process.exit(0)
+      },
       (error: unknown) => {
         process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`)
         process.exit(1)

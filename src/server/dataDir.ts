@@ -11,6 +11,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs'
@@ -63,4 +64,16 @@ export function ephemeralSecret(): Buffer {
 /** What /health?challenge=… answers: only the holder of the folder's secret can compute it. */
 export function healthProof(secret: Buffer, challenge: string): string {
   return createHmac('sha256', secret).update(challenge).digest('hex')
+}
+
+/**
+ * `server-<port>.pid` in the data folder (0600) while the CLI serves on that port, so that
+ * `npm run server:stop` (scripts/lib.mjs stopLocalServers) stops exactly the servers of this folder and
+ * nothing else that happens to run `cli.ts`. Returns the function that removes it at shutdown.
+ */
+export function writePidFile(dir: string, port: number): () => void {
+  const file = join(dir, `server-${port}.pid`)
+  writeFileSync(file, `${process.pid}\n`, { mode: 0o600 })
+  chmodSync(file, 0o600)
+  return () => rmSync(file, { force: true })
 }

@@ -4,7 +4,7 @@
  * the engine sends a password in clear to another machine.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -31,6 +31,26 @@ const mode = (path: string) => statSync(path).mode & 0o777
 
 interface Lib {
   ensureLocalServer(port: number, dataDir: string): Promise<{ url: string; started: boolean }>
+  stopLocalServers(
+    dataDir: string,
+  ): Promise<Array<{ port: number; pid: number; result: 'stopped' | 'stale' | 'timeout' }>>
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
+async function answers(port: number): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) })
+    return true
+  } catch {
+    return false
+  }
 }
 const lib = async () => (await import(pathToFileURL(join(root, 'scripts/lib.mjs')).href)) as Lib
 
@@ -82,6 +102,34 @@ describe('npm start and npm run accounts', () => {
       await ours.close()
     }
   })
+})
+
+describe('npm run server:stop', () => {
+  it('stops the server of its data folder and nothing else; a stale pid file is removed, never signalled', async () => {
+    const { ensureLocalServer, stopLocalServers } = await lib()
+    const mine = join(tempDir(), 'server')
+    const theirs = join(tempDir(), 'server')
+    const [minePort, theirPort] = [await freePort(), await freePort()]
+    await ensureLocalServer(minePort, mine)
+    await ensureLocalServer(theirPort, theirs)
+    // A pid file whose process is not our server (this test runner): left alone, the file removed.
+    writeFileSync(join(mine, 'server-1.pid'), `${process.pid}\n`)
+    try {
+      const done = await stopLocalServers(mine)
+      expect(done.sort((a, b) => a.port - b.port)).toEqual([
+        { port: 1, pid: process.pid, result: 'stale' },
+        { port: minePort, pid: expect.any(Number) as number, result: 'stopped' },
+      ])
+      expect(await answers(minePort)).toBe(false)
+      expect(await answers(theirPort)).toBe(true)
+      expect(readdirSync(mine).filter((f) => f.endsWith('.pid'))).toEqual([])
+      expect(await stopLocalServers(mine)).toEqual([])
+    } finally {
+      await stopLocalServers(theirs)
+      await stopLocalServers(mine)
+    }
+    expect(await answers(theirPort)).toBe(false)
+  }, 60_000)
 })
 
 describe('headless host', () => {
