@@ -2,6 +2,7 @@ import { Code, CodedError } from '../shared/codes'
 import type { UserProfile } from '../shared/model'
 import type { http } from '../shared/protocol'
 import type { z } from 'zod'
+import { DEFAULT_ACCOUNT_RECEIPTS, type AccountReceiptDefaults } from './accountDefaults'
 import { hashToken, newSessionToken } from './ids'
 import { hashInvite } from './invites'
 import type { RegistrationMode } from './limits'
@@ -24,6 +25,8 @@ export interface AccountOptions {
   now?: () => number
   /** Who may register (default 'open'). */
   registration?: RegistrationMode
+  /** The receipt options of a new account (default: both on, DEFAULT_ACCOUNT_RECEIPTS). */
+  accountDefaults?: AccountReceiptDefaults
 }
 
 export function toProfile(user: Pick<UserRow, 'id' | 'displayName'>): UserProfile {
@@ -36,6 +39,7 @@ export class Accounts {
   private readonly sessionTtlMs: number
   private readonly now: () => number
   private readonly registration: RegistrationMode
+  private readonly accountDefaults: AccountReceiptDefaults
   /** Compared against when the user id is unknown, so a login takes as long either way. */
   private dummyHash: Promise<string> | undefined
 
@@ -47,6 +51,7 @@ export class Accounts {
     this.sessionTtlMs = options.sessionTtlMs ?? SESSION_TTL_MS
     this.now = options.now ?? Date.now
     this.registration = options.registration ?? 'open'
+    this.accountDefaults = options.accountDefaults ?? DEFAULT_ACCOUNT_RECEIPTS
   }
 
   async register(body: z.output<typeof http.register.body>): Promise<{ user: UserProfile }> {
@@ -59,6 +64,7 @@ export class Accounts {
       displayName: body.displayName || body.userId,
       passwordHash,
       createdAt: this.now(),
+      receipts: this.accountDefaults,
     }
     const { inviteCode } = body
     await this.storage.transaction(async (tx) => {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { GroupReceiptSettings } from '../shared/model'
+import { AccountDefaultsConfig } from './accountDefaults'
 import { accessConfigFields } from './limits'
 import { policyConfigFields } from './policy'
 
@@ -26,13 +27,16 @@ export const DEFAULT_GROUP_RECEIPT_SETTINGS: GroupReceiptSettings = Object.freez
 const GroupReceiptOverrides = GroupReceiptSettings.partial().strict()
 
 /**
- * The JSON file of `--config`: `{ "groupReceipts": { "maxGroupSize": 500, … }, "retention": { … },
+ * The JSON file of `--config`: `{ "groupReceipts": { "maxGroupSize": 500, … }, "accountDefaults":
+ * { "requireReadAck": false }, "retention": { … },
  * "quotas": { … }, "lookups": { … } }` (the last three: src/server/policy.ts), and the access keys of
  * src/server/limits.ts (registration, allowedHosts, allowedOrigins, authLimits, connectionLimits).
  */
 export const ServerConfigFile = z
   .object({
     groupReceipts: GroupReceiptOverrides.optional(),
+    /** The receipt options a new account starts with (accountDefaults.ts; default both on). */
+    accountDefaults: AccountDefaultsConfig.optional(),
     ...policyConfigFields,
     ...accessConfigFields,
   })

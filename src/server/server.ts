@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import type { GroupReceiptSettings } from '../shared/model'
 import { WS_PATH } from '../shared/protocol'
 import { Accounts } from './accounts'
+import { resolveAccountDefaults, type AccountReceiptDefaults } from './accountDefaults'
 import { AuthGuard } from './authGuard'
 import { BrowserGuard } from './browserGuard'
 import { ephemeralSecret, prepareDataDir } from './dataDir'
@@ -87,6 +88,11 @@ export interface ServerOptions {
    * countVisibility 'sender'. An out-of-range value makes startServer reject.
    */
   groupReceipts?: Partial<GroupReceiptSettings>
+  /**
+   * The receipt options a new account starts with (accountDefaults.ts): requireDeliveryAck and
+   * requireReadAck, both true unless set here. Existing accounts keep what they chose.
+   */
+  accountDefaults?: Partial<AccountReceiptDefaults>
   /**
    * Delivery receipts one sender may make one receiver's devices send (burst, then per minute);
    * past it a message does not ask for one. Default 30, then 20 a minute (deliveryBudget.ts).
@@ -233,6 +239,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   })
   const lookups = new LookupBudget(policy.lookups, limits)
   const accounts = new Accounts(storage, {
+    accountDefaults: resolveAccountDefaults(options.accountDefaults),
     scrypt: options.scrypt,
     sessionTtlMs: options.sessionTtlMs,
     now,

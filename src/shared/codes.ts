@@ -30,6 +30,8 @@ export const Code = {
   PERMISSION_DENIED: 3003,
   CANNOT_CHAT_WITH_SELF: 3004,
   OWNER_CANNOT_LEAVE: 3005,
+  NEW_OWNER_NOT_A_MEMBER: 3006,
+  ALREADY_OWNER: 3007,
 
   // 4xxx: messages and receipts
   MESSAGE_NOT_FOUND: 4001,
@@ -81,7 +83,10 @@ export const codeDescriptions: Record<CodeName, string> = {
   GROUP_NOT_FOUND: 'No group with that id.',
   PERMISSION_DENIED: 'The caller’s role does not allow this (owner or admin needed).',
   CANNOT_CHAT_WITH_SELF: 'A single chat needs another user.',
-  OWNER_CANNOT_LEAVE: 'The group owner cannot leave the group.',
+  OWNER_CANNOT_LEAVE:
+    'The group owner cannot leave the group: transfer ownership to another member first (transferGroupOwnership).',
+  NEW_OWNER_NOT_A_MEMBER: 'Ownership can pass only to a current member of the group.',
+  ALREADY_OWNER: 'That member already owns the group: choose another member.',
   MESSAGE_NOT_FOUND: 'No message with that id (or it is no longer kept).',
   NOT_MESSAGE_RECEIVER: 'Only a receiver of the message may acknowledge it.',
   NOT_MESSAGE_SENDER: 'Only the sender of the message may do this.',

@@ -169,6 +169,8 @@ export const ipcOperations = {
   removeGroupMembers: op<GroupInfo>()(GroupId, z.array(UserId).min(1).max(LIMITS.groupMembersPerCall)),
   leaveGroup: op<null>()(GroupId),
   setGroupMemberRole: op<GroupInfo>()(GroupId, UserId, z.enum(['admin', 'member'])),
+  /** Owner only: the member `newOwnerId` becomes the owner, I become an admin (then I may leave). */
+  transferGroupOwnership: op<GroupInfo>()(GroupId, UserId),
   getGroupMembers: op<GroupMember[]>()(GroupId),
   /** Invitations to groups waiting for me (servers whose operator asks for consent to join). */
   getGroupInvites: op<GroupInvitation[]>()(),

@@ -23,6 +23,7 @@ export const operationNames = [
   'removeGroupMembers',
   'leaveGroup',
   'setGroupMemberRole',
+  'transferGroupOwnership',
   'getGroupMembers',
   'getGroupInfo',
   'getGroupInvites',

@@ -233,12 +233,30 @@ export const Message = z.object({
   status: MessageStatus,
   /** Why the server refused it, when status is 'failed' (a code of codes.ts and its words). */
   failure: z.object({ code: z.number().int(), msg: z.string() }).optional(),
+  /**
+   * Single chat: whether the message asked for a delivery receipt / a read receipt, as the server
+   * stamped it when it accepted the message (the sender's Settings then, and for delivery the
+   * pair's receipt budget). False in groups, and on my message until the server has accepted it.
+   * A message that did not ask never gets that receipt: the UI says "receipts off", not "not yet".
+   */
+  needDeliveryAck: z.boolean(),
+  needReadAck: z.boolean(),
   isDelivered: z.boolean(),
   deliveredTime: z.number().nullable(),
   isReceiverRead: z.boolean(),
   readTime: z.number().nullable(),
   /** Received side: not yet read by me. */
   isUnread: z.boolean(),
+  /**
+   * When this device wrote the message (mine, written here) or stored it (received): local time,
+   * ms. Null for my messages written on another device, and for messages stored by older versions.
+   */
+  storedTime: z.number().nullable(),
+  /**
+   * Received side: when this device marked it read (I read it here, or heard that I read it on
+   * another device). Null while unread, and for messages read before this version.
+   */
+  readByMeTime: z.number().nullable(),
   isNeedGroupAck: z.boolean(),
   groupAckCount: z.number().int(),
   /** Denominator for group counts: members who could read it at send time (sender excluded). */

@@ -194,6 +194,14 @@ export const requests = {
     data: z.object({ groupId: GroupId, userId: UserId, role: GroupRole.exclude(['owner']) }),
     reply: z.object({ group: GroupInfo }),
   },
+  /**
+   * Owner only: hands the group to another current member, who becomes its owner; the caller
+   * becomes an admin (and may then leave). Every current member hears groupChanged.
+   */
+  transferGroupOwnership: {
+    data: z.object({ groupId: GroupId, newOwnerId: UserId }),
+    reply: z.object({ group: GroupInfo }),
+  },
   /** Owner only: overrides the server's receipt limits for one group (SPEC E8). */
   setGroupReceiptSettings: {
     data: z.object({ groupId: GroupId, settings: GroupReceiptSettings.partial() }),
@@ -356,6 +364,15 @@ export const pushes = {
     messageUIdList: z.array(MessageUId),
     at: z.number(),
   }),
+  /**
+   * The read counts of group messages of others that asked for receipts, to the members who could
+   * read them, only while the group's countVisibility is 'all' (the sender hears groupMessageRead
+   * or receiptResponse instead). Counts only: who read stays with the reader panel.
+   */
+  groupReadCount: z.object({
+    groupId: GroupId,
+    counts: z.array(z.object({ messageUId: MessageUId, count: z.number().int().nonnegative() })),
+  }),
   groupChanged: z.object({ groupId: GroupId, group: GroupInfo.nullable() }),
   groupInvitation: GroupInvitation,
   settingsChanged: z.object({ settings: AccountSettings }),
@@ -393,6 +410,7 @@ export const PushFrame = z.discriminatedUnion('event', [
   pushFrame('groupMessageRead'),
   pushFrame('receiptRequest'),
   pushFrame('receiptResponse'),
+  pushFrame('groupReadCount'),
   pushFrame('groupChanged'),
   pushFrame('settingsChanged'),
   pushFrame('sessionRevoked'),

@@ -175,6 +175,7 @@ describe('IPC dispatcher of a signed-in engine (fuzzed)', () => {
       removeGroupMembers: fc.tuple(groupId, fc.array(userId, { maxLength: 3 })),
       leaveGroup: fc.tuple(groupId),
       setGroupMemberRole: fc.tuple(groupId, userId, fc.constantFrom('admin', 'member', 'owner')),
+      transferGroupOwnership: fc.tuple(groupId, userId),
       getGroupMembers: fc.tuple(groupId),
       ackMessageRead: fc.tuple(uid),
       ackConversationRead: fc.tuple(conversation),

@@ -38,6 +38,10 @@ describe('delivery receipts (E1)', () => {
     const server = await testServer()
     const alice = await signIn(server, 'alice')
     const bob = await signIn(server, 'bob')
+    // A new account asks for delivery receipts (accountDefaults.ts); turned off, a message asks for none.
+    expect(data(await alice.dispatch('updateSettings', [{ requireDeliveryAck: false }]))).toMatchObject({
+      requireDeliveryAck: false,
+    })
 
     const quiet = await sendAndConfirm(alice, toBob, 'no receipt asked')
     await bob.until('arrived', () => messageOf(bob, quiet.messageUId as string))

@@ -243,6 +243,27 @@ describe('hostile clients', () => {
           { groupId, settings: { enabled: false } },
           Code.PERMISSION_DENIED,
         )
+        // Ownership: only the owner hands it over, only to a current member, never to themself.
+        await bob.expectError(
+          'transferGroupOwnership',
+          { groupId, newOwnerId: bob.userId },
+          Code.PERMISSION_DENIED,
+        )
+        await mallory.expectError(
+          'transferGroupOwnership',
+          { groupId, newOwnerId: mallory.userId },
+          Code.NOT_A_MEMBER,
+        )
+        await alice.expectError(
+          'transferGroupOwnership',
+          { groupId, newOwnerId: mallory.userId },
+          Code.NEW_OWNER_NOT_A_MEMBER,
+        )
+        await alice.expectError(
+          'transferGroupOwnership',
+          { groupId, newOwnerId: alice.userId },
+          Code.ALREADY_OWNER,
+        )
         await bob.expectError(
           'removeGroupMembers',
           { groupId, userIds: [alice.userId] },
@@ -651,7 +672,9 @@ describe('secrets', () => {
       )
       expect(dump).not.toContain(password)
       expect(dump).not.toContain(session.token)
-      expect((await storage.getUser(session.userId))?.passwordHash).toMatch(/^scrypt\$\d+\$\d+\$\d+\$[^$]+\$[^$]+$/)
+      expect((await storage.getUser(session.userId))?.passwordHash).toMatch(
+        /^scrypt\$\d+\$\d+\$\d+\$[^$]+\$[^$]+$/,
+      )
       const twin = await registerAndLogin(server, { password })
       expect((await storage.getUser(twin.userId))?.passwordHash).not.toBe(
         (await storage.getUser(session.userId))?.passwordHash,

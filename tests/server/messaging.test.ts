@@ -34,8 +34,9 @@ describe('single chat', () => {
       seq: 1,
       channelId: '',
       content: text('hello'),
-      needDeliveryAck: false,
-      needReadAck: false,
+      // A new account asks for both receipts (accountDefaults.ts).
+      needDeliveryAck: true,
+      needReadAck: true,
       isNeedGroupAck: false,
       memberCount: 1,
     })
@@ -148,7 +149,7 @@ describe('single chat', () => {
   it('stamps delivery/read-ack needs from the sender’s settings and syncs settings across devices', async () => {
     const [alice, aliceOther] = await connectUser(server, { devices: 2 })
     const bob = await connectOne(server)
-    const { settings } = await alice.call('updateSettings', { requireDeliveryAck: true })
+    const { settings } = await alice.call('updateSettings', { requireReadAck: false })
     expect(settings).toEqual({ requireDeliveryAck: true, requireReadAck: false, shareReadReceipts: true })
     expect((await aliceOther.nextPush('settingsChanged')).data.settings).toEqual(settings)
     expect(await alice.barrier()).toEqual([])

@@ -187,16 +187,17 @@ describe('SqliteStorage', () => {
 
   it('returns only existing users and merges partial settings', async () => {
     expect((await storage.getUsers(['bob', 'nobody', 'alice'])).map((u) => u.id)).toEqual(['alice', 'bob'])
+    // A new account asks for both receipts (accountDefaults.ts).
     expect((await storage.getUser('alice'))?.settings).toEqual({
-      requireDeliveryAck: false,
-      requireReadAck: false,
-      shareReadReceipts: true,
-    })
-    await storage.updateSettings('alice', { requireReadAck: true })
-    await storage.updateSettings('alice', { shareReadReceipts: false })
-    expect(await storage.updateSettings('alice', { requireDeliveryAck: true })).toEqual({
       requireDeliveryAck: true,
       requireReadAck: true,
+      shareReadReceipts: true,
+    })
+    await storage.updateSettings('alice', { requireReadAck: false })
+    await storage.updateSettings('alice', { shareReadReceipts: false })
+    expect(await storage.updateSettings('alice', { requireDeliveryAck: false })).toEqual({
+      requireDeliveryAck: false,
+      requireReadAck: false,
       shareReadReceipts: false,
     })
   })

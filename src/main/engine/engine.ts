@@ -333,6 +333,8 @@ export class Engine extends EventEmitter<EventArgs> {
   users = (userIds: string[]) => messages.users(this.ctx(), userIds)
   groupOp = <Op extends groups.GroupOp>(op: Op, data: RequestData<Op>) => groups.groupOp(this.ctx(), op, data)
   leaveGroup = (groupId: string) => groups.leaveGroup(this.ctx(), groupId)
+  transferGroupOwnership = (groupId: string, newOwnerId: string) =>
+    groups.transferGroupOwnership(this.ctx(), groupId, newOwnerId)
   groupInfo = (groupId: string) => groups.groupInfo(this.ctx(), groupId)
   groupInvites = () => groups.groupInvites(this.ctx())
   respondToGroupInvite = (groupId: string, accept: boolean) =>

@@ -46,6 +46,7 @@ export function createHandlerTable(engine: Engine): HandlerTable {
     addGroupMembers: (groupId, userIds) => engine.groupOp('addGroupMembers', { groupId, userIds }),
     removeGroupMembers: (groupId, userIds) => engine.groupOp('removeGroupMembers', { groupId, userIds }),
     leaveGroup: (groupId) => engine.leaveGroup(groupId),
+    transferGroupOwnership: (groupId, newOwnerId) => engine.transferGroupOwnership(groupId, newOwnerId),
     setGroupMemberRole: (groupId, userId, role) =>
       engine.groupOp('setGroupMemberRole', { groupId, userId, role }),
     getGroupMembers: (groupId) => engine.groupMembers(groupId),

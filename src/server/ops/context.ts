@@ -71,6 +71,7 @@ export type LoggedEvent =
   | 'groupMessageRead'
   | 'receiptRequest'
   | 'receiptResponse'
+  | 'groupReadCount'
 
 /** Logs the event for `userId` (for syncEvents) and queues its push; the data is serialized once for both. */
 export async function recordEvent<E extends LoggedEvent>(

@@ -16,16 +16,26 @@ export function groupKey(groupId: string): string {
 
 /**
  * The message as `viewerId` may see it. Pulled copies carry its receipt state (so a device whose
- * receipt events were pruned still learns it): delivery, read and read count to the sender only;
- * whether a read receipt was requested to anyone who sees the message. Without a viewer (a fresh
- * message: a push, the reply to its send) there is none yet.
+ * receipt events were pruned still learns it): delivery, read and read count to the sender only,
+ * the read count of a group message that asked also to the other current members when
+ * `countsForAll` (the group's countVisibility is 'all'); whether a read receipt was requested to
+ * anyone who sees the message. Without a viewer (a fresh message: a push, the reply to its send)
+ * there is none yet.
  */
-export function toWire(message: StoredMessage, viewerId?: string): WireMessage {
+export function toWire(message: StoredMessage, viewerId?: string, countsForAll = false): WireMessage {
   const wire = toPlainWire(message)
   if (viewerId !== undefined && viewerId === message.senderId) {
     if (message.deliveredAt !== null) wire.deliveredAt = message.deliveredAt
     if (message.readAt !== null) wire.readAt = message.readAt
     if (message.convType === 'group' && message.groupAckCount > 0) wire.groupAckCount = message.groupAckCount
+  } else if (
+    viewerId !== undefined &&
+    countsForAll &&
+    message.convType === 'group' &&
+    message.groupAckCount > 0 &&
+    (message.isNeedGroupAck || message.receiptRequested)
+  ) {
+    wire.groupAckCount = message.groupAckCount
   }
   if (viewerId !== undefined && message.receiptRequested) wire.receiptRequested = true
   return wire

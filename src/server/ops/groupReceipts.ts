@@ -142,12 +142,44 @@ function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value])
 }
 
+/**
+ * countVisibility 'all' (E8): every member who could read a message hears its new read count
+ * (groupReadCount, logged for syncEvents), one event per member per frame; the sender is told by
+ * groupMessageRead or receiptResponse instead. Under 'sender' nobody else hears anything.
+ */
+async function tellMembersTheCounts(
+  ctx: OpContext,
+  group: GroupRow,
+  settings: GroupReceiptSettings,
+  messages: readonly StoredMessage[],
+): Promise<void> {
+  if (settings.countVisibility !== 'all' || messages.length === 0) return
+  const countsByMember = new Map<string, { messageUId: string; count: number }[]>()
+  for (const message of messages) {
+    // The count as it stands after this frame's writes (the stored row was read before them).
+    const current = await ctx.storage.getMessageByUId(message.messageUId)
+    if (!current) continue
+    const readers = await ctx.storage.listCurrentEligibleReaders({
+      convId: current.convId,
+      seq: current.seq,
+      senderId: current.senderId,
+    })
+    for (const userId of readers) {
+      appendTo(countsByMember, userId, { messageUId: current.messageUId, count: current.groupAckCount })
+    }
+  }
+  for (const [userId, counts] of countsByMember) {
+    await recordEvent(ctx, userId, 'groupReadCount', { groupId: group.id, counts })
+  }
+}
+
 /** E6: Easemob ackGroupMessageRead, batched. One groupMessageRead per message sender per frame. */
 export const ackGroupMessageRead: OpHandler<'ackGroupMessageRead'> = async (ctx, data) => {
   const { group, me } = await requireCurrentMember(ctx, data.groupId)
   const target = { row: group, me, settings: await receiptSettingsOf(ctx, group) }
   const reply: ReplyData<'ackGroupMessageRead'> = { accepted: [], rejected: [] }
   const newBySender = new Map<string, GroupReadAck[]>()
+  const counted: StoredMessage[] = []
   const seen = new Set<string>()
   for (const { messageUId, ext } of data.acks) {
     if (seen.has(messageUId)) continue
@@ -171,11 +203,15 @@ export const ackGroupMessageRead: OpHandler<'ackGroupMessageRead'> = async (ctx,
     const written = await writeReadFact(ctx, verdict.message, ext ?? null)
     const ack = toGroupReadAck(written.row, messageUId, group.id)
     reply.accepted.push(asSeenByReader(ack, target.settings))
-    if (written.isNew) appendTo(newBySender, verdict.message.senderId, ack)
+    if (written.isNew) {
+      appendTo(newBySender, verdict.message.senderId, ack)
+      counted.push(verdict.message)
+    }
   }
   for (const [senderId, acks] of newBySender) {
     await recordEvent(ctx, senderId, 'groupMessageRead', { acks })
   }
+  await tellMembersTheCounts(ctx, group, target.settings, counted)
   return reply
 }
 
@@ -309,6 +345,7 @@ export const sendReadReceiptResponse: OpHandler<'sendReadReceiptResponse'> = asy
   const target = { row: group, me, settings: await receiptSettingsOf(ctx, group) }
   const reply: ReplyData<'sendReadReceiptResponse'> = { accepted: [], rejected: [] }
   const newBySender = new Map<string, string[]>()
+  const counted: StoredMessage[] = []
   for (const [senderUserId, messageUIds] of Object.entries(data.messageList)) {
     for (const messageUId of new Set(messageUIds)) {
       const verdict = await judgeReadFact(ctx, target, messageUId, senderUserId)
@@ -320,7 +357,10 @@ export const sendReadReceiptResponse: OpHandler<'sendReadReceiptResponse'> = asy
       // Answered before, or a private read (receiptPrivacy.ts): nothing the sender could see.
       if (verdict.existing || !me.sharesReadReceipts) continue
       const written = await writeReadFact(ctx, verdict.message, null)
-      if (written.isNew) appendTo(newBySender, verdict.message.senderId, messageUId)
+      if (written.isNew) {
+        appendTo(newBySender, verdict.message.senderId, messageUId)
+        counted.push(verdict.message)
+      }
     }
   }
   for (const [senderId, messageUIdList] of newBySender) {
@@ -332,6 +372,7 @@ export const sendReadReceiptResponse: OpHandler<'sendReadReceiptResponse'> = asy
       at: ctx.now,
     })
   }
+  await tellMembersTheCounts(ctx, group, target.settings, counted)
   return reply
 }
 

@@ -109,6 +109,32 @@ export const setGroupMemberRole: OpHandler<'setGroupMemberRole'> = async (ctx, d
   return { group: await groupInfoFor(ctx, group, ctx.userId) }
 }
 
+/**
+ * The owner hands the group to another current member: the new owner gets the role owner, the old
+ * one becomes an admin (so they may then leave). One storage call, atomic on both storages; every
+ * current member hears groupChanged with their own role.
+ */
+export const transferGroupOwnership: OpHandler<'transferGroupOwnership'> = async (ctx, data) => {
+  const { group, conv, me } = await requireCurrentMember(ctx, data.groupId)
+  if (me.role !== 'owner')
+    throw new CodedError(Code.PERMISSION_DENIED, 'only the owner may transfer ownership')
+  if (data.newOwnerId === ctx.userId) throw new CodedError(Code.ALREADY_OWNER)
+  const target = await ctx.storage.getMember(conv.id, data.newOwnerId)
+  if (!target || target.leftSeq !== null) {
+    throw new CodedError(Code.NEW_OWNER_NOT_A_MEMBER, `${data.newOwnerId} is not a member of ${group.id}`)
+  }
+  if (!(await ctx.storage.transferGroupOwnership(group.id, ctx.userId, data.newOwnerId))) {
+    // Another request changed the group between the checks and the write (two devices at once).
+    throw new CodedError(
+      Code.PERMISSION_DENIED,
+      'the group changed meanwhile: only the owner may transfer ownership',
+    )
+  }
+  const moved = { ...group, ownerId: data.newOwnerId }
+  await notifyGroupChanged(ctx, moved, await ctx.storage.listCurrentMemberIds(conv.id))
+  return { group: await groupInfoFor(ctx, moved, ctx.userId) }
+}
+
 export const getGroupMembers: OpHandler<'getGroupMembers'> = async (ctx, data) => {
   const { group } = await requireCurrentMember(ctx, data.groupId)
   return { members: await ctx.storage.listGroupMembers(group.convId) }

@@ -6,6 +6,7 @@ import {
   leaveGroup,
   removeGroupMembers,
   setGroupMemberRole,
+  transferGroupOwnership,
 } from './groups'
 import { pullMessages, sendMessage } from './messages'
 import {
@@ -34,6 +35,7 @@ export const handlers: OpTable = {
   removeGroupMembers,
   leaveGroup,
   setGroupMemberRole,
+  transferGroupOwnership,
   setGroupReceiptSettings,
   getGroupMembers,
   ackDelivered,

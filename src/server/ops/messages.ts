@@ -148,8 +148,13 @@ export const pullMessages: OpHandler<'pullMessages'> = async (ctx, data) => {
   const rows = await ctx.storage.listMessages(membership.conv.id, afterSeq, upTo, data.limit + 1)
   // Messages past the retention are gone for good: say so, or the client would ask for them forever.
   const pruned = Math.min(await ctx.storage.messagesPrunedSeq(membership.conv.id), upTo)
+  // countVisibility 'all': the read counts of others' messages too, to current members only.
+  const countsForAll =
+    membership.group !== null &&
+    membership.me.leftSeq === null &&
+    (await receiptSettingsOf(ctx, membership.group)).countVisibility === 'all'
   return {
-    messages: rows.slice(0, data.limit).map((m) => toWire(m, ctx.userId)),
+    messages: rows.slice(0, data.limit).map((m) => toWire(m, ctx.userId, countsForAll)),
     hasMore: rows.length > data.limit,
     ...(pruned > afterSeq ? { prunedSeq: pruned } : {}),
   }

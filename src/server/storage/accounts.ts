@@ -1,4 +1,5 @@
 import type { AccountSettings } from '../../shared/protocol'
+import { DEFAULT_ACCOUNT_RECEIPTS } from '../accountDefaults'
 import { fromBool, prepare, toBool, type Db } from './db'
 import type { NewUser, SessionRow, UserRow } from './types'
 
@@ -32,13 +33,37 @@ function toUser(r: UserRecord): UserRow {
   }
 }
 
+/**
+ * The receipt options are written, not left to the columns' defaults: SQLite cannot change a column
+ * default without rebuilding `users` (which other tables reference), and the schema of migration 1
+ * says off. New accounts start with `user.receipts` (accountDefaults.ts: both on).
+ */
 export function insertUser(db: Db, user: NewUser): boolean {
-  const result = prepare<[NewUser]>(
+  const receipts = user.receipts ?? DEFAULT_ACCOUNT_RECEIPTS
+  const result = prepare<
+    [
+      {
+        id: string
+        displayName: string
+        passwordHash: string
+        createdAt: number
+        delivery: number
+        read: number
+      },
+    ]
+  >(
     db,
-    `INSERT INTO users (id, display_name, password_hash, created_at)
-     VALUES (@id, @displayName, @passwordHash, @createdAt)
+    `INSERT INTO users (id, display_name, password_hash, created_at, require_delivery_ack, require_read_ack)
+     VALUES (@id, @displayName, @passwordHash, @createdAt, @delivery, @read)
      ON CONFLICT (id) DO NOTHING`,
-  ).run(user)
+  ).run({
+    id: user.id,
+    displayName: user.displayName,
+    passwordHash: user.passwordHash,
+    createdAt: user.createdAt,
+    delivery: fromBool(receipts.requireDeliveryAck),
+    read: fromBool(receipts.requireReadAck),
+  })
   return result.changes === 1
 }
 

@@ -1,5 +1,5 @@
 import type { ConversationType, GroupRole } from '../../shared/model'
-import { prepare, type Db } from './db'
+import { prepare, transact, type Db } from './db'
 import { OVERRIDE_COLUMNS, toOverrides, type ReceiptOverrideColumns } from './groupReceipts'
 import type {
   ConversationOfUser,
@@ -240,6 +240,35 @@ export function insertGroup(db: Db, group: GroupRow): void {
 
 export function getGroup(db: Db, id: string): GroupRow | undefined {
   return prepare<[string], GroupRow>(db, `SELECT ${GROUP_COLUMNS} FROM groups WHERE id = ?`).get(id)
+}
+
+export function transferGroupOwnership(
+  db: Db,
+  groupId: string,
+  fromUserId: string,
+  toUserId: string,
+): boolean {
+  if (fromUserId === toUserId) return false
+  return transact(db, () => {
+    const group = prepare<[string, string], { convId: number }>(
+      db,
+      'SELECT conv_id AS convId FROM groups WHERE id = ? AND owner_id = ?',
+    ).get(groupId, fromUserId)
+    if (!group) return false
+    const target = prepare<[number, string], { n: number }>(
+      db,
+      'SELECT 1 AS n FROM members WHERE conv_id = ? AND user_id = ? AND left_seq IS NULL',
+    ).get(group.convId, toUserId)
+    if (!target) return false
+    prepare<[string, string]>(db, 'UPDATE groups SET owner_id = ? WHERE id = ?').run(toUserId, groupId)
+    const role = prepare<[string, number, string]>(
+      db,
+      'UPDATE members SET role = ? WHERE conv_id = ? AND user_id = ?',
+    )
+    role.run('owner', group.convId, toUserId)
+    role.run('admin', group.convId, fromUserId)
+    return true
+  })
 }
 
 export function listGroupMembers(db: Db, convId: number): GroupMemberView[] {

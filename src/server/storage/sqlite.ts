@@ -93,6 +93,9 @@ class SqliteOps implements StorageOps {
   async getGroup(...a: Parameters<StorageOps['getGroup']>) {
     return conversations.getGroup(this.db, ...a)
   }
+  async transferGroupOwnership(...a: Parameters<StorageOps['transferGroupOwnership']>) {
+    return conversations.transferGroupOwnership(this.db, ...a)
+  }
   async listGroupMembers(...a: Parameters<StorageOps['listGroupMembers']>) {
     return conversations.listGroupMembers(this.db, ...a)
   }

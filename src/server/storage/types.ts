@@ -43,6 +43,12 @@ export interface NewUser {
   displayName: string
   passwordHash: string
   createdAt: number
+  /**
+   * The receipt options the account starts with: the server's `accountDefaults` (accountDefaults.ts;
+   * both on unless the operator says otherwise). Absent: DEFAULT_ACCOUNT_RECEIPTS. Always written
+   * explicitly, so the column defaults of old schemas never decide.
+   */
+  receipts?: Pick<AccountSettings, 'requireDeliveryAck' | 'requireReadAck'>
 }
 
 export interface SessionRow {
@@ -263,6 +269,13 @@ export interface StorageOps {
   getGroup(id: string): Promise<GroupRow | undefined>
   listGroupMembers(convId: number): Promise<GroupMemberView[]>
   listGroupsOfUser(userId: string): Promise<GroupOfUser[]>
+  /**
+   * Hands the group to another current member, atomically (one statement or transaction): the
+   * group's owner becomes `toUserId` (role owner) and `fromUserId` becomes an admin. Only when
+   * `fromUserId` still owns the group and `toUserId` is a current member other than them; returns
+   * false (and changes nothing) otherwise.
+   */
+  transferGroupOwnership(groupId: string, fromUserId: string, toUserId: string): Promise<boolean>
 
   // messages
   findMessageByClientId(senderId: string, clientMsgId: string): Promise<StoredMessage | undefined>

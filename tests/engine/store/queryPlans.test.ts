@@ -45,7 +45,9 @@ describe('query plans of the engine store', () => {
     expect(plan(COUNT_UNREAD_BETWEEN_SQL, 'private', 'bob', 3, 9)).toMatch(
       /USING COVERING INDEX messages_unread/,
     )
-    expect(plan(MARK_READ_UP_TO_SQL, 'private', 'bob', 3)).toMatch(/USING (COVERING )?INDEX messages_unread/)
+    expect(plan(MARK_READ_UP_TO_SQL, 0, 'private', 'bob', 3)).toMatch(
+      /USING (COVERING )?INDEX messages_unread/,
+    )
   })
 
   it('lists conversations with one scan and a key lookup per joined row', () => {

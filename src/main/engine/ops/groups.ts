@@ -5,7 +5,12 @@ import type { RequestData } from '../../../shared/protocol'
 import { emitConversations, requireOk, type EngineContext } from '../context'
 
 export type GroupOp =
-  'createGroup' | 'addGroupMembers' | 'removeGroupMembers' | 'setGroupMemberRole' | 'setGroupReceiptSettings'
+  | 'createGroup'
+  | 'addGroupMembers'
+  | 'removeGroupMembers'
+  | 'setGroupMemberRole'
+  | 'setGroupReceiptSettings'
+  | 'transferGroupOwnership'
 
 /** Asks the server, then stores the group it answers with and tells the renderer. */
 export async function groupOp<Op extends GroupOp>(
@@ -18,6 +23,18 @@ export async function groupOp<Op extends GroupOp>(
   ctx.emit('groupChanged', { groupId: res.group.groupId, group: res.group })
   emitConversations(ctx, [{ type: 'group', targetId: res.group.groupId }])
   return res.group
+}
+
+/**
+ * The owner hands the group to another current member (the server checks who may); this device's
+ * copy of the group (owner, my role now admin) is stored and told as for any group change.
+ */
+export function transferGroupOwnership(
+  ctx: EngineContext,
+  groupId: string,
+  newOwnerId: string,
+): Promise<GroupInfo> {
+  return groupOp(ctx, 'transferGroupOwnership', { groupId, newOwnerId })
 }
 
 export async function leaveGroup(ctx: EngineContext, groupId: string): Promise<null> {

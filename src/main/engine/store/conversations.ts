@@ -59,7 +59,7 @@ type SummaryRow = { [K in keyof MessageRow]: MessageRow[K] | null } & {
 }
 
 /** Unread received messages up to a seq: served by the partial index messages_unread. */
-export const MARK_READ_UP_TO_SQL = `UPDATE messages SET is_unread = 0, revision = revision + 1
+export const MARK_READ_UP_TO_SQL = `UPDATE messages SET is_unread = 0, my_read_at = ?, revision = revision + 1
   WHERE conv_type = ? AND target_id = ? AND seq <= ? AND direction = 2 AND is_unread = 1
   RETURNING ${MESSAGE_COLUMNS}`
 export const COUNT_UNREAD_SQL = `SELECT count(*) AS n FROM messages
@@ -215,7 +215,8 @@ export function readConversation(
     if (!r) return { changed: [], conversationChanged: false }
     const readSeq = advanceWatermark(r.read_seq, seq)
     // The rows as they are after the update: the changed messages are built from them, no re-read.
-    const marked = prepare<[string, string, number], MessageRow>(db, MARK_READ_UP_TO_SQL).all(
+    const marked = prepare<[number, string, string, number], MessageRow>(db, MARK_READ_UP_TO_SQL).all(
+      now,
       c.type,
       c.targetId,
       readSeq,

@@ -91,6 +91,26 @@ export function applyGroupReadAcks(db: Db, acks: readonly GroupReadAck[]): Messa
   })
 }
 
+/**
+ * The read counts the server tells the members of a group whose countVisibility is 'all'
+ * (groupReadCount): max-merged into the messages here, never lowered. A count for a message not
+ * here yet is dropped: its pulled copy carries the count.
+ */
+export function applyGroupReadCounts(
+  db: Db,
+  counts: readonly { messageUId: string; count: number }[],
+): Message[] {
+  return transact(db, () => {
+    const changed: number[] = []
+    for (const { messageUId, count } of counts) {
+      const row = rowByUid(db, messageUId)
+      if (!row || row.conv_type !== 'group') continue
+      if (setAckCount(db, row.local_id, count)) changed.push(row.local_id)
+    }
+    return viewsOf(db, changed)
+  })
+}
+
 export function applyReceiptResponse(db: Db, uids: readonly string[], reader: string, at: number): Message[] {
   return transact(db, () => {
     const changed: number[] = []
@@ -149,7 +169,7 @@ export function respondToReceiptRequests(
         fresh.push(uid)
         if (!row) continue
         setResponded(db, uid)
-        readWithoutAck(db, uid)
+        readWithoutAck(db, uid, now)
         changed.push(row.local_id)
       }
       if (fresh.length > 0) {

@@ -31,14 +31,15 @@ type InsertMessageArgs = [
   needReadAck: 0 | 1,
   isNeedGroupAck: 0 | 1,
   memberCount: number,
+  storedAt: number | null,
 ]
 
 // Positional parameters: binding by name looks every key up on the object, which showed in the
 // ingest profile (bench s2) for the one statement run once per message.
 const INSERT_MESSAGE_SQL = `INSERT INTO messages (client_msg_id, message_uid, conv_type, target_id, channel_id,
     seq, sender_id, direction, content, sent_at, status, is_unread, need_delivery_ack, need_read_ack,
-    is_need_group_ack, member_count)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    is_need_group_ack, member_count, stored_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`
 
 export const HISTORY_NEWEST_SQL = `SELECT ${MESSAGE_COLUMNS} FROM messages
@@ -77,6 +78,7 @@ export function insertOutgoing(db: Db, input: OutgoingMessage): Message {
       0,
       input.isNeedGroupAck ? 1 : 0,
       0,
+      input.now,
     )
     const localId = Number(info.lastInsertRowid)
     noteInserted(db, c, { seq: null, unread: 0, localId, at: input.now })
@@ -182,6 +184,8 @@ export function storeServerMessages(
         m.needReadAck ? 1 : 0,
         m.isNeedGroupAck ? 1 : 0,
         m.memberCount,
+        // Mine from another device was not written here: no local write time.
+        mine ? null : now,
       )
       if (info.changes === 0) {
         // Already stored. If it is my own message written on this device, this is the server's
@@ -248,16 +252,21 @@ function carriesReceipts(m: WireMessage): boolean {
 
 /**
  * Applies the receipt state a pulled copy carries, as the receipt events would have: delivery and
- * read of my single-chat messages (earliest wins), the read count of my group messages (never
- * lowered), a read receipt request (either side). True when the row changed.
+ * read of my single-chat messages (earliest wins), the read count of a group message (never
+ * lowered: mine, or another member's when the group shows counts to all), a read receipt request
+ * (either side). True when the row changed.
  */
 function applyCarried(db: Db, m: WireMessage, mine: boolean): boolean {
   const row = rowByUid(db, m.messageUId)
   if (!row) return false
   let changed = false
-  if (mine) {
-    if (applyCarriedReceipts(db, row, m.deliveredAt, m.readAt)) changed = true
-    if (m.groupAckCount !== undefined && setAckCount(db, row.local_id, m.groupAckCount)) changed = true
+  if (mine && applyCarriedReceipts(db, row, m.deliveredAt, m.readAt)) changed = true
+  if (
+    m.groupAckCount !== undefined &&
+    m.convType === 'group' &&
+    setAckCount(db, row.local_id, m.groupAckCount)
+  ) {
+    changed = true
   }
   // Either side: a request made from another device of mine, or one whose push I missed.
   if (m.receiptRequested && setRequested(db, row.local_id, m.sentAt)) changed = true

@@ -173,4 +173,18 @@ export const engineMigrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 6,
+    name: 'when this device wrote or received a message, and read it',
+    up(db) {
+      // For the message info panel. stored_at: when this device wrote the row (my message written
+      // here, a received one arrived); NULL for my messages written on another device and for rows
+      // older than this version. my_read_at: when this device marked a received message read (by
+      // me here, or told of my read on another device); NULL while unread and for older rows.
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN stored_at INTEGER;
+        ALTER TABLE messages ADD COLUMN my_read_at INTEGER;
+      `)
+    },
+  },
 ]

@@ -128,12 +128,12 @@ export function applyPending(db: Db, uid: string): Message | undefined {
 }
 
 /** Clears the read flag of one received message; true when it was set. */
-function markOneRead(db: Db, row: MessageRow): boolean {
+function markOneRead(db: Db, row: MessageRow, now: number): boolean {
   const changed =
-    prepare<[number]>(
+    prepare<[number, number]>(
       db,
-      'UPDATE messages SET is_unread = 0, revision = revision + 1 WHERE local_id = ? AND is_unread = 1',
-    ).run(row.local_id).changes > 0
+      'UPDATE messages SET is_unread = 0, my_read_at = ?, revision = revision + 1 WHERE local_id = ? AND is_unread = 1',
+    ).run(now, row.local_id).changes > 0
   if (changed) countOneRead(db, conversationOfRow(row))
   return changed
 }
@@ -142,7 +142,7 @@ export function readMessage(db: Db, uid: string, now: number, ack: NewOutboxJob 
   return transact(db, () => {
     const row = rowByUid(db, uid)
     if (!row) return { changed: [], conversationChanged: false }
-    if (!markOneRead(db, row)) return { changed: [toMessage(db, row)], conversationChanged: false }
+    if (!markOneRead(db, row, now)) return { changed: [toMessage(db, row)], conversationChanged: false }
     if (ack) enqueue(db, ack, now)
     const c = conversationOfRow(row)
     const changed = viewsOf(db, [row.local_id])
@@ -183,7 +183,7 @@ export function setResponded(db: Db, uid: string): boolean {
 }
 
 /** Marks a received message read as part of answering it (no receipt of its own is queued). */
-export function readWithoutAck(db: Db, uid: string): void {
+export function readWithoutAck(db: Db, uid: string, now: number): void {
   const row = rowByUid(db, uid)
-  if (row) markOneRead(db, row)
+  if (row) markOneRead(db, row, now)
 }

@@ -40,12 +40,14 @@ export interface MessageRow {
   fail_code: number | null
   fail_reason: string | null
   revision: number
+  stored_at: number | null
+  my_read_at: number | null
 }
 
 export const MESSAGE_COLUMNS = `local_id, client_msg_id, message_uid, conv_type, target_id, channel_id, seq,
   sender_id, direction, content, sent_at, status, is_unread, need_delivery_ack, need_read_ack,
   is_need_group_ack, member_count, delivered_at, read_at, group_ack_count, is_receipt_request,
-  has_respond, fail_code, fail_reason, revision`
+  has_respond, fail_code, fail_reason, revision, stored_at, my_read_at`
 
 /** Reader lists carried on messages stop here; the reader panel pages through the rest. */
 const READER_LIST_MAX = 100
@@ -114,11 +116,15 @@ export function toMessage(db: Db, row: MessageRow): Message {
     sentTime: row.sent_at,
     seq: row.seq,
     status: row.status,
+    needDeliveryAck: row.need_delivery_ack === 1,
+    needReadAck: row.need_read_ack === 1,
     isDelivered: row.delivered_at !== null,
     deliveredTime: row.delivered_at,
     isReceiverRead: row.read_at !== null,
     readTime: row.read_at,
     isUnread: row.is_unread === 1,
+    storedTime: row.stored_at,
+    readByMeTime: row.is_unread === 1 ? null : row.my_read_at,
     isNeedGroupAck: row.is_need_group_ack === 1,
     groupAckCount: row.group_ack_count,
     groupMemberCount: row.member_count,

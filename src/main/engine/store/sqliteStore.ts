@@ -87,6 +87,8 @@ export class SqliteEngineStore implements EngineStore {
   respond = (uid: string, now: number, ack: NewOutboxJob) => receipts.respond(this.db, uid, now, ack)
 
   applyGroupReadAcks = (acks: readonly GroupReadAck[]) => groupReceipts.applyGroupReadAcks(this.db, acks)
+  applyGroupReadCounts = (counts: readonly { messageUId: string; count: number }[]) =>
+    groupReceipts.applyGroupReadCounts(this.db, counts)
   applyReceiptResponse = (uids: readonly string[], reader: string, at: number) =>
     groupReceipts.applyReceiptResponse(this.db, uids, reader, at)
   markReceiptRequested = (uid: string, at: number) => groupReceipts.markReceiptRequested(this.db, uid, at)

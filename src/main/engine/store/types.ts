@@ -179,6 +179,11 @@ export interface EngineStore {
   applyPeerConversationRead(c: Conversation, seq: number, at: number): Message[]
   /** Easemob groupMessageRead: readers, and the server's count for each message. */
   applyGroupReadAcks(acks: readonly GroupReadAck[]): Message[]
+  /**
+   * The read counts of others' group messages (countVisibility 'all', groupReadCount): raised,
+   * never lowered; counts of messages not stored yet are dropped (their pulled copy carries them).
+   */
+  applyGroupReadCounts(counts: readonly { messageUId: string; count: number }[]): Message[]
   /** RongCloud MESSAGE_RECEIPT_RESPONSE: `reader` answered these requests of mine. */
   applyReceiptResponse(messageUIds: readonly string[], reader: string, at: number): Message[]
   /** RongCloud: a read receipt request was made for this message (either side). */

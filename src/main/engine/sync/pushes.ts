@@ -66,6 +66,10 @@ const handlers: Handlers = {
     sync.ctx.emit('groupMessageRead', acks)
   },
 
+  groupReadCount(sync, { counts }) {
+    emitChanged(sync.ctx, sync.ctx.store.applyGroupReadCounts(counts))
+  },
+
   receiptRequest(sync, { groupId, channelId, messageUId, senderUserId, at }) {
     const changed = sync.ctx.store.markReceiptRequested(messageUId, at)
     if (changed) emitChanged(sync.ctx, [changed])

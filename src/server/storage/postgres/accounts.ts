@@ -1,5 +1,6 @@
 /** Users, sessions, invite codes and the per-user receipt event log, on PostgreSQL. */
 import type { AccountSettings, PushEvent } from '../../../shared/protocol'
+import { DEFAULT_ACCOUNT_RECEIPTS } from '../../accountDefaults'
 import type { NewUser, SessionRow, UserEventRow, UserRow } from '../types'
 import type { Sql } from './sql'
 
@@ -36,10 +37,20 @@ function toUser(r: UserRecord): UserRow {
 
 /** A second insert of the same id (another node at the same moment) waits for the first, then writes nothing. */
 export async function insertUser(sql: Sql, user: NewUser): Promise<boolean> {
+  // Written, not left to the column defaults (as on SQLite): accountDefaults.ts decides.
+  const receipts = user.receipts ?? DEFAULT_ACCOUNT_RECEIPTS
   const written = await sql.run(
-    `INSERT INTO users (id, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4)
+    `INSERT INTO users (id, display_name, password_hash, created_at, require_delivery_ack, require_read_ack)
+     VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (id) DO NOTHING`,
-    [user.id, user.displayName, user.passwordHash, user.createdAt],
+    [
+      user.id,
+      user.displayName,
+      user.passwordHash,
+      user.createdAt,
+      receipts.requireDeliveryAck,
+      receipts.requireReadAck,
+    ],
   )
   return written === 1
 }

@@ -251,6 +251,31 @@ export async function getGroup(sql: Sql, id: string): Promise<GroupRow | undefin
   return sql.first<GroupRow>(`SELECT ${GROUP_COLUMNS} FROM groups WHERE id = $1`, [id])
 }
 
+/**
+ * One statement, so atomic on its own: the group's owner changes only while `fromUserId` owns it and
+ * `toUserId` is a current member; then both member rows change with it.
+ */
+export async function transferGroupOwnership(
+  sql: Sql,
+  groupId: string,
+  fromUserId: string,
+  toUserId: string,
+): Promise<boolean> {
+  if (fromUserId === toUserId) return false
+  const changed = await sql.run(
+    `WITH moved AS (
+       UPDATE groups g SET owner_id = $3
+       WHERE g.id = $1 AND g.owner_id = $2
+         AND EXISTS (SELECT 1 FROM members m WHERE m.conv_id = g.conv_id AND m.user_id = $3 AND m.left_seq IS NULL)
+       RETURNING g.conv_id
+     )
+     UPDATE members SET role = CASE WHEN user_id = $3 THEN 'owner' ELSE 'admin' END
+     WHERE conv_id IN (SELECT conv_id FROM moved) AND user_id IN ($2, $3)`,
+    [groupId, fromUserId, toUserId],
+  )
+  return changed > 0
+}
+
 export async function listGroupMembers(sql: Sql, convId: number): Promise<GroupMemberView[]> {
   return sql.rows<GroupMemberView>(
     `SELECT m.user_id AS "userId", u.display_name AS "displayName", m.role, m.joined_at AS "joinedAt"

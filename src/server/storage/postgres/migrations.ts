@@ -256,6 +256,17 @@ export const pgMigrations: readonly PgMigration[] = [
       INSERT INTO deployment (id) VALUES (replace(gen_random_uuid()::text, '-', ''));
     `,
   },
+  {
+    version: 6,
+    name: 'new accounts ask for delivery and read receipts',
+    sql: `
+      -- The schema's default follows the server's (accountDefaults.ts: both on), which registration
+      -- writes explicitly anyway. Existing accounts keep what they chose: no row is updated.
+      -- (SQLite has no counterpart: it cannot change a column default without rebuilding users.)
+      ALTER TABLE users ALTER COLUMN require_delivery_ack SET DEFAULT true;
+      ALTER TABLE users ALTER COLUMN require_read_ack SET DEFAULT true;
+    `,
+  },
 ]
 
 /** pg_advisory_xact_lock key of the migration ("IMSM"): one migrator at a time per database. */

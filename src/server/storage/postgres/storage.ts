@@ -111,6 +111,9 @@ class PgOps implements StorageOps {
   getGroup(...a: Parameters<StorageOps['getGroup']>) {
     return conversations.getGroup(this.sql, ...a)
   }
+  transferGroupOwnership(...a: Parameters<StorageOps['transferGroupOwnership']>) {
+    return conversations.transferGroupOwnership(this.sql, ...a)
+  }
   listGroupMembers(...a: Parameters<StorageOps['listGroupMembers']>) {
     return conversations.listGroupMembers(this.sql, ...a)
   }
