@@ -1,11 +1,6 @@
 import { existsSync } from 'node:fs'
 import { defineConfig } from '@playwright/test'
-
-function chromiumPath(): string | undefined {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH
-  // Debian's binary directly: /usr/bin/chromium is a wrapper script that adds noise.
-  return ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p))
-}
+import { chromiumPath } from './e2e/processes'
 
 /**
  * E2E runs through the headless host in Chromium (Debian's, where Playwright's own browser cannot be

@@ -4,11 +4,11 @@
  *  - headless (default): the headless host process + a Chromium browser context on its URL;
  *  - electron (IM_E2E_HOST=electron): the real app via `_electron.launch`, where a binary exists.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { _electron, expect, test as base, type Page } from '@playwright/test'
+import { spawnForUrl, stop } from './processes'
 
 const root = resolve(import.meta.dirname, '..')
 const HOST = process.env.IM_E2E_HOST === 'electron' ? 'electron' : 'headless'
@@ -21,33 +21,6 @@ function electronPath(): string | null {
   if (!existsSync(pathFile)) return null
   const bin = join(dir, 'dist', readFileSync(pathFile, 'utf8'))
   return existsSync(bin) ? bin : null
-}
-
-/** Spawns a process and resolves with the first URL matching `pattern` that it prints. */
-function spawnForUrl(args: string[], pattern: RegExp): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()))
-  return new Promise((resolvePromise, reject) => {
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString()
-      const m = pattern.exec(out)
-      if (m) resolvePromise({ child, url: m[0] })
-    })
-    child.on('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${err.slice(-500)}`)))
-  })
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve()
-  return new Promise((r) => {
-    child.once('exit', () => r())
-    child.kill('SIGTERM')
-  })
 }
 
 export interface Account {

@@ -95,22 +95,37 @@ describe('group receipt settings', () => {
     await field(wrapper, 'save').trigger('click')
     await flushPromises()
     expect(im.callsOf('setGroupReceiptSettings')).toEqual([[groupId, { maxGroupSize: 50 }]])
-    expect(wrapper.get('[data-testid="member-error"]').text()).toBe(
+    // A refused save is said beside the Save button, not as the panel's error line.
+    expect(wrapper.get('[data-testid="group-receipts-error"]').text()).toBe(
       'Only the group owner or an admin can do this.',
     )
+    expect(wrapper.find('[data-testid="member-error"]').exists()).toBe(false)
     expect(wrapper.find('[data-testid="group-receipts-saved"]').exists()).toBe(false)
 
+    // A value that is not valid is said beside its own field, which is marked invalid and points at it.
     await field(wrapper, 'validity-days').setValue('0')
     await field(wrapper, 'save').trigger('click')
     await flushPromises()
-    expect(wrapper.get('[data-testid="member-error"]').text()).toBe('Enter a number of days greater than 0.')
+    expect(wrapper.get('[data-testid="group-receipts-validity-error"]').text()).toBe(
+      'Enter a number of days greater than 0.',
+    )
+    const validity = field(wrapper, 'validity-days')
+    expect(validity.attributes('aria-invalid')).toBe('true')
+    const errorId = wrapper.get('[data-testid="group-receipts-validity-error"]').attributes('id')
+    expect(validity.attributes('aria-describedby')?.split(' ')).toContain(errorId)
+    expect(wrapper.find('[data-testid="group-receipts-max-size-error"]').exists()).toBe(false)
     await field(wrapper, 'validity-days').setValue('3')
+    await flushPromises()
+    // Fixed: its error goes at once.
+    expect(wrapper.find('[data-testid="group-receipts-validity-error"]').exists()).toBe(false)
+    expect(field(wrapper, 'validity-days').attributes('aria-invalid')).toBeUndefined()
     await field(wrapper, 'max-size').setValue('2.5')
     await field(wrapper, 'save').trigger('click')
     await flushPromises()
-    expect(wrapper.get('[data-testid="member-error"]').text()).toBe(
+    expect(wrapper.get('[data-testid="group-receipts-max-size-error"]').text()).toBe(
       'Enter a whole number of members, at least 1.',
     )
+    expect(field(wrapper, 'max-size').attributes('aria-invalid')).toBe('true')
     expect(im.callsOf('setGroupReceiptSettings')).toHaveLength(1)
   })
 

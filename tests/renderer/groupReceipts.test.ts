@@ -109,6 +109,10 @@ describe('composer in a group', () => {
       const toggle = wrapper.get('[data-testid="composer-group-ack"]')
       expect(toggle.attributes('disabled'), reason).toBeDefined()
       expect(toggle.attributes('title')).toBe(reason)
+      // The reason is on screen too, in words, and the toggle points at it.
+      const shown = wrapper.get('[data-testid="composer-ask-reason"]')
+      expect(shown.text()).toBe(`You can’t ask who read in this group: ${reason}`)
+      expect(toggle.attributes('aria-describedby')).toBe(shown.attributes('id'))
       wrapper.unmount()
     }
 
@@ -122,7 +126,8 @@ describe('composer in a group', () => {
     const admin = app.mount(MessageComposer, { conversation: groupChat, disabled: false })
     const toggle = admin.get('[data-testid="composer-group-ack"]')
     expect(toggle.attributes('disabled')).toBeUndefined()
-    expect(toggle.attributes('title')).toBe('Ask members for read receipts')
+    expect(toggle.attributes('title')).toBe('Ask who read what you send next')
+    expect(admin.find('[data-testid="composer-ask-reason"]').exists()).toBe(false)
   })
 
   it('turns off when the settings change under it', async () => {

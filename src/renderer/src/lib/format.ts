@@ -1,11 +1,34 @@
 /** Date and time in words for the UI, always through Intl in the UI locale (never the OS default). */
 
+const STYLES = {
+  dateTime: { dateStyle: 'medium', timeStyle: 'medium' },
+  timeOfDay: { hour: '2-digit', minute: '2-digit' },
+  monthDay: { month: 'short', day: 'numeric' },
+  yearMonthDay: { year: 'numeric', month: 'short', day: 'numeric' },
+} satisfies Record<string, Intl.DateTimeFormatOptions>
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+/**
+ * One Intl.DateTimeFormat per locale and style, made once: making one costs far more than using it
+ * (it resolves the locale's data), and every message row formats two or three times.
+ */
+function formatter(locale: string, style: keyof typeof STYLES): Intl.DateTimeFormat {
+  const key = `${style} ${locale}`
+  let f = formatters.get(key)
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, STYLES[style])
+    formatters.set(key, f)
+  }
+  return f
+}
+
 export function formatDateTime(time: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(time)
+  return formatter(locale, 'dateTime').format(time)
 }
 
 export function formatTimeOfDay(time: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }).format(time)
+  return formatter(locale, 'timeOfDay').format(time)
 }
 
 function sameDay(a: Date, b: Date): boolean {
@@ -17,11 +40,9 @@ export function formatListTime(time: number, now: number, locale: string): strin
   const date = new Date(time)
   const today = new Date(now)
   if (sameDay(date, today)) return formatTimeOfDay(time, locale)
-  const options: Intl.DateTimeFormatOptions =
-    date.getFullYear() === today.getFullYear()
-      ? { month: 'short', day: 'numeric' }
-      : { year: 'numeric', month: 'short', day: 'numeric' }
-  return new Intl.DateTimeFormat(locale, options).format(time)
+  return formatter(locale, date.getFullYear() === today.getFullYear() ? 'monthDay' : 'yearMonthDay').format(
+    time,
+  )
 }
 
 /** Splits what a person types as a list of ids: commas (ASCII or CJK), enumeration commas or whitespace. */

@@ -1,4 +1,4 @@
-import type { Message } from '../../../shared/model'
+import { MessageDirection, type Message } from '../../../shared/model'
 
 /**
  * Display order: by server sequence when both have one; otherwise by time, a message without a
@@ -65,6 +65,8 @@ export type GroupReadCounts = {
  * "n of m read" of a group message of mine that asked for receipts (Easemob isNeedGroupAck or a
  * RongCloud request), as the engine reports it: readReceiptInfo.readCount / totalCount, which the
  * engine fills for both models (groupAckCount / groupMemberCount are the same numbers for Easemob).
+ * On someone else's message that asked (either model), groupAckCount / groupMemberCount: the count
+ * the server told this member (only while the group shows counts to all; the caller checks that).
  * Null when the message did not ask, or the engine has not said its counts. Nothing is merged here.
  */
 export function groupReadCounts(message: Message): GroupReadCounts | null {
@@ -73,7 +75,9 @@ export function groupReadCounts(message: Message): GroupReadCounts | null {
   if (info.readCount !== undefined && info.totalCount !== undefined) {
     return { count: info.readCount, total: info.totalCount }
   }
-  if (message.isNeedGroupAck) return { count: message.groupAckCount, total: message.groupMemberCount }
+  if (message.isNeedGroupAck || message.messageDirection === MessageDirection.RECEIVE) {
+    return { count: message.groupAckCount, total: message.groupMemberCount }
+  }
   return null
 }
 

@@ -118,6 +118,11 @@ export const useGroupsStore = defineStore('groups', () => {
     return changeGroup(groupId, () => window.im.setGroupMemberRole(groupId, userId, role))
   }
 
+  /** Owner only: `newOwnerId` (a current member) becomes the owner and I become an admin. */
+  function transferOwnership(groupId: string, newOwnerId: string) {
+    return changeGroup(groupId, () => window.im.transferGroupOwnership(groupId, newOwnerId))
+  }
+
   // Optional cursors are left out rather than passed as undefined: a JSON transport (the headless
   // bridge) turns an undefined array element into null, which the contract rejects.
 
@@ -170,6 +175,7 @@ export const useGroupsStore = defineStore('groups', () => {
     addMembers,
     removeMembers,
     setRole,
+    transferOwnership,
     setReceiptSettings,
     leave,
     fetchReadAcks,

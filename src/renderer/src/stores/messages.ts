@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { markRaw, reactive, shallowReactive } from 'vue'
+import { markRaw, shallowReactive } from 'vue'
 import type { Result } from '../../../shared/codes'
 import { conversationKey, type Conversation, type Message } from '../../../shared/model'
 import { callIm, toUiError, type UiError } from '../lib/im'
@@ -7,9 +7,13 @@ import { upsertMessage } from '../lib/messages'
 
 const HISTORY_PAGE_SIZE = 30
 
-/** The loaded part of one conversation's history, oldest first (the order it is shown in). */
+/**
+ * The loaded part of one conversation's history, oldest first (the order it is shown in). `list` is
+ * a plain array, replaced (never changed in place) on every change: rows read it without going
+ * through a reactive proxy, and a page of 30 costs one update however long the history already is.
+ */
 export interface ConversationMessages {
-  list: Message[]
+  list: readonly Message[]
   hasMore: boolean
   loading: boolean
   loaded: boolean
@@ -17,7 +21,7 @@ export interface ConversationMessages {
 }
 
 function newConversationMessages(): ConversationMessages {
-  return reactive({ list: [], hasMore: true, loading: false, loaded: false, error: null })
+  return shallowReactive({ list: [], hasMore: true, loading: false, loaded: false, error: null })
 }
 
 /**
@@ -33,12 +37,24 @@ export const useMessagesStore = defineStore('messages', () => {
   const byKey = shallowReactive(new Map<string, ConversationMessages>())
   let unsubscribers: Array<() => void> = []
 
+  /** Merges copies into an entry's list: one new array, so one update for the whole batch. */
+  function merge(entry: ConversationMessages, messages: readonly Message[]): void {
+    const list = entry.list.slice()
+    // Messages are replaced, never mutated: no need for Vue to proxy each one.
+    for (const message of messages) upsertMessage(list, markRaw(message))
+    entry.list = list
+  }
+
   function apply(messages: Message[]): void {
+    const byEntry = new Map<ConversationMessages, Message[]>()
     for (const message of messages) {
       const entry = byKey.get(conversationKey(message.conversation))
-      // Messages are replaced, never mutated: no need for Vue to proxy each one.
-      if (entry) upsertMessage(entry.list, markRaw(message))
+      if (!entry) continue
+      const batch = byEntry.get(entry)
+      if (batch) batch.push(message)
+      else byEntry.set(entry, [message])
     }
+    for (const [entry, batch] of byEntry) merge(entry, batch)
   }
 
   function start(): void {
@@ -67,8 +83,7 @@ export const useMessagesStore = defineStore('messages', () => {
     entry.loaded = true
     entry.hasMore = result.data.hasMore
     // The page comes newest first; inserting oldest first keeps each insert near the end.
-    for (let i = result.data.list.length - 1; i >= 0; i -= 1)
-      upsertMessage(entry.list, markRaw(result.data.list[i]))
+    merge(entry, result.data.list.slice().reverse())
   }
 
   /** Loads the newest page once; later events keep it current. */
