@@ -1,35 +1,26 @@
 /**
  * The WebSocket gateway: its sockets' lifecycle (attach, heartbeats, session expiry, close) and the
- * group commit that runs their frames. Its parts are in gateway/: the upgrade checks (upgrade.ts),
- * the frames on the wire (frames.ts), the inbound caps and rate limits (inboundLimits.ts) and the
- * send budgets (sendBudgets.ts).
+ * queue of frames for the group commit. Its parts are in gateway/: the upgrade checks (upgrade.ts),
+ * the frames on the wire (frames.ts), the inbound caps and rate limits (inboundLimits.ts), the send
+ * budgets (sendBudgets.ts) and the group commit itself (groupCommit.ts).
  */
 import type { IncomingMessage } from 'node:http'
 import type { DeliveryBudget } from './deliveryBudget'
 import type { OpPolicy } from './policy'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
-import { Code, CodedError, type CodeValue } from '../shared/codes'
+import { Code } from '../shared/codes'
 import type { Accounts } from './accounts'
 import { CLOSE_SESSION_EXPIRED, Connection, type ConnectionOptions } from './connection'
 import type { ConnectionLimits } from './limits'
 import type { Hub } from './hub'
 import type { Logger } from './log'
 import type { ServerMetrics } from './metrics'
-import { PushBatch, type OpContext } from './ops/context'
-import { handlers } from './ops/index'
 import type { GroupReceiptSettings } from '../shared/model'
-import { StorageUnavailableError, type Storage, type Unit, type UnitResult } from './storage/types'
-import {
-  leadingRequestId,
-  parseFrame,
-  rawSize,
-  rawToString,
-  replyFrame,
-  type Job,
-  type OperationJob,
-} from './gateway/frames'
+import type { Storage } from './storage/types'
+import { leadingRequestId, parseFrame, rawSize, rawToString, replyFrame, type Job } from './gateway/frames'
 import { connectionOptions, InboundLimits } from './gateway/inboundLimits'
+import { GroupCommit } from './gateway/groupCommit'
 import { SendBudgets } from './gateway/sendBudgets'
 import { admitUpgrade } from './gateway/upgrade'
 
@@ -69,20 +60,13 @@ export interface GatewayDeps {
 /** Frames per group commit at most; a larger burst is committed in slices of this size. */
 export const MAX_BATCH = 256
 
-/** What a request of a batch whose commit failed is told: the storage's own words stay in the log. */
-const NOT_SAVED = 'nothing of this request was saved; retry'
-
 /**
  * The WebSocket side: authentication during the upgrade, one request per frame, replies by id,
  * pushes after replies, heartbeats.
  *
  * Frames are not run one by one. Those that arrive in one event-loop turn are collected and run as
- * one group commit (`Storage.batch`; on SQLite every operation in its own savepoint of one
- * transaction, one commit for all; on PostgreSQL every operation in a transaction of its own, those
- * of different connections concurrently). Only after the batch has committed do their replies and
- * pushes go out, each connection's in one corked socket write; an operation that fails is rolled
- * back alone and answers with its own error. One batch runs at a time, and a connection's requests
- * are its chain in the batch, so they are applied in the order it sent them.
+ * one group commit (gateway/groupCommit.ts), in slices of MAX_BATCH. One batch runs at a time, and a
+ * connection's requests are its chain in the batch, so they are applied in the order it sent them.
  */
 export class Gateway {
   private readonly wss: WebSocketServer
@@ -92,6 +76,8 @@ export class Gateway {
   private readonly inbound: InboundLimits
   /** Held frames of connections over their send budget (sendBudgets.ts). */
   private readonly budgets: SendBudgets
+  /** Runs a turn's frames and sends their replies and pushes (groupCommit.ts). */
+  private readonly groupCommit: GroupCommit
   private closing = false
   /** Frames of this turn, waiting for the next group commit. */
   private pending: Job[] = []
@@ -111,6 +97,9 @@ export class Gateway {
     })
     this.inbound = new InboundLimits(options, deps)
     this.budgets = new SendBudgets(options, deps, (job) => this.enqueue(job))
+    this.groupCommit = new GroupCommit(deps, this.budgets, options.limits !== undefined, (connection) =>
+      this.expire(connection),
+    )
     this.heartbeat = setInterval(() => this.checkHeartbeats(), options.heartbeatMs)
     this.sessionSweep = setInterval(() => this.sweepSessions(), options.sessionSweepMs ?? 1000)
   }
@@ -243,7 +232,7 @@ export class Gateway {
         // written) before the rest run, instead of all waiting for the largest possible batch.
         const jobs = this.pending.splice(0, MAX_BATCH)
         try {
-          await this.commitAndSend(jobs)
+          await this.groupCommit.run(jobs)
         } catch (error) {
           // A bug between the commit and the sockets must not stop the gateway (nor the process).
           this.deps.log.error('sending a batch failed', { frames: jobs.length, error })
@@ -259,160 +248,6 @@ export class Gateway {
   whenIdle(): Promise<void> {
     if (!this.flushing && !this.flushScheduled) return Promise.resolve()
     return new Promise((resolve) => this.idleWaiters.push(resolve))
-  }
-
-  private async commitAndSend(jobs: readonly Job[]): Promise<void> {
-    this.budgets.batchStarted()
-    try {
-      await this.commitAndSendBatch(jobs)
-    } finally {
-      this.budgets.batchEnded()
-    }
-  }
-
-  private async commitAndSendBatch(jobs: readonly Job[]): Promise<void> {
-    const { storage, log, now, receiptDefaults, deliveryBudget, policy } = this.deps
-    const at = now()
-    const runs = jobs.filter((job) => job.reply === undefined)
-    const contexts: OpContext[] = runs.map((job) => ({
-      storage,
-      userId: job.connection.userId,
-      deviceId: job.connection.session.deviceId,
-      connection: job.connection,
-      pushes: new PushBatch(),
-      now: at,
-      receiptDefaults,
-      deliveryBudget,
-      ...(policy ? { policy } : {}),
-    }))
-    // Send budgets: a connection (or user) with too much unsent is not served; its frames wait, in
-    // order, for its socket to drain. Replies are serialized here, so that those of this very batch
-    // count too (else one batch could answer hundreds of 4 MB pulls at once).
-    const heldHere = new Set<Connection>()
-    const heldAt: boolean[] = []
-    const replies: (string | undefined)[] = []
-    // A unit may run more than once (PostgreSQL runs it again after a deadlock or a serialization
-    // failure, its transaction rolled back): each run starts from nothing of the runs before it, so
-    // only what the last run queued is routed and only its reply counts against the send budget.
-    // Effects outside the transaction are not undone: a shared-limits take (the delivery-receipt
-    // budget in sendMessage, the lookup budget) made by a run that is then run again is taken twice.
-    const units: Unit<unknown>[] = runs.map((job, i) => async (tx) => {
-      const { connection } = job
-      const ctx = contexts[i] as OpContext
-      const counted = replies[i]
-      if (counted !== undefined) {
-        this.budgets.countUnsent(connection, -counted.length)
-        replies[i] = undefined
-      }
-      heldAt[i] = false
-      if (ctx.pushes.queued.length > 0) ctx.pushes = new PushBatch()
-      if (
-        heldHere.has(connection) ||
-        this.budgets.isHeld(connection) ||
-        this.budgets.overBudget(connection)
-      ) {
-        heldHere.add(connection)
-        heldAt[i] = true
-        return undefined
-      }
-      ctx.storage = tx
-      // job.data was parsed by requests[op].data, which is exactly what handlers[op] takes.
-      const value = await (handlers[job.op] as (ctx: OpContext, data: unknown) => Promise<unknown>)(
-        ctx,
-        job.data,
-      )
-      if (this.options.limits) {
-        const reply = replyFrame(job.id, Code.OK, undefined, value)
-        replies[i] = reply
-        this.budgets.countUnsent(connection, reply.length)
-      }
-      return value
-    })
-    const { metrics } = this.deps
-    const committing = metrics ? performance.now() : 0
-    let results: UnitResult<unknown>[] | undefined
-    /** Nothing of the batch was committed because the database could not be reached. */
-    let unavailable = false
-    if (units.length > 0) {
-      try {
-        // Requests of one connection keep their order; those of different ones may run at once.
-        results = await storage.batch(
-          units,
-          runs.map((job) => job.connection),
-        )
-      } catch (error) {
-        if (error instanceof StorageUnavailableError) {
-          unavailable = true
-          log.warn('database unavailable: batch not saved', { operations: units.length, error: error.cause })
-        } else log.error('group commit failed', { operations: units.length, error })
-      }
-    }
-    if (metrics && units.length > 0) metrics.groupCommit(units.length, performance.now() - committing)
-    /** The operations answered in this batch, with the code of their reply, for the metrics. */
-    const answered: { op: string; readAt: number; code: CodeValue }[] | undefined = metrics ? [] : undefined
-
-    // Replies in the order the frames came, each followed by the pushes its operation caused.
-    const outgoing = new Map<Connection, string[]>()
-    const send = (connection: Connection, payload: string): void => {
-      const list = outgoing.get(connection)
-      if (list) list.push(payload)
-      else outgoing.set(connection, [payload])
-    }
-    const answer = (job: OperationJob, code: CodeValue, frame: string): void => {
-      send(job.connection, frame)
-      answered?.push({ op: job.op, readAt: job.readAt, code })
-    }
-    let r = 0
-    for (const job of jobs) {
-      const index = job.reply === undefined ? r++ : -1
-      // From its first held frame on, everything of that connection waits (replies stay in order).
-      if (this.budgets.isHeld(job.connection) || heldAt[index]) {
-        this.budgets.hold(job.connection, job)
-        continue
-      }
-      if (job.reply !== undefined) {
-        send(job.connection, job.reply)
-        continue
-      }
-      const ctx = contexts[index] as OpContext
-      const result = results?.[index]
-      if (!result) {
-        // Nothing of this batch was committed: no operation of it may be reported as done. The socket
-        // stays open; the client retries (sends are exactly-once by client id).
-        if (unavailable) answer(job, Code.UNAVAILABLE, replyFrame(job.id, Code.UNAVAILABLE))
-        else answer(job, Code.INTERNAL, replyFrame(job.id, Code.INTERNAL, NOT_SAVED))
-        continue
-      }
-      if (result.ok) {
-        answer(job, Code.OK, replies[index] ?? replyFrame(job.id, Code.OK, undefined, result.value))
-        this.deps.hub.route(ctx.pushes.queued, send)
-        continue
-      }
-      const { error } = result
-      if (error instanceof CodedError) {
-        answer(job, error.code, replyFrame(job.id, error.code, error.message))
-      } else {
-        log.error('operation failed', { op: job.op, userId: job.connection.userId, error })
-        answer(job, Code.INTERNAL, replyFrame(job.id, Code.INTERNAL))
-      }
-    }
-    const sentAt = now()
-    for (const [connection, payloads] of outgoing) {
-      // Nothing more for a socket whose session ended meanwhile, not even a push.
-      if (connection.expired(sentAt)) this.expire(connection)
-      else {
-        connection.sendAll(payloads)
-        metrics?.framesHandedOut(payloads.length)
-      }
-    }
-    if (metrics && answered) {
-      // Each from its frame's reading to its reply handed to the socket.
-      const at = performance.now()
-      for (const { op, readAt, code } of answered) metrics.operation(op, code, at - readAt)
-    }
-    this.budgets.written()
-    // A socket that took everything at once emits no 'drain': release what it can take now.
-    for (const connection of heldHere) this.budgets.releaseAfterBatch(connection.userId)
   }
 
   private checkHeartbeats(): void {

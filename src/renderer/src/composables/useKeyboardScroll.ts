@@ -1,11 +1,12 @@
 import type { Ref } from 'vue'
 
-/** One arrow key press: about two lines of text. */
+/** The least a page key moves: about two lines of text. */
 const LINE = 40
 
 /**
- * Keyboard scrolling for a focusable scroll container (WCAG 2.1.1): arrows by a line, PageUp and
- * PageDown by most of a screen, Home to the top (where older pages load) and End to the newest.
+ * Keyboard scrolling for a focusable scroll container (WCAG 2.1.1): PageUp and PageDown by most of a
+ * screen, Home to the top (where older pages load) and End to the newest. The arrows are the
+ * message list's own: they move onto and between messages (useMessageKeyboard).
  * Only when the container itself has focus: keys in a button or field inside it keep their meaning.
  */
 export function useKeyboardScroll(
@@ -17,12 +18,6 @@ export function useKeyboardScroll(
     if (!el || event.target !== el || event.altKey || event.ctrlKey || event.metaKey) return
     const page = Math.max(LINE, el.clientHeight * 0.9)
     switch (event.key) {
-      case 'ArrowUp':
-        el.scrollTop -= LINE
-        break
-      case 'ArrowDown':
-        el.scrollTop += LINE
-        break
       case 'PageUp':
         el.scrollTop -= page
         break
