@@ -422,15 +422,37 @@ async function untilAnswered(
   call: () => Promise<CallResult>,
   timeoutMs: number,
 ): Promise<CallResult> {
+  // After "not connected" the state may still say connected for a moment (the socket is closing,
+  // its close event not yet in), so the next try waits for a new connection.
+  const connections = connectionCounter(device)
   for (let attempt = 0; ; attempt++) {
+    const before = connections.count
     const res = await call()
     if (res.code === 0 || !TRANSIENT.has(res.code) || attempt >= 50) return res
     await device.until(
       'connected again',
-      () => device.engine.connectionState.state === 'connected',
+      () =>
+        device.engine.connectionState.state === 'connected' &&
+        (res.code !== Code.SERVER_UNREACHABLE || connections.count > before),
       timeoutMs,
     )
   }
+}
+
+const counters = new WeakMap<Device, { count: number }>()
+
+/** How many times the device's engine has connected since first asked (one listener per device). */
+function connectionCounter(device: Device): { count: number } {
+  let counter = counters.get(device)
+  if (!counter) {
+    const c = { count: 0 }
+    device.engine.on('connectionState', (s: { state: string }) => {
+      if (s.state === 'connected') c.count++
+    })
+    counters.set(device, c)
+    counter = c
+  }
+  return counter
 }
 
 /** What each engine still has to send (job kind, attempts so far, jobs), for timeout messages. */
