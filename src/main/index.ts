@@ -9,11 +9,19 @@
  */
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron'
+import { app, BrowserWindow, ipcMain, Notification, session, shell, type IpcMainInvokeEvent } from 'electron'
 import { Code, fail } from '../shared/codes'
-import { IPC_CALL_PREFIX, IPC_EVENT_CHANNEL, eventNames, operationNames } from '../shared/ipc'
+import {
+  IPC_CALL_PREFIX,
+  IPC_EVENT_CHANNEL,
+  eventNames,
+  operationNames,
+  type NotificationRequest,
+} from '../shared/ipc'
 import { Engine } from './engine/engine'
 import { createDispatcher, createHandlerTable } from './hosts/handlers'
+import { badgeCount } from './hosts/unreadBadge'
+import { isOpenableLink } from '../shared/links'
 
 const { values } = parseArgs({
   args: process.argv.slice(app.isPackaged ? 1 : 2),
@@ -40,15 +48,6 @@ function isOwnFrame(event: IpcMainInvokeEvent): boolean {
   return url === rendererUrl || url.startsWith(`${rendererUrl}#`) || url.startsWith(`${rendererUrl}?`)
 }
 
-function isPlainHttpsUrl(text: string): boolean {
-  try {
-    const url = new URL(text)
-    return url.protocol === 'https:' && url.username === '' && url.password === ''
-  } catch {
-    return false
-  }
-}
-
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
     width: 1100,
@@ -72,13 +71,39 @@ function createWindow(): BrowserWindow {
   win.once('ready-to-show', () => win.show())
   win.webContents.on('will-navigate', (e) => e.preventDefault())
   win.webContents.on('will-attach-webview', (e) => e.preventDefault())
-  // No window ever opens in the app; a plain https link goes to the system browser, nothing else.
+  // No window ever opens in the app; a link of a message (http or https, no credentials: the rule
+  // of src/shared/links.ts) goes to the system browser, nothing else.
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (isPlainHttpsUrl(url)) void shell.openExternal(url)
+    if (isOpenableLink(url)) void shell.openExternal(url)
     return { action: 'deny' }
   })
   void win.loadFile(rendererFile)
   return win
+}
+
+/** Shown notifications, kept referenced until closed: a collected one loses its click handler. */
+const notifications = new Set<Notification>()
+
+/**
+ * A system notification of a new message (issue 13). The renderer decides when and with which
+ * words (it knows the open chat, the focus, the locale and the privacy setting). A click brings the
+ * window forward and tells the renderer which chat to open; nothing here reads a message, so a
+ * notification never sends a read receipt. Silent: the renderer plays the app's own sound.
+ */
+function showNotification(engine: Engine, win: BrowserWindow, request: NotificationRequest): boolean {
+  if (!Notification.isSupported()) return false
+  const notification = new Notification({ title: request.title, body: request.body, silent: true })
+  notifications.add(notification)
+  notification.on('click', () => {
+    if (win.isDestroyed()) return
+    if (win.isMinimized()) win.restore()
+    win.show()
+    win.focus()
+    engine.emit('notificationClicked', request.conversation)
+  })
+  notification.on('close', () => notifications.delete(notification))
+  notification.show()
+  return true
 }
 
 void app.whenReady().then(async () => {
@@ -95,23 +120,41 @@ void app.whenReady().then(async () => {
     defaultServerUrl: String(values.server),
     allowInsecureTransport: values['allow-insecure'] === true,
     nativeBinding,
+    // Files and images (H3): the preload turns picked files into paths; downloads go where the OS says.
+    files: {
+      acceptPaths: true,
+      downloadsDir: process.env.IM_DOWNLOADS_DIR ?? app.getPath('downloads'),
+      shell: {
+        open: async (path) => {
+          const error = await shell.openPath(path)
+          if (error) throw new Error(error)
+        },
+        reveal: (path) => shell.showItemInFolder(path),
+      },
+    },
   })
-  const dispatch = createDispatcher(createHandlerTable(engine))
+  // The window is made below; a notification asked for before it exists is not shown.
+  const shown: { win?: BrowserWindow } = {}
+  const dispatch = createDispatcher(
+    createHandlerTable(engine, {
+      showNotification: (request) => (shown.win ? showNotification(engine, shown.win, request) : false),
+    }),
+  )
   for (const op of operationNames) {
     ipcMain.handle(IPC_CALL_PREFIX + op, (event, args: unknown) =>
       isOwnFrame(event) ? dispatch(op, args) : fail(Code.PERMISSION_DENIED, 'IPC from an unknown frame'),
     )
   }
 
-  const win = createWindow()
+  const mainWindow = createWindow()
+  shown.win = mainWindow
   for (const name of eventNames) {
     engine.on(name, (payload: unknown) => {
-      if (!win.isDestroyed()) win.webContents.send(IPC_EVENT_CHANNEL, name, payload)
+      if (!mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT_CHANNEL, name, payload)
     })
   }
   engine.on('conversationChanged', () => {
-    const total = engine.store?.listConversations().reduce((n, c) => n + c.unreadCount, 0) ?? 0
-    app.setBadgeCount(total)
+    app.setBadgeCount(badgeCount(engine.store?.listConversations() ?? []))
   })
   engine.start()
 

@@ -111,6 +111,26 @@ export class Accounts {
     return { userId: session.userId, deviceId: session.deviceId, tokenHash, expiresAt: session.expiresAt }
   }
 
+  /**
+   * H4: a new password, given the current one (AUTH_FAILED otherwise: the caller counts it as a failed
+   * login). Every other session of the account is revoked, since whoever changes a password may be
+   * locking someone out; this session stays. Returns the revoked sessions' token hashes.
+   */
+  async changePassword(
+    session: AuthenticatedSession,
+    body: z.output<typeof http.changePassword.body>,
+  ): Promise<Buffer[]> {
+    const user = await this.storage.getUser(session.userId)
+    if (!user || !(await verifyPassword(body.currentPassword, user.passwordHash)))
+      throw new CodedError(Code.AUTH_FAILED, 'the current password is wrong')
+    if (body.currentPassword === body.newPassword) throw new CodedError(Code.SAME_PASSWORD)
+    const passwordHash = await hashPassword(body.newPassword, this.scrypt)
+    return this.storage.transaction(async (tx) => {
+      await tx.updatePasswordHash(user.id, passwordHash)
+      return tx.revokeOtherSessions(user.id, session.tokenHash)
+    })
+  }
+
   /** Revokes the token's session; returns it so that its sockets can be closed. */
   async logout(token: string): Promise<AuthenticatedSession> {
     const session = await this.authenticate(token)

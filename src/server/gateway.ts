@@ -14,6 +14,7 @@ import type { Accounts } from './accounts'
 import { CLOSE_SESSION_EXPIRED, Connection, type ConnectionOptions } from './connection'
 import type { ConnectionLimits } from './limits'
 import type { Hub } from './hub'
+import type { PresenceTracker } from './presence'
 import type { Logger } from './log'
 import type { ServerMetrics } from './metrics'
 import type { GroupReceiptSettings } from '../shared/model'
@@ -55,6 +56,8 @@ export interface GatewayDeps {
   policy?: OpPolicy
   /** Counts frames, operations and group commits (metrics.ts); absent: nothing is counted. */
   metrics?: ServerMetrics
+  /** Told of every socket that opens and closes (presence.ts); absent: no presence. */
+  presence?: Pick<PresenceTracker, 'opened' | 'closed'>
 }
 
 /** Frames per group commit at most; a larger burst is committed in slices of this size. */
@@ -137,6 +140,7 @@ export class Gateway {
     if (this.closing) return ws.close(1001, 'server shutting down')
     hub.add(connection)
     this.inbound.opened(connection.address)
+    this.deps.presence?.opened(connection)
     // What the server wrote has left: frames held for this user's budget may go on.
     ;(ws as unknown as { _socket?: Duplex })._socket?.on('drain', () =>
       this.budgets.release(connection.userId),
@@ -163,6 +167,7 @@ export class Gateway {
     ws.on('close', (code) => {
       hub.remove(connection)
       this.inbound.closed(connection.address)
+      this.deps.presence?.closed(connection)
       this.budgets.closed(connection)
       log.debug('disconnected', { connection: connection.id, userId: connection.userId, code })
     })

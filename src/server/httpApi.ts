@@ -5,6 +5,7 @@ import { http, PROTOCOL_VERSION } from '../shared/protocol'
 import type { Accounts } from './accounts'
 import { clientAddress, RetryLaterError, type AuthGuard } from './authGuard'
 import { healthProof } from './dataDir'
+import type { FileApi } from './files/fileApi'
 import { bearerToken, describeIssues } from './gateway'
 import type { Hub } from './hub'
 import type { Logger } from './log'
@@ -26,6 +27,8 @@ export interface HttpApiDeps {
   metrics?: Pick<ServerMetrics, 'authorized' | 'text' | 'contentType'>
   /** /ready asks it whether the database answers. */
   storage: Pick<Storage, 'ping'>
+  /** /api/files: uploads and downloads (issue 13, H3; files/fileApi.ts). */
+  files?: Pick<FileApi, 'handle'>
 }
 
 interface ApiBody {
@@ -45,7 +48,7 @@ const statusOfCode: Partial<Record<CodeValue, number>> = {
   [Code.INTERNAL]: 500,
 }
 
-function send(
+export function send(
   res: ServerResponse,
   status: number,
   body: unknown,
@@ -61,7 +64,7 @@ function send(
   res.end(payload)
 }
 
-function sendError(
+export function sendError(
   res: ServerResponse,
   code: Exclude<CodeValue, 0>,
   msg?: string,
@@ -101,7 +104,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   })
 }
 
-async function readJson<S extends z.ZodType>(
+export async function readJson<S extends z.ZodType>(
   req: IncomingMessage,
   schema: S,
   limit: number,
@@ -178,6 +181,19 @@ export function createHttpHandler(deps: HttpApiDeps): (req: IncomingMessage, res
       log.info('logged out', { userId: session.userId, deviceId: session.deviceId })
       return {}
     },
+    // H4: limited as login is, per account and address (a wrong current password is a failed login).
+    [http.changePassword.path]: async (req) => {
+      const body = await readJson(req, http.changePassword.body, maxBodyBytes)
+      const token = bearerToken(req.headers.authorization)
+      const session = token ? await accounts.authenticate(token) : undefined
+      if (!session) throw new CodedError(Code.TOKEN_INVALID)
+      const ended = await guard.login(clientAddress(req), session.userId, () =>
+        accounts.changePassword(session, body),
+      )
+      for (const tokenHash of ended) hub.endSession(tokenHash)
+      log.info('password changed', { userId: session.userId, sessionsEnded: ended.length })
+      return { sessionsEnded: ended.length }
+    },
   }
 
   return (req, res) => {
@@ -200,6 +216,7 @@ export function createHttpHandler(deps: HttpApiDeps): (req: IncomingMessage, res
       return
     }
     if (path === '/metrics' && deps.metrics) return serveMetrics(deps.metrics, req, res, log)
+    if (deps.files?.handle(req, res, path)) return
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined
     if (!route) return sendError(res, Code.UNKNOWN_OPERATION, `no endpoint ${path}`)
     if (req.method !== 'POST') {

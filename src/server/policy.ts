@@ -139,6 +139,8 @@ export interface OpPolicy {
   lookups: LookupBudget
   /** 'accept': an addition to a group is an invitation the invitee accepts (ops/groupInvites.ts). */
   groupInvites?: GroupInvitesSetting
+  /** How long after sending a message may be recalled (messageActions.ts; default 24 h). */
+  recallWindowMs?: number
 }
 
 export type GroupInvitesSetting = 'direct' | 'accept'

@@ -8,6 +8,8 @@ import { GroupReceiptSettings } from '../shared/model'
 import { AccountDefaultsConfig } from './accountDefaults'
 import { accessConfigFields } from './limits'
 import { policyConfigFields } from './policy'
+import { MessageActionSettings } from './messageActions'
+import { FileLimits } from '../shared/files'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -37,6 +39,10 @@ export const ServerConfigFile = z
     groupReceipts: GroupReceiptOverrides.optional(),
     /** The receipt options a new account starts with (accountDefaults.ts; default both on). */
     accountDefaults: AccountDefaultsConfig.optional(),
+    /** How long a message may be recalled (messageActions.ts; default 24 h). */
+    messageActions: MessageActionSettings.partial().optional(),
+    /** Files and images (files/fileApi.ts): the largest upload, and the largest image (bytes). */
+    files: FileLimits.partial().strict().optional(),
     ...policyConfigFields,
     ...accessConfigFields,
   })

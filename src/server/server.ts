@@ -1,6 +1,12 @@
 import { DEFAULT_DELIVERY_BUDGET, DeliveryBudget, type DeliveryBudgetOptions } from './deliveryBudget'
 import { NatsBus } from './bus'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FileLimits } from '../shared/files'
+import { DiskBlobStore, type BlobStore } from './files/blobStore'
+import { DEFAULT_FILE_LIMITS, FileApi } from './files/fileApi'
 import type { AddressInfo } from 'node:net'
 import type { GroupReceiptSettings } from '../shared/model'
 import { WS_PATH } from '../shared/protocol'
@@ -32,8 +38,10 @@ import {
   type GroupInvitesSetting,
 } from './policy'
 import { resolveReceiptDefaults } from './receiptSettings'
+import { resolveMessageActions, type MessageActionSettings } from './messageActions'
 import { MemoryLimits, type SharedLimits } from './sharedLimits'
 import { Sweeper, type SweepReport } from './retention'
+import { PresenceTracker, type PresenceOptions } from './presence'
 import { SqliteStorage } from './storage/sqlite'
 import { isPostgresUrl } from './storeConfig'
 import type { Storage } from './storage/types'
@@ -140,6 +148,8 @@ export interface ServerOptions {
   connectionLimits?: Partial<ConnectionLimits>
   /** How often the sockets of expired sessions are closed (4002; default 1 s). */
   sessionSweepMs?: number
+  /** H4: how often this node refreshes its presence rows and sweeps those of dead nodes (presence.ts). */
+  presence?: PresenceOptions
   /**
    * Prometheus metrics at GET /metrics (metrics.ts; counts and durations only, no user ids or
    * content). Default true; false: no metrics are kept and /metrics is 404.
@@ -156,6 +166,18 @@ export interface ServerOptions {
    * by every node on it; else this process's memory. A given one is the caller's (close() leaves it).
    */
   limits?: SharedLimits
+  /**
+   * Message actions (messageActions.ts): `recallWindowMs`, how long after sending its sender may
+   * recall a message for everyone (default 24 hours; 0: never).
+   */
+  messageActions?: Partial<MessageActionSettings>
+  /**
+   * Files and images (issue 13, H3; files/fileApi.ts): the largest file and the largest image an
+   * upload may declare (default 200 MiB and 20 MiB; past them FILE_TOO_LARGE / IMAGE_TOO_LARGE),
+   * and where the bytes live: default `<dataDir>/files`, or a temporary folder removed by close()
+   * for a server without dataDir. A given BlobStore (an S3 one, say) is the caller's.
+   */
+  files?: Partial<FileLimits> & { blobs?: BlobStore }
 }
 
 export interface RunningServer {
@@ -224,11 +246,33 @@ async function openStore(
   }
 }
 
+/** The file size settings, checked (issue 13, H3). */
+function resolveFileLimits(given: ServerOptions['files']): FileLimits {
+  const limits = { ...DEFAULT_FILE_LIMITS, ...given }
+  for (const key of ['maxFileBytes', 'maxImageBytes'] as const)
+    if (!Number.isSafeInteger(limits[key]) || limits[key] <= 0)
+      throw new Error(`files.${key} must be a positive whole number of bytes`)
+  return { maxFileBytes: limits.maxFileBytes, maxImageBytes: limits.maxImageBytes }
+}
+
+/** Where uploaded bytes live: given, `<dataDir>/files`, or a temporary folder of this run. */
+async function openBlobStore(options: ServerOptions): Promise<{ blobs: BlobStore; close(): Promise<void> }> {
+  if (options.files?.blobs) return { blobs: options.files.blobs, close: async () => undefined }
+  if (options.dataDir) {
+    const dir = join(options.dataDir, 'files')
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    return { blobs: new DiskBlobStore(dir), close: async () => undefined }
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'im-server-files-'))
+  return { blobs: new DiskBlobStore(dir), close: () => rm(dir, { recursive: true, force: true }) }
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info')
   const now = options.now ?? Date.now
   const receiptDefaults = resolveReceiptDefaults(options.groupReceipts)
   const policy = resolvePolicy(options)
+  const messageActions = resolveMessageActions(options.messageActions)
   const authLimits = resolveAuthLimits(options.authLimits)
   const connectionLimits = resolveConnectionLimits(options.connectionLimits)
   const metrics = options.metrics === false ? undefined : new ServerMetrics({ token: options.metricsToken })
@@ -279,6 +323,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       })
     : undefined
   if (bus) hub.attachBus(bus)
+  // Online while any device holds a socket on any node (presence.ts); an embedded store is ours alone.
+  const presence = new PresenceTracker(
+    { storage, hub, log, now, nodeId: bus?.nodeId, alone: !deployment && !options.storage },
+    options.presence,
+  )
   const ratePerSecond = options.rateLimit?.perSecond ?? 100
   const rateBurst = options.rateLimit?.burst ?? 300
   const gateway = new Gateway(
@@ -290,9 +339,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       now,
       receiptDefaults,
       metrics,
+      presence,
       deliveryBudget: new DeliveryBudget(options.deliveryReceiptBudget ?? DEFAULT_DELIVERY_BUDGET, limits),
       policy: {
         usageLimits: usageLimits(policy.quotas),
+        recallWindowMs: messageActions.recallWindowMs,
         lookups,
         groupInvites: options.groupInvites ?? 'direct',
       },
@@ -313,7 +364,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
   })
+  const fileStore = await openBlobStore(options)
+  const files = new FileApi({
+    storage,
+    accounts,
+    blobs: fileStore.blobs,
+    limits: resolveFileLimits(options.files),
+    log,
+    now,
+    prunesMessages: policy.retention.messagesDays !== null,
+  })
+  const fileSweep = setInterval(() => {
+    files.sweep().catch((error: unknown) => log.warn('stale upload sweep failed', { error }))
+  }, 3_600_000)
+  fileSweep.unref()
   const api = createHttpHandler({
+    files,
     accounts,
     hub,
     log,
@@ -355,7 +421,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await sweeper.stop()
+      clearInterval(fileSweep)
       await gateway.close()
+      await presence.stop()
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve())
         httpServer.closeAllConnections()
@@ -363,11 +431,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await bus?.close()
       if (ownsLimits) await limits.close()
       if (owned) await storage.close()
+      await fileStore.close()
       log.info('server stopped')
     })())
 
   const host = options.host ?? '127.0.0.1'
   try {
+    await presence.start()
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject)
       httpServer.listen(options.port ?? 0, host, () => {
@@ -378,6 +448,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   } catch (error) {
     await sweeper.stop()
     await gateway.close()
+    await presence.stop()
     await bus?.close()
     if (ownsLimits) await limits.close()
     if (owned) await storage.close()

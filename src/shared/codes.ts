@@ -32,6 +32,24 @@ export const Code = {
   OWNER_CANNOT_LEAVE: 3005,
   NEW_OWNER_NOT_A_MEMBER: 3006,
   ALREADY_OWNER: 3007,
+  // 31xx: message actions (issue 13, H1: reply, edit, recall)
+  MESSAGE_RECALLED: 3101,
+  RECALL_WINDOW_PASSED: 3102,
+  MESSAGE_NOT_EDITABLE: 3103,
+
+  // 33xx: files and images (H3)
+  FILE_NOT_FOUND: 3301,
+  FILE_TOO_LARGE: 3302,
+  IMAGE_TOO_LARGE: 3303,
+  UPLOAD_OFFSET_MISMATCH: 3304,
+  UPLOAD_INCOMPLETE: 3305,
+  LOCAL_FILE_UNREADABLE: 3306,
+  // profile and group pictures (H7)
+  AVATAR_NOT_IMAGE: 3307,
+  AVATAR_TOO_LARGE: 3308,
+
+  // 34xx: profile, typing and presence (H4)
+  SAME_PASSWORD: 3401,
 
   // 4xxx: messages and receipts
   MESSAGE_NOT_FOUND: 4001,
@@ -87,6 +105,24 @@ export const codeDescriptions: Record<CodeName, string> = {
     'The group owner cannot leave the group: transfer ownership to another member first (transferGroupOwnership).',
   NEW_OWNER_NOT_A_MEMBER: 'Ownership can pass only to a current member of the group.',
   ALREADY_OWNER: 'That member already owns the group: choose another member.',
+  MESSAGE_RECALLED: 'That message was recalled by its sender: it can no longer be edited, quoted or read.',
+  RECALL_WINDOW_PASSED:
+    'Too late to recall this message for everyone: the server allows it only for a while after sending (recallWindowMs). Delete it for me instead.',
+  MESSAGE_NOT_EDITABLE: 'Only text messages can be edited.',
+  FILE_NOT_FOUND:
+    'No such file, or not one you may see: a file is served to its uploader and to the members who can see the message that carries it.',
+  FILE_TOO_LARGE: 'The file is larger than this server accepts (its max file size setting).',
+  IMAGE_TOO_LARGE:
+    'The image is larger than this server accepts for images (its max image size setting); send it as a file.',
+  UPLOAD_OFFSET_MISMATCH:
+    'The chunk does not start where the upload stands: ask the upload for its offset and send from there.',
+  UPLOAD_INCOMPLETE: 'The file has not been uploaded completely yet, so no message can carry it.',
+  LOCAL_FILE_UNREADABLE:
+    'The file on this computer could not be read (moved, deleted or changed while uploading).',
+  AVATAR_NOT_IMAGE: 'A picture must be a WebP, JPEG or PNG image uploaded as an image: choose another file.',
+  AVATAR_TOO_LARGE:
+    'The picture is larger than a profile picture may be (256 KiB): let the app shrink it first.',
+  SAME_PASSWORD: 'The new password is the current one: choose another (nothing was changed).',
   MESSAGE_NOT_FOUND: 'No message with that id (or it is no longer kept).',
   NOT_MESSAGE_RECEIVER: 'Only a receiver of the message may acknowledge it.',
   NOT_MESSAGE_SENDER: 'Only the sender of the message may do this.',

@@ -19,8 +19,11 @@ import {
   LIMITS,
   MessageContent,
   MessageUId,
+  NotificationStatus,
   Password,
+  Seq,
   UserId,
+  UserSearchQuery,
   type ConversationSummary,
   type GroupInfo,
   type GroupInvitation,
@@ -28,9 +31,16 @@ import {
   type GroupReadAck,
   type Message,
   type UserProfile,
+  FileId,
+  FileName,
+  MimeType,
+  Thumbnail,
 } from './model'
-import { AccountSettings } from './protocol'
+import { AccountSettings, type MessageVersion } from './protocol'
+import { PrivacySettings, type PresenceInfo } from './presence'
 import { checkServerList, describeServerListProblem } from './serverList'
+import { STAGE_CHUNK_BYTES } from './staging'
+import { AvatarDataUrl, type AvatarDirectory } from './avatars'
 
 /** A call: the zod schemas of its positional arguments, and (type only) what `data` holds on success. */
 interface OperationSpec<A extends z.ZodTuple, R> {
@@ -109,10 +119,50 @@ export interface GroupUnreadPage {
   hidden: number
 }
 
+/** A desktop notification: the chat it opens, and its words (the renderer has the locale). */
+export const NotificationRequest = z.object({
+  conversation: Conversation,
+  title: z.string().max(200),
+  body: z.string().max(LIMITS.textMax),
+})
+export type NotificationRequest = z.infer<typeof NotificationRequest>
+
 export interface HistoryPage {
   list: Message[]
   hasMore: boolean
+  /** Pages that do not end at the newest message (getMessagesAround, getNewerMessages): more follow. */
+  hasNewer?: boolean
 }
+
+// ---- Search (issue 13, feature 6: H2) ----
+/** A piece of a search result's text; `match`: it matched the query (shown marked, as text). */
+export interface SnippetPart {
+  text: string
+  match: boolean
+}
+export interface MessageSearchHit {
+  message: Message
+  /** The text around the first match, in parts. */
+  snippet: SnippetPart[]
+  senderName: string
+  conversationTitle: string
+}
+export interface MessageSearchPage {
+  /** Newest stored first. */
+  hits: MessageSearchHit[]
+  /** Pass back to continue; absent when the whole history has been searched. */
+  cursor?: number
+}
+const SearchKeyword = z.string().trim().min(1).max(100)
+const SearchMessagesOptions = z
+  .object({
+    /** Only this conversation; omitted: every conversation. */
+    conversation: Conversation.optional(),
+    count: z.number().int().min(1).max(50).default(20),
+    cursor: z.number().int().positive().optional(),
+  })
+  .default({ count: 20 })
+// ---- end Search ----
 
 const HistoryOptions = z
   .object({
@@ -126,6 +176,8 @@ const SendOptions = z
   .object({
     isNeedGroupAck: z.boolean().default(false),
     channelId: z.string().max(LIMITS.channelIdMax).default(''),
+    /** Quote this message of the same conversation (H1: reply). */
+    replyTo: MessageUId.optional(),
   })
   .default({ isNeedGroupAck: false, channelId: '' })
 
@@ -136,6 +188,65 @@ export interface AppInfo {
   profile: string
   /** Server URL to prefill on the sign-in form. */
   defaultServerUrl: string
+  /** The host can open a downloaded file and show it in its folder (Electron; not a browser page). */
+  canOpenFiles?: boolean
+}
+
+/** Message.messageId: the engine's row id on this device (H1's operations). */
+const LocalMessageId = z.string().regex(/^[1-9][0-9]{0,15}$/, 'a message id')
+
+// Files and images (issue 13, H3)
+const StageId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'a stage id')
+/** Where sendFile reads: a path (only from the Electron preload, out of a picked File) or a staged copy. */
+export const FileSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('path'), path: z.string().min(1).max(4096) }),
+  z.object({ kind: z.literal('staged'), stageId: StageId }),
+])
+export type FileSource = z.infer<typeof FileSource>
+const ImageMeta = z.object({
+  width: z.number().int().min(1).max(100_000),
+  height: z.number().int().min(1).max(100_000),
+  thumbnail: Thumbnail,
+})
+export const AttachmentMeta = z.object({
+  name: FileName,
+  mime: MimeType.default('application/octet-stream'),
+  /** An image: its size and a thumbnail the page drew (sent as an image message). */
+  image: ImageMeta.optional(),
+})
+export type AttachmentMeta = z.output<typeof AttachmentMeta>
+export interface UploadView {
+  uploadId: number
+  conversation: Conversation
+  name: string
+  size: number
+  mime: string
+  kind: 'file' | 'image'
+  /** Bytes the server confirmed. */
+  sent: number
+  state: 'uploading' | 'failed'
+  failure?: { code: number; msg: string }
+  thumbnail?: string
+}
+export interface DownloadView {
+  messageId: string
+  path: string
+  fileName: string
+  size: number
+}
+/** Bytes moved so far; `id` is the upload id or the message id. */
+export interface TransferProgress {
+  kind: 'upload' | 'download'
+  id: string
+  done: number
+  total: number
+}
+/** What the page hands sendFile: the File itself; the preload or the headless bridge makes the FileSource. */
+export interface PickedFile {
+  readonly name: string
+  readonly size: number
+  readonly type: string
+  slice(start?: number, end?: number): { arrayBuffer(): Promise<ArrayBuffer> }
 }
 
 export const ipcOperations = {
@@ -188,7 +299,11 @@ export const ipcOperations = {
   // Receipts: single chat (SPEC E1–E5)
   /** Easemob ackMessageRead(messageId): messageId is the server messageUId of a received message. */
   ackMessageRead: op<null>()(MessageUId),
-  ackConversationRead: op<null>()(Conversation),
+  /**
+   * With `upToSeq`, read only up to that message: the last one actually shown (issue 13, H5), so
+   * a backlog that was never on screen stays unread here and on the sender's side.
+   */
+  ackConversationRead: op<null>()(Conversation, Seq.optional()),
 
   // Receipts: group chat, Easemob model (SPEC E6–E8)
   /** Easemob ackGroupMessageRead(message, ext): once per member per message that asked. */
@@ -218,6 +333,105 @@ export const ipcOperations = {
     byUserId(z.array(MessageUId).min(1).max(LIMITS.ackBatchMax)).optional(),
     z.string().max(LIMITS.channelIdMax).optional(),
   ),
+
+  // Message actions (issue 13, H1). messageId: Message.messageId of this device's history.
+  /** A new text for my text message (everyone's devices get it; receipts stay). */
+  editMessage: op<Message>()(LocalMessageId, z.string().trim().min(1).max(LIMITS.textMax)),
+  /** Delete for everyone, within the server's window: the content is deleted everywhere. */
+  recallMessage: op<Message>()(LocalMessageId),
+  /**
+   * Removes it from this device's history for good, and (H6) from my other devices through the
+   * server; a message that never reached the server stays local. The other members keep theirs.
+   */
+  deleteMessageForMe: op<null>()(LocalMessageId),
+  /** Every version of an edited message, oldest first (version 1: as sent). */
+  getMessageVersions: op<MessageVersion[]>()(LocalMessageId),
+  /** The server's recall window, as of the last sync (null: not known yet): Recall is offered within it. */
+  getMessageActionSettings: op<{ recallWindowMs: number | null }>()(),
+
+  // Search (issue 13, H2): local full-text search, jumping to a result, people on the server.
+  /** RongCloud searchMessages: this device's history, newest first, paged by `cursor`. */
+  searchMessages: op<MessageSearchPage>()(SearchKeyword, SearchMessagesOptions),
+  /** The page around one message (messageId: Message.messageId), to show a result in its chat. */
+  getMessagesAround: op<HistoryPage>()(
+    Conversation,
+    z.string().regex(/^[1-9][0-9]{0,15}$/, 'a message id'),
+    z.number().int().min(2).max(LIMITS.historyPageMax).default(40),
+  ),
+  /** Messages after `afterSeq`, scrolling down from such a page towards the newest. */
+  getNewerMessages: op<HistoryPage>()(
+    Conversation,
+    z.number().int().nonnegative(),
+    z.number().int().min(1).max(LIMITS.historyPageMax).default(30),
+  ),
+  /** People by id or display name (case-insensitive, a small page); strangers cost lookups. */
+  searchUsers: op<UserProfile[]>()(
+    UserSearchQuery,
+    z.number().int().min(1).max(LIMITS.userSearchMax).default(10),
+  ),
+
+  // Drafts and notifications (issue 13, H5): this device only, RongCloud's names.
+  /** Keeps what was typed and not sent ('' clears it); shown as "Draft: …" in the chat list. */
+  saveTextMessageDraft: op<null>()(Conversation, z.string().max(LIMITS.textMax)),
+  getTextMessageDraft: op<string>()(Conversation),
+  clearTextMessageDraft: op<null>()(Conversation),
+  /** 'doNotDisturb' mutes the chat: no notification, no sound, not in the dock badge. */
+  setConversationNotificationStatus: op<ConversationSummary>()(Conversation, NotificationStatus),
+  getConversationNotificationStatus: op<NotificationStatus>()(Conversation),
+  /**
+   * A desktop notification shown by the host (Electron's main process); a click focuses the window
+   * and comes back as `notificationClicked`. `shown: false` where the host has none (headless: the
+   * page shows it with the browser's Notification API). Showing one never marks anything read.
+   */
+  showNotification: op<{ shown: boolean }>()(NotificationRequest),
+
+  // Files and images (issue 13, H3): see src/main/engine/files/.
+  /** A chunk of a page's file for its host (base64); the first (no stageId) starts a staged copy. */
+  stageFileChunk: op<{ stageId: string; size: number }>()(
+    StageId.optional(),
+    z.number().int().nonnegative(),
+    z.string().max(STAGE_CHUNK_BYTES * 2),
+  ),
+  /** Uploads the file, then sends it as a message; progress as `transferProgress`, state as `uploadsChanged`. */
+  sendFile: op<UploadView>()(Conversation, FileSource, AttachmentMeta, SendOptions),
+  getUploads: op<UploadView[]>()(),
+  cancelUpload: op<null>()(z.number().int().positive()),
+  /** `asFile`: an image refused as too large goes again as a file (held to the larger file limit). */
+  retryUpload: op<null>()(z.number().int().positive(), z.boolean().optional()),
+  /** Downloads a file or image message to the Downloads folder (a unique name if taken). */
+  downloadFile: op<DownloadView>()(LocalMessageId),
+  getDownload: op<DownloadView | null>()(LocalMessageId),
+  /** A downloaded image message's picture as a data URL, for the page to show it whole (at most 32 MiB). */
+  getImageData: op<string>()(LocalMessageId),
+  /** Where the host can (AppInfo.canOpenFiles): open the downloaded file, or show it in its folder. */
+  openDownload: op<null>()(LocalMessageId, z.enum(['open', 'reveal'])),
+
+  // Typing, presence, profile (issue 13, H4; rules in presence.ts).
+  /** I type (call on every edit: the engine sends at most one frame per few seconds) or stopped. */
+  setTyping: op<null>()(Conversation, z.boolean()),
+  /** Presence as each user's setting lets me see it ('hidden' is not 'offline'). */
+  getPresence: op<PresenceInfo[]>()(z.array(UserId).min(1).max(LIMITS.userLookupMax)),
+  getPrivacySettings: op<PrivacySettings>()(),
+  updatePrivacySettings: op<PrivacySettings>()(PrivacySettings.partial()),
+  /** My display name, for everyone who shares a conversation with me. */
+  updateProfile: op<UserProfile>()(DisplayName),
+  /** Current password, new password; my other sessions are signed out, this one stays. */
+  changePassword: op<{ sessionsEnded: number }>()(z.string().min(1).max(LIMITS.passwordMax), Password),
+  /** Owner and admins. */
+  renameGroup: op<GroupInfo>()(GroupId, GroupName),
+
+  // Profile and group pictures (issue 13, H7; rules in avatars.ts).
+  /** Who has which picture (user id / group id → file id), as this device knows it. */
+  getAvatars: op<AvatarDirectory>()(),
+  /** A picture as a data URL (fetched once, then from the profile's cache). */
+  getAvatarImage: op<string>()(FileId),
+  /**
+   * My picture: the small square the page drew (avatars.ts); none given removes it (an argument,
+   * not null: the headless transport reads null as "not given").
+   */
+  setAvatar: op<UserProfile>()(AvatarDataUrl.optional()),
+  /** Owner and admins: the group's picture; none given removes it. */
+  setGroupAvatar: op<GroupInfo>()(GroupId, AvatarDataUrl.optional()),
 } as const
 
 export type OperationName = keyof typeof ipcOperations
@@ -238,6 +452,8 @@ export interface IpcEvents {
    * named after the SDKs, for API users: state comes from this event and from history pages only.
    */
   messagesChanged: Message[]
+  /** H1: messages deleted from this device's history (delete for me): drop them. */
+  messagesDeleted: { conversation: Conversation; messageIds: string[] }
   conversationChanged: ConversationSummary[]
   groupChanged: { groupId: string; group: GroupInfo | null }
   /** The invitations to groups waiting for me, whole, each time they change. */
@@ -245,6 +461,8 @@ export interface IpcEvents {
   settingsChanged: AccountSettings
   /** The session ended (logout here, or revoked on the server). */
   sessionEnded: { reason: 'logout' | 'revoked' }
+  /** A desktop notification of the host was clicked: open this chat (issue 13, H5). */
+  notificationClicked: Conversation
 
   // Receipts (SPEC E1–E4)
   messageDelivered: Message[]
@@ -265,6 +483,21 @@ export interface IpcEvents {
     messageUIdList: string[]
     channelId: string
   }
+  // Files and images (issue 13, H3)
+  /** The uploads not yet sent (uploading or failed), whole, each time one changes. */
+  uploadsChanged: UploadView[]
+  transferProgress: TransferProgress
+
+  // Typing, presence, profile (H4)
+  /** Who types in a conversation now, whole (empty: nobody); indicators expire by themselves. */
+  typingChanged: { conversation: Conversation; userIds: string[] }
+  presenceChanged: PresenceInfo[]
+  /** A user's display name changed (mine too, from another device). */
+  userChanged: UserProfile
+  /** My privacy settings changed (on another device, or here). */
+  privacyChanged: PrivacySettings
+  /** H7: who has which picture, whole, each time one changes. */
+  avatarsChanged: AvatarDirectory
 }
 export type EventName = keyof IpcEvents
 
@@ -279,7 +512,17 @@ void eventsListed
 
 /** What the renderer sees as `window.im`. */
 export type ImApi = {
-  [K in OperationName]: (...args: OperationArgs<K>) => Promise<Result<OperationResult<K>>>
+  [K in Exclude<OperationName, 'sendFile'>]: (
+    ...args: OperationArgs<K>
+  ) => Promise<Result<OperationResult<K>>>
+} & {
+  /** The page passes the File; its host's bridge turns it into a FileSource (files: H3). */
+  sendFile(
+    conversation: Conversation,
+    file: PickedFile,
+    meta: z.input<typeof AttachmentMeta>,
+    options?: z.input<typeof SendOptions>,
+  ): Promise<Result<UploadView>>
 } & {
   on<E extends EventName>(event: E, handler: (payload: IpcEvents[E]) => void): () => void
 }

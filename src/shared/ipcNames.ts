@@ -36,6 +36,47 @@ export const operationNames = [
   'setGroupReceiptSettings',
   'sendReadReceiptRequest',
   'sendReadReceiptResponseV2',
+  // message actions (H1)
+  'editMessage',
+  'recallMessage',
+  'deleteMessageForMe',
+  'getMessageVersions',
+  'getMessageActionSettings',
+  // search (H2)
+  'searchMessages',
+  'getMessagesAround',
+  'getNewerMessages',
+  'searchUsers',
+  // Drafts and notifications (issue 13, H5)
+  'saveTextMessageDraft',
+  'getTextMessageDraft',
+  'clearTextMessageDraft',
+  'setConversationNotificationStatus',
+  'getConversationNotificationStatus',
+  'showNotification',
+  // Files and images (issue 13, H3)
+  'stageFileChunk',
+  'sendFile',
+  'getUploads',
+  'cancelUpload',
+  'retryUpload',
+  'downloadFile',
+  'getDownload',
+  'getImageData',
+  'openDownload',
+  // typing, presence, profile (H4)
+  'setTyping',
+  'getPresence',
+  'getPrivacySettings',
+  'updatePrivacySettings',
+  'updateProfile',
+  'changePassword',
+  'renameGroup',
+  // profile and group pictures (H7)
+  'getAvatars',
+  'getAvatarImage',
+  'setAvatar',
+  'setGroupAvatar',
 ] as const
 
 export const eventNames = [
@@ -43,17 +84,29 @@ export const eventNames = [
   'syncProgress',
   'messageReceived',
   'messagesChanged',
+  'messagesDeleted',
   'conversationChanged',
   'groupChanged',
   'groupInvitesChanged',
   'settingsChanged',
   'sessionEnded',
+  'notificationClicked',
   'messageDelivered',
   'messageRead',
   'conversationRead',
   'groupMessageRead',
   'MESSAGE_RECEIPT_REQUEST',
   'MESSAGE_RECEIPT_RESPONSE',
+  // Files and images (issue 13, H3)
+  'uploadsChanged',
+  'transferProgress',
+  // typing, presence, profile (H4)
+  'typingChanged',
+  'presenceChanged',
+  'userChanged',
+  'privacyChanged',
+  // profile and group pictures (H7)
+  'avatarsChanged',
 ] as const
 
 /** Electron channel names: one per operation, one for all events. */

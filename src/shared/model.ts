@@ -20,6 +20,12 @@ export const LIMITS = {
   ackBatchMax: 1000,
   extMax: 256,
   channelIdMax: 64,
+  // files and images (H3)
+  fileNameMax: 255,
+  /** Characters of an image message's thumbnail data URL (about 12 KB of JPEG). */
+  thumbnailMax: 16_000,
+  // search (H2): people found per searchUsers call (a small page: strangers cost lookups)
+  userSearchMax: 20,
 } as const
 
 export const UserId = z
@@ -127,7 +133,50 @@ const TextContent = z.object({
   type: z.literal('text'),
   text: z.string().min(1).max(LIMITS.textMax),
 })
-export const MessageContent = z.discriminatedUnion('type', [TextContent])
+/**
+ * What stays of a message recalled by its sender (issue 13, H1): the content is gone from the
+ * server and every device; nobody can send it (server and engine refuse it in sendMessage).
+ */
+const RecalledContent = z.object({ type: z.literal('recalled') })
+// Files and images (issue 13, H3): the message names a file uploaded to the server over HTTP
+// (src/server/files), which serves it only to members who can see the message.
+export const FileId = z.string().regex(/^f_[A-Za-z0-9_-]{22}$/, 'a file id looks like f_ and 22 characters')
+/** A file's name: a visible name (no bidi overrides: "gpj.exe" must not pass as "exe.jpg"), no path. */
+export const FileName = visibleName(1, LIMITS.fileNameMax).refine(
+  (name) => !/[/\\]/.test(name) && name !== '.' && name !== '..',
+  'a file name has no / or \\',
+)
+export const MimeType = z
+  .string()
+  .max(127)
+  .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, 'a MIME type like image/png')
+/** A small preview carried in the message itself: a JPEG, PNG or WebP data URL. */
+export const Thumbnail = z
+  .string()
+  .max(LIMITS.thumbnailMax)
+  .regex(/^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/]+={0,2}$/, 'a data:image/…;base64 URL')
+const AttachedFile = {
+  fileId: FileId,
+  name: FileName,
+  size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  mime: MimeType,
+}
+const FileContent = z.object({ type: z.literal('file'), ...AttachedFile })
+const ImageContent = z.object({
+  type: z.literal('image'),
+  ...AttachedFile,
+  mime: MimeType.refine((mime) => mime.toLowerCase().startsWith('image/'), 'an image/… type'),
+  width: z.number().int().min(1).max(100_000),
+  height: z.number().int().min(1).max(100_000),
+  thumbnail: Thumbnail,
+})
+export type AttachmentContent = z.infer<typeof FileContent> | z.infer<typeof ImageContent>
+export const MessageContent = z.discriminatedUnion('type', [
+  TextContent,
+  RecalledContent,
+  FileContent,
+  ImageContent,
+])
 export type MessageContent = z.infer<typeof MessageContent>
 
 export const GroupRole = z.enum(['owner', 'admin', 'member'])
@@ -138,6 +187,8 @@ export const GroupMember = z.object({
   displayName: z.string(),
   role: GroupRole,
   joinedAt: z.number(),
+  /** H7: the member's picture (absent: none). */
+  avatarFileId: FileId.optional(),
 })
 export type GroupMember = z.infer<typeof GroupMember>
 
@@ -171,10 +222,23 @@ export const GroupInfo = z.object({
   receiptSettings: GroupReceiptSettings,
   /** Current members who do not share read receipts here (absent: none): counted apart, never as "not read". */
   membersHidingReceipts: z.number().int().optional(),
+  /** H7: the group's picture (a file id; absent: none). */
+  avatarFileId: FileId.optional(),
 })
 export type GroupInfo = z.infer<typeof GroupInfo>
 
-export const UserProfile = z.object({ userId: UserId, displayName: z.string() })
+export const UserProfile = z.object({
+  userId: UserId,
+  displayName: z.string(),
+  /** H7: the user's picture (a file id; absent: none, initials are shown) where the sender knows it. */
+  avatarFileId: FileId.optional(),
+})
+
+/** Search (H2): what searchUsers looks for in ids and display names (NFC, trimmed, 1–64 characters). */
+export const UserSearchQuery = z
+  .string()
+  .transform((text) => text.normalize('NFC').trim())
+  .pipe(z.string().min(1).max(LIMITS.displayNameMax))
 
 /**
  * An invitation to a group, waiting for me to accept or decline (on servers whose operator set
@@ -206,6 +270,17 @@ const ReadReceiptInfo = z.object({
   /** Members who could read the message when it was sent (the sender excluded). */
   totalCount: z.number().int().optional(),
 })
+
+/** A quoted message as a reply shows it (issue 13, H1): who wrote it and its first words. */
+export const MessageQuote = z.object({
+  messageUId: MessageUId,
+  state: z.enum(['ok', 'recalled', 'missing']),
+  senderUserId: UserId.optional(),
+  excerpt: z.string().optional(),
+  /** The quoted message's local id here, to jump to it. */
+  messageId: z.string().optional(),
+})
+export type MessageQuote = z.infer<typeof MessageQuote>
 
 export const MessageStatus = z.enum(['sending', 'sent', 'failed'])
 export type MessageStatus = z.infer<typeof MessageStatus>
@@ -262,8 +337,24 @@ export const Message = z.object({
   /** Denominator for group counts: members who could read it at send time (sender excluded). */
   groupMemberCount: z.number().int(),
   readReceiptInfo: ReadReceiptInfo,
+  // Reply, edit, recall (issue 13, H1); absent on a message that has none of them.
+  /** The message this one quotes, as this device knows it (state 'missing': not stored here). */
+  replyTo: MessageQuote.optional(),
+  /** Edited by its sender: when last, and how many times (the current text is version editCount + 1). */
+  editedTime: z.number().optional(),
+  editCount: z.number().int().positive().optional(),
+  /** Recalled by its sender: the content is gone (content.type 'recalled'). */
+  recalledTime: z.number().optional(),
 })
 export type Message = z.infer<typeof Message>
+
+/**
+ * RongCloud NotificationStatus, in words: 'notify' (OPEN) or 'doNotDisturb' (CLOSE, Easemob's "do
+ * not disturb"). A muted chat still counts unread in its own row, but neither notifies, sounds nor
+ * adds to the dock badge. A later level, mentions only, will be added here as a third value.
+ */
+export const NotificationStatus = z.enum(['notify', 'doNotDisturb'])
+export type NotificationStatus = z.infer<typeof NotificationStatus>
 
 export const ConversationSummary = z.object({
   conversation: Conversation,
@@ -281,6 +372,11 @@ export const ConversationSummary = z.object({
    * the UI says receipts are hidden, never "not read".
    */
   readReceiptsShared: z.boolean(),
+  // Drafts and notifications (issue 13, H5): kept on this device only.
+  /** What was typed here and not sent (RongCloud getTextMessageDraft); '' when none. */
+  draft: z.string(),
+  /** Whether new messages here notify (RongCloud getConversationNotificationStatus). */
+  notificationStatus: NotificationStatus,
 })
 export type ConversationSummary = z.infer<typeof ConversationSummary>
 

@@ -20,6 +20,8 @@ import {
   ClientMsgId,
   Conversation,
   ConversationType,
+  DisplayName,
+  FileId,
   GroupId,
   GroupInfo,
   GroupInvitation,
@@ -35,7 +37,10 @@ import {
   Seq,
   UserId,
   UserProfile,
+  UserSearchQuery,
 } from './model'
+import { PresenceInfo, PrivacySettings } from './presence'
+import { UserAvatar } from './avatars'
 
 export const PROTOCOL_VERSION = 1
 
@@ -67,6 +72,14 @@ export const WireMessage = z.object({
   groupAckCount: z.number().int().nonnegative().optional(),
   /** Group: the sender asked for read receipts after sending (sendReadReceiptRequest). */
   receiptRequested: z.literal(true).optional(),
+  // Reply, edit, recall (issue 13, H1).
+  /** The message this one quotes (same conversation, visible to its sender when sent). */
+  replyTo: MessageUId.optional(),
+  /** Edited by its sender: the last edit's time and how many edits (content is the latest). */
+  editedAt: z.number().optional(),
+  editCount: z.number().int().positive().optional(),
+  /** Recalled by its sender: content is { type: 'recalled' }, the text is gone from the server. */
+  recalledAt: z.number().optional(),
 })
 export type WireMessage = z.infer<typeof WireMessage>
 
@@ -107,7 +120,18 @@ export const ConversationState = z.object({
 })
 export type ConversationState = z.infer<typeof ConversationState>
 
+/** One version of an edited message (H1): version 1 is the text as sent, at its send time. */
+export const MessageVersion = z.object({
+  version: z.number().int().positive(),
+  content: MessageContent,
+  at: z.number(),
+})
+export type MessageVersion = z.infer<typeof MessageVersion>
+
 const AckRejection = z.object({ messageUId: z.string(), code: z.number().int(), msg: z.string() })
+
+/** H6: messages one deleteMessagesForMe may delete (a selection of a few, or one job batch). */
+export const DELETE_FOR_ME_BATCH_MAX = 100
 
 /** Every request: its data schema and its reply data schema. */
 export const requests = {
@@ -118,8 +142,36 @@ export const requests = {
       channelId: ChannelId,
       content: MessageContent,
       isNeedGroupAck: z.boolean().default(false),
+      /** Quote this message of the same conversation (H1). */
+      replyTo: MessageUId.optional(),
     }),
     reply: z.object({ message: WireMessage, duplicate: z.boolean() }),
+  },
+  // Message actions (issue 13, H1): only the sender edits or recalls; every viewer hears it.
+  /** A new text for my text message; its receipts stay. */
+  editMessage: {
+    data: z.object({ messageUId: MessageUId, text: z.string().min(1).max(LIMITS.textMax) }),
+    reply: z.lazy(() => pushes.messageEdited),
+  },
+  /** Delete for everyone, within the server's recallWindowMs of sending: the content is deleted. */
+  recallMessage: {
+    data: z.object({ messageUId: MessageUId }),
+    reply: z.lazy(() => pushes.messageRecalled),
+  },
+  /** Every version of a message I may see, oldest first (version 1 = as sent). */
+  fetchMessageVersions: {
+    data: z.object({ messageUId: MessageUId }),
+    reply: z.object({ versions: z.array(MessageVersion) }),
+  },
+  // Delete for me on all my devices (issue 13, H6).
+  /**
+   * Messages I may see leave my history on every device of mine (pulls, unread counts); the other
+   * members keep them and no receipt changes. Each one I may not see is rejected (MESSAGE_NOT_FOUND);
+   * when all are, the request is refused with that code. Deleting one again is no error.
+   */
+  deleteMessagesForMe: {
+    data: z.object({ messageUIds: z.array(MessageUId).min(1).max(DELETE_FOR_ME_BATCH_MAX) }),
+    reply: z.object({ deleted: z.array(MessageUId), rejected: z.array(AckRejection) }),
   },
   syncState: {
     data: z.object({}),
@@ -131,6 +183,10 @@ export const requests = {
       /** Highest receipt-event sequence for the caller (see syncEvents). */
       lastEventSeq: Seq,
       serverTime: z.number(),
+      /** H1: how long after sending a message may be recalled (the operator's setting; 0: never). */
+      recallWindowMs: z.number().int().nonnegative().optional(),
+      /** H7: the pictures of everyone I share a current conversation with (me too); the rest have none. */
+      avatars: z.array(UserAvatar).optional(),
     }),
   },
   pullMessages: {
@@ -147,6 +203,11 @@ export const requests = {
        * it: the client counts them as synced and goes on after it. Seqs are never reused.
        */
       prunedSeq: Seq.optional(),
+      /**
+       * H6: every message the caller may see with seq in (afterSeq, throughSeq] is in this reply or
+       * was deleted by the caller for themselves: the client counts them as synced (no gap to pull).
+       */
+      throughSeq: Seq.optional(),
     }),
   },
   syncEvents: {
@@ -165,6 +226,15 @@ export const requests = {
   },
   getUsers: {
     data: z.object({ userIds: z.array(UserId).min(1).max(LIMITS.userLookupMax) }),
+    reply: z.object({ users: z.array(UserProfile) }),
+  },
+  /**
+   * Search (H2): people whose id or display name contains `query` (case-insensitive), best first
+   * (people I share a conversation with, then id and name prefixes). Only id and display name; each
+   * stranger listed costs one lookup of the caller's budget, like getUsers.
+   */
+  searchUsers: {
+    data: z.object({ query: UserSearchQuery, limit: z.number().int().min(1).max(LIMITS.userSearchMax) }),
     reply: z.object({ users: z.array(UserProfile) }),
   },
   updateSettings: {
@@ -301,6 +371,43 @@ export const requests = {
     }),
     reply: z.object({ accepted: z.array(MessageUId), rejected: z.array(AckRejection) }),
   },
+  // Typing, presence and profile (issue 13, H4; rules in presence.ts).
+  /** Coalesced by the client (TYPING_REFRESH_MS); fanned out to members my setting allows, never stored. */
+  typing: {
+    data: z.object({ conversation: Conversation, typing: z.boolean() }),
+    reply: z.object({}),
+  },
+  /** Presence of users as their settings let me see it ('hidden' otherwise, strangers included). */
+  getPresence: {
+    data: z.object({ userIds: z.array(UserId).min(1).max(LIMITS.userLookupMax) }),
+    reply: z.object({ presence: z.array(PresenceInfo) }),
+  },
+  getPrivacySettings: { data: z.object({}), reply: z.object({ privacy: PrivacySettings }) },
+  updatePrivacySettings: {
+    data: PrivacySettings.partial(),
+    reply: z.object({ privacy: PrivacySettings }),
+  },
+  /** My display name; everyone who shares a conversation with me hears userChanged. */
+  updateProfile: {
+    data: z.object({ displayName: DisplayName }),
+    reply: z.object({ user: UserProfile }),
+  },
+  /** Owner and admins: every current member hears groupChanged. */
+  renameGroup: {
+    data: z.object({ groupId: GroupId, name: GroupName }),
+    reply: z.object({ group: GroupInfo }),
+  },
+  // Profile and group pictures (issue 13, H7; rules in avatars.ts).
+  /** My picture (an image upload of mine, null: none); my devices and everyone who sees me hear userChanged. */
+  setAvatar: {
+    data: z.object({ fileId: FileId.nullable() }),
+    reply: z.object({ user: UserProfile }),
+  },
+  /** Owner and admins set the group's picture (null: none); every current member hears groupChanged. */
+  setGroupAvatar: {
+    data: z.object({ groupId: GroupId, fileId: FileId.nullable() }),
+    reply: z.object({ group: GroupInfo }),
+  },
 } as const
 
 export type RequestOp = keyof typeof requests
@@ -373,6 +480,25 @@ export const pushes = {
     groupId: GroupId,
     counts: z.array(z.object({ messageUId: MessageUId, count: z.number().int().nonnegative() })),
   }),
+  /** H1: a message was edited (to every member who can see it; logged for syncEvents). */
+  messageEdited: z.object({
+    messageUId: MessageUId,
+    content: MessageContent,
+    editedAt: z.number(),
+    editCount: z.number().int().positive(),
+  }),
+  /** H1: a message was recalled: delete its content here too (logged for syncEvents). */
+  messageRecalled: z.object({ messageUId: MessageUId, recalledAt: z.number() }),
+  /** H6: I deleted these for me on another device: delete them here too (logged for syncEvents). */
+  messagesDeletedForMe: z.object({ messageUIds: z.array(MessageUId).min(1), at: z.number() }),
+  // H4: typing and presence are live only (never logged for syncEvents; a reconnect asks again).
+  /** `userId` started or stopped typing in `conversation` (as the recipient names it). */
+  typing: z.object({ conversation: Conversation, userId: UserId, typing: z.boolean() }),
+  presence: PresenceInfo,
+  /** H4: a user's display name changed (to everyone who shares a conversation with them). */
+  userChanged: z.object({ user: UserProfile }),
+  /** H4: my privacy settings changed (on another of my devices). */
+  privacyChanged: z.object({ privacy: PrivacySettings }),
   groupChanged: z.object({ groupId: GroupId, group: GroupInfo.nullable() }),
   groupInvitation: GroupInvitation,
   settingsChanged: z.object({ settings: AccountSettings }),
@@ -411,12 +537,19 @@ export const PushFrame = z.discriminatedUnion('event', [
   pushFrame('receiptRequest'),
   pushFrame('receiptResponse'),
   pushFrame('groupReadCount'),
+  pushFrame('messageEdited'),
+  pushFrame('messageRecalled'),
+  pushFrame('messagesDeletedForMe'),
   pushFrame('groupChanged'),
   pushFrame('settingsChanged'),
   pushFrame('sessionRevoked'),
   pushFrame('resync'),
   pushFrame('receiptSharingChanged'),
   pushFrame('groupInvitation'),
+  pushFrame('typing'),
+  pushFrame('presence'),
+  pushFrame('userChanged'),
+  pushFrame('privacyChanged'),
 ])
 export type PushFrame = z.infer<typeof PushFrame>
 
@@ -443,6 +576,18 @@ export const http = {
     reply: z.object({ token: z.string(), user: UserProfile, expiresAt: z.number() }),
   },
   logout: { path: '/api/logout', body: z.object({}), reply: z.object({}) },
+  /**
+   * H4: with Authorization: Bearer <token>. Rate-limited as login (a wrong current password counts
+   * as a failed login); every other session of the account is ended, this one stays.
+   */
+  changePassword: {
+    path: '/api/password',
+    body: z.object({
+      currentPassword: z.string().min(1).max(LIMITS.passwordMax),
+      newPassword: z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax),
+    }),
+    reply: z.object({ sessionsEnded: z.number().int().nonnegative() }),
+  },
 } as const
 
 export const WS_PATH = '/ws'

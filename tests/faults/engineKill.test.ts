@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { SqliteStorage } from '../../src/server/storage/sqlite'
 import { http } from '../../src/shared/protocol'
 import { cleanup, data, reopen, signIn, tempDir, testServer } from '../integration/harness'
+import { textOf } from '../textOf'
 
 afterEach(cleanup)
 
@@ -121,7 +122,7 @@ describe('engine SIGKILLed mid-outbox', () => {
     expect(onServer).toEqual({ n: COUNT, ids: COUNT })
     const texts = bobRows()
       .filter((r) => r.messageDirection === 2)
-      .map((r) => r.content.text)
+      .map((r) => textOf(r))
     expect(new Set(texts).size).toBe(COUNT)
     const mine =
       writer.engine.store?.history({ type: 'private', targetId: 'bob' }, undefined, 1000).list ?? []

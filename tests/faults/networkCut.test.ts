@@ -8,6 +8,7 @@ import type { ConnectionState } from '../../src/shared/ipc'
 import type { Conversation } from '../../src/shared/model'
 import { cleanup, data, engineDb, signIn, testServer, type Device } from '../integration/harness'
 import { TcpProxy } from './tcpProxy'
+import { textOf } from '../textOf'
 
 afterEach(cleanup)
 
@@ -33,7 +34,7 @@ async function setup() {
 function texts(device: Device, c: Conversation, direction: 1 | 2): string[] {
   return (device.engine.store?.history(c, undefined, 1000).list ?? [])
     .filter((r) => r.messageDirection === direction && r.status === 'sent')
-    .map((r) => r.content.text)
+    .map((r) => textOf(r) ?? '')
     .sort()
 }
 

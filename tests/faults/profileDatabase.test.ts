@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Code } from '../../src/shared/codes'
 import type { SessionInfo } from '../../src/shared/ipc'
 import { cleanup, data, openDevice, reopen, signIn, testServer, type Device } from '../integration/harness'
+import { textOf } from '../textOf'
 
 afterEach(cleanup)
 
@@ -107,7 +108,7 @@ describe('damaged profile database', () => {
       return rows.length === 5 && device.engine.connectionState.state === 'connected'
     })
     const rows = device.engine.store?.history(conversation, undefined, 10).list ?? []
-    expect(rows.map((r) => r.content.text).sort()).toEqual(['a0', 'a1', 'b0', 'b1', 'b2'])
+    expect(rows.map((r) => textOf(r)).sort()).toEqual(['a0', 'a1', 'b0', 'b1', 'b2'])
     expect(device.engine.connectionState.detail).toBe(notice?.msg)
     const list = data<{ unreadCount: number }[]>(await device.dispatch('getConversationList', []))
     expect(list).toEqual([expect.objectContaining({ unreadCount: 3 })])

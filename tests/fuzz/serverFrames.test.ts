@@ -36,7 +36,12 @@ const NO_BACKWARDS = `
     OR (NEW.read_at IS NOT NULL AND NEW.delivered_at IS NULL)
     OR NEW.group_ack_count < OLD.group_ack_count
     OR NEW.seq IS NOT OLD.seq OR NEW.uid IS NOT OLD.uid OR NEW.sender_id IS NOT OLD.sender_id
-    OR NEW.content IS NOT OLD.content OR NEW.conv_id IS NOT OLD.conv_id
+    OR NEW.conv_id IS NOT OLD.conv_id
+    -- The content changes only by an edit (one more version) or the recall (once, for good).
+    OR NEW.edit_count < OLD.edit_count
+    OR (OLD.recalled_at IS NOT NULL AND (NEW.recalled_at IS NOT OLD.recalled_at OR NEW.content IS NOT OLD.content))
+    OR (NEW.content IS NOT OLD.content AND NEW.edit_count = OLD.edit_count
+        AND NOT (OLD.recalled_at IS NULL AND NEW.recalled_at IS NOT NULL))
   BEGIN SELECT RAISE(ABORT, 'backwards: message'); END;
 
   CREATE TRIGGER fuzz_conversations_forward BEFORE UPDATE ON conversations
@@ -437,6 +442,7 @@ describe('server frame handling (fuzzed, no sockets)', () => {
     const backwards = [
       'UPDATE conversations SET last_seq = last_seq - 1 WHERE last_seq > 0',
       'UPDATE messages SET delivered_at = NULL WHERE delivered_at IS NOT NULL',
+      `UPDATE messages SET content = '{"type":"text","text":"rewritten"}' WHERE recalled_at IS NULL`,
       'DELETE FROM user_events',
     ]
     for (const sql of backwards) expect(() => world.storage.db.prepare(sql).run(), sql).toThrow(/backwards/)

@@ -14,6 +14,7 @@ import { createScratchDatabase, skipPostgres, type ScratchDatabase } from '../se
 import { testBackend } from '../testStore'
 import { cleanup, data, signIn, testServer, type Device } from './harness'
 import { NATS_URL, skipNats } from '../server/natsHelpers'
+import { textOf } from '../textOf'
 
 if (skipNats && !skipPostgres)
   console.warn(`failover tests skipped: start NATS at ${NATS_URL} (nats-server -js)`)
@@ -108,7 +109,7 @@ describe.skipIf(skipPostgres || skipNats || testBackend === 'postgres')(
       await alice.until('every message', async () => (await history(alice, toBob)).length >= all.length + 1)
       const seen = await history(alice, toBob)
       const fromBob = seen.filter((m) => m.senderUserId === bob.userId)
-      expect(fromBob.map((m) => m.content.text)).toEqual(all)
+      expect(fromBob.map((m) => textOf(m))).toEqual(all)
       expect(seen.map((m) => m.seq)).toEqual(seen.map((_, i) => i + 1))
       const summary = data<ConversationSummary[]>(await alice.dispatch('getConversationList', [])).find(
         (c) => c.conversation.targetId === bob.userId,
@@ -117,14 +118,14 @@ describe.skipIf(skipPostgres || skipNats || testBackend === 'postgres')(
 
       // Her message written while moving reached bob once, and is sent on her side.
       await bob.until('alice’s message', async () =>
-        (await history(bob, toAlice)).some((m) => m.content.text === 'written while moving'),
+        (await history(bob, toAlice)).some((m) => textOf(m) === 'written while moving'),
       )
       await alice.until('her message sent', async () =>
         (await history(alice, toBob)).some((m) => m.messageId === mine.messageId && m.status === 'sent'),
       )
-      expect(
-        (await history(bob, toAlice)).filter((m) => m.content.text === 'written while moving'),
-      ).toHaveLength(1)
+      expect((await history(bob, toAlice)).filter((m) => textOf(m) === 'written while moving')).toHaveLength(
+        1,
+      )
       const hers = (await history(alice, toBob)).filter((m) => m.senderUserId === alice.userId)
       expect(hers.map((m) => m.messageId)).toEqual([mine.messageId])
 
@@ -148,7 +149,7 @@ describe.skipIf(skipPostgres || skipNats || testBackend === 'postgres')(
       )
       const final = await history(alice, toBob)
       expect(final.filter((m) => m.senderUserId === bob.userId).every((m) => !m.isUnread)).toBe(true)
-      expect(final.map((m) => m.content.text)).toEqual([...new Set(final.map((m) => m.content.text))])
+      expect(final.map((m) => textOf(m))).toEqual([...new Set(final.map((m) => textOf(m)))])
     })
 
     it('signs in and connects while a node of the list is down, and moves again when the next one stops', async () => {
@@ -173,7 +174,7 @@ describe.skipIf(skipPostgres || skipNats || testBackend === 'postgres')(
       data(await dave.dispatch('sendMessage', [toCarol, text('found you')]))
       await carol.until('the message', async () =>
         (await history(carol, { type: 'private', targetId: dave.userId })).some(
-          (m) => m.content.text === 'found you',
+          (m) => textOf(m) === 'found you',
         ),
       )
       // Signing out works through the node that is left.

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { GroupInfo, GroupInvitation, Message } from '../../src/shared/model'
 import { cleanup, data, signIn, testServer } from './harness'
+import { textOf } from '../textOf'
 
 afterEach(cleanup)
 
@@ -20,7 +21,7 @@ describe('group invitations', () => {
     const joined = data<GroupInfo | null>(await bob.dispatch('respondToGroupInvite', [group.groupId, true]))
     expect(joined).toMatchObject({ groupId: group.groupId, myRole: 'member', memberCount: 2 })
     expect(bob.engine.store?.group(group.groupId)?.myRole).toBe('member')
-    const arrived = bob.next('messageReceived', (ms) => ms.some((m) => m.content.text === 'welcome'))
+    const arrived = bob.next('messageReceived', (ms) => ms.some((m) => textOf(m) === 'welcome'))
     data<Message>(
       await alice.dispatch('sendMessage', [
         { type: 'group', targetId: group.groupId },

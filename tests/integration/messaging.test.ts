@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { ConversationSummary, GroupInfo, GroupMember, Message } from '../../src/shared/model'
 import type { HistoryPage, SyncProgress } from '../../src/shared/ipc'
 import { cleanup, data, openDevice, reopen, signIn, tempDir, testServer, type Device } from './harness'
+import { textOf } from '../textOf'
 
 afterEach(cleanup)
 
@@ -9,7 +10,7 @@ const text = (t: string) => ({ type: 'text', text: t }) as const
 const history = async (d: Device, conversation: object, count = 50): Promise<Message[]> =>
   data<HistoryPage>(await d.dispatch('getHistoryMessages', [conversation, { count }])).list
 const received = (d: Device, body: string) =>
-  d.next('messageReceived', (ms) => ms.some((m) => m.content.text === body))
+  d.next('messageReceived', (ms) => ms.some((m) => textOf(m) === body))
 
 describe('single chat', () => {
   it('delivers a message to the peer, with sequence numbers and server ids on both sides', async () => {
@@ -21,7 +22,7 @@ describe('single chat', () => {
     const arrived = received(bob, 'hello bob')
     const sent = data<Message>(await alice.dispatch('sendMessage', [toBob, text('hello bob')]))
     expect(sent.status).toBe('sending')
-    const [m] = (await arrived).filter((x) => x.content.text === 'hello bob')
+    const [m] = (await arrived).filter((x) => textOf(x) === 'hello bob')
     expect(m).toMatchObject({ senderUserId: 'alice', messageDirection: 2, seq: 1, isUnread: true })
     expect(m?.conversation).toEqual({ type: 'private', targetId: 'alice' })
 
@@ -40,7 +41,7 @@ describe('single chat', () => {
     const reply = received(alice, 'hi alice')
     await bob.dispatch('sendMessage', [{ type: 'private', targetId: 'alice' }, text('hi alice')])
     await reply
-    expect((await history(alice, toBob)).map((x) => [x.seq, x.content.text, x.messageDirection])).toEqual([
+    expect((await history(alice, toBob)).map((x) => [x.seq, textOf(x), x.messageDirection])).toEqual([
       [2, 'hi alice', 2],
       [1, 'hello bob', 1],
     ])
@@ -98,7 +99,7 @@ describe('group chat', () => {
     const atBob2 = received(bob!, 'from carol')
     await carol!.dispatch('sendMessage', [conv, text('from carol')])
     await Promise.all([atAlice, atBob2])
-    expect((await history(bob!, conv)).map((m) => [m.senderUserId, m.content.text])).toEqual([
+    expect((await history(bob!, conv)).map((m) => [m.senderUserId, textOf(m)])).toEqual([
       ['carol', 'from carol'],
       ['alice', 'hello team'],
     ])
@@ -173,7 +174,7 @@ describe('offline and restarts', () => {
         : undefined,
     )
     expect(
-      (await history(bob, { type: 'private', targetId: 'alice' })).map((m) => [m.seq, m.content.text]),
+      (await history(bob, { type: 'private', targetId: 'alice' })).map((m) => [m.seq, textOf(m)]),
     ).toEqual([
       [3, 'three'],
       [2, 'two'],
@@ -195,9 +196,9 @@ describe('one user on two devices', () => {
     await bob.dispatch('sendMessage', [{ type: 'private', targetId: 'alice' }, text('to both')])
     await Promise.all([onLaptop, onPhone])
 
-    const echoed = phone.next('messageReceived', (ms) => ms.some((m) => m.content.text === 'from laptop'))
+    const echoed = phone.next('messageReceived', (ms) => ms.some((m) => textOf(m) === 'from laptop'))
     await laptop.dispatch('sendMessage', [{ type: 'private', targetId: 'bob' }, text('from laptop')])
-    const [mine] = (await echoed).filter((m) => m.content.text === 'from laptop')
+    const [mine] = (await echoed).filter((m) => textOf(m) === 'from laptop')
     expect(mine).toMatchObject({
       messageDirection: 1,
       senderUserId: 'alice',

@@ -29,22 +29,37 @@ describe('read receipts the reader does not share', () => {
       shareReadReceipts: false,
     })
     expect(await settingsOnPhone).toMatchObject({ shareReadReceipts: false })
-    const sent = data<Message>(await alice.dispatch('sendMessage', [toBob, { type: 'text', text: 'private?' }]))
+    const sent = data<Message>(
+      await alice.dispatch('sendMessage', [toBob, { type: 'text', text: 'private?' }]),
+    )
     // The chat is new: alice hears that read receipts do not flow in it before bob reads anything.
-    await alice.until('alice knows bob hides', async () => (await summaryOf(alice, 'bob'))?.readReceiptsShared === false || undefined)
+    await alice.until(
+      'alice knows bob hides',
+      async () => (await summaryOf(alice, 'bob'))?.readReceiptsShared === false || undefined,
+    )
     await phone.until('unread on the phone', async () => (await summaryOf(phone, 'alice'))?.unreadCount === 1)
     await alice.until('delivered', () => {
-      const m = alice.engine.store?.history(toBob, undefined, 5).list.find((x) => x.messageId === sent.messageId)
+      const m = alice.engine.store
+        ?.history(toBob, undefined, 5)
+        .list.find((x) => x.messageId === sent.messageId)
       return m?.isDelivered ? m : undefined
     })
 
     data(await laptop.dispatch('ackConversationRead', [toAlice]))
-    await phone.until('the phone’s badge clears', async () => (await summaryOf(phone, 'alice'))?.unreadCount === 0)
+    await phone.until(
+      'the phone’s badge clears',
+      async () => (await summaryOf(phone, 'alice'))?.unreadCount === 0,
+    )
     await alice.engine.flushOutbox()
-    const mine = alice.engine.store?.history(toBob, undefined, 5).list.find((x) => x.messageId === sent.messageId)
+    const mine = alice.engine.store
+      ?.history(toBob, undefined, 5)
+      .list.find((x) => x.messageId === sent.messageId)
     expect(mine).toMatchObject({ isDelivered: true, isReceiverRead: false, readTime: null })
     expect(await summaryOf(alice, 'bob')).toMatchObject({ readReceiptsShared: false })
-    expect(await summaryOf(laptop, 'alice')).toMatchObject({ readReceiptsShared: false, shareReadReceipts: null })
+    expect(await summaryOf(laptop, 'alice')).toMatchObject({
+      readReceiptsShared: false,
+      shareReadReceipts: null,
+    })
   })
 
   it('a per-conversation override shares them again with one person', async () => {
@@ -55,11 +70,16 @@ describe('read receipts the reader does not share', () => {
     data(await bob.dispatch('updateSettings', [{ shareReadReceipts: false }]))
     const first = data<Message>(await alice.dispatch('sendMessage', [toBob, { type: 'text', text: 'hi' }]))
     await bob.until('arrived', async () => (await summaryOf(bob, 'alice'))?.unreadCount === 1)
-    const summary = data<ConversationSummary>(await bob.dispatch('setConversationReceiptSharing', [toAlice, true]))
+    const summary = data<ConversationSummary>(
+      await bob.dispatch('setConversationReceiptSharing', [toAlice, true]),
+    )
     expect(summary).toMatchObject({ shareReadReceipts: true, readReceiptsShared: true })
     data(await bob.dispatch('ackConversationRead', [toAlice]))
-    await alice.until('read', () =>
-      alice.engine.store?.history(toBob, undefined, 5).list.find((x) => x.messageId === first.messageId)?.isReceiverRead,
+    await alice.until(
+      'read',
+      () =>
+        alice.engine.store?.history(toBob, undefined, 5).list.find((x) => x.messageId === first.messageId)
+          ?.isReceiverRead,
     )
   })
 })

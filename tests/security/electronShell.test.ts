@@ -33,6 +33,8 @@ const fake = vi.hoisted(() => {
   }
   const openExternal = vi.fn(() => Promise.resolve())
   const invoke = vi.fn((..._args: unknown[]) => Promise.resolve({ code: 0 }))
+  /** Files the user picked or dropped, and their paths on disk, as webUtils would know them (H3). */
+  const pickedPaths = new WeakMap<object, string>()
   class BrowserWindow {
     webContents: Record<string, unknown>
     constructor(readonly options: Record<string, unknown>) {
@@ -78,6 +80,7 @@ const fake = vi.hoisted(() => {
     },
     shell: { openExternal },
     contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
+    webUtils: { getPathForFile: (file: object) => pickedPaths.get(file) ?? '' },
     ipcRenderer: {
       invoke,
       on: (_channel: string, fn: (...args: unknown[]) => unknown) => rendererListeners.push(fn),
@@ -96,6 +99,7 @@ const fake = vi.hoisted(() => {
     state,
     openExternal,
     invoke,
+    pickedPaths,
   }
 })
 
@@ -140,7 +144,7 @@ describe('Electron shell', () => {
       expect(prefs[risky] ?? false, risky).toBe(false)
   })
 
-  it('blocks navigation and new windows; only a plain https link goes to the system browser', () => {
+  it('blocks navigation and new windows; only a plain http(s) link goes to the system browser', () => {
     const win = fake.windows[0]
     const prevented = vi.fn()
     ;(win?.on.get('will-navigate') as Handler)({ preventDefault: prevented }, 'https://evil.example')
@@ -155,7 +159,8 @@ describe('Electron shell', () => {
       'smb://host/share',
     ])
       expect(win?.openHandler?.({ url }), url).toEqual({ action: 'deny' })
-    expect(fake.openExternal.mock.calls).toEqual([['https://example.org/a']])
+    // A message's links (issue 13): http and https, never with credentials (src/shared/links.ts).
+    expect(fake.openExternal.mock.calls).toEqual([['https://example.org/a'], ['http://example.org']])
 
     // Any other web contents (a devtools window, say) gets the same treatment.
     const contents = { on: vi.fn(), setWindowOpenHandler: vi.fn() }
@@ -207,6 +212,48 @@ describe('preload', () => {
       { type: 'private', targetId: 'bob' },
       { type: 'text', text: 'hi' },
     ])
+  })
+
+  it('sendFile: a path only from a File the user picked (webUtils), any other file staged as bytes', async () => {
+    const api = fake.exposed.get('im') as Record<string, Handler>
+    const chat = { type: 'private', targetId: 'bob' }
+    const picked = new File(['abc'], 'a.txt')
+    fake.pickedPaths.set(picked, '/home/me/a.txt')
+    await api.sendFile?.(chat, picked, { name: 'a.txt' }, undefined)
+    expect(fake.invoke).toHaveBeenLastCalledWith(`${IPC_CALL_PREFIX}sendFile`, [
+      chat,
+      { kind: 'path', path: '/home/me/a.txt' },
+      { name: 'a.txt' },
+      undefined,
+    ])
+    // A page-made object that claims a path is no File: its bytes are staged, its "path" never sent.
+    fake.invoke.mockClear()
+    fake.invoke.mockImplementation((channel: unknown) =>
+      Promise.resolve(
+        channel === `${IPC_CALL_PREFIX}stageFileChunk`
+          ? { code: 0, data: { stageId: 'S'.repeat(22), size: 4 } }
+          : { code: 0 },
+      ),
+    )
+    const forged = {
+      name: 'passwd',
+      size: 4,
+      type: '',
+      path: '/etc/passwd',
+      slice: () => ({ arrayBuffer: () => Promise.resolve(new TextEncoder().encode('evil').buffer) }),
+    }
+    await api.sendFile?.(chat, forged, { name: 'passwd' }, undefined)
+    expect(fake.invoke.mock.calls.map((c) => c[0])).toEqual([
+      `${IPC_CALL_PREFIX}stageFileChunk`,
+      `${IPC_CALL_PREFIX}sendFile`,
+    ])
+    expect(fake.invoke.mock.calls[1]?.[1]).toEqual([
+      chat,
+      { kind: 'staged', stageId: 'S'.repeat(22) },
+      { name: 'passwd' },
+      undefined,
+    ])
+    fake.invoke.mockImplementation(() => Promise.resolve({ code: 0 }))
   })
 
   it('on() accepts known events only and returns the function that removes that very listener', () => {

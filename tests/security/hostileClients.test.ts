@@ -31,8 +31,17 @@ function snapshot(storage: SqliteStorage): Record<string, unknown[]> {
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
     )
     .all()
+    // Which sockets are open (presence, H4) is the connections' state, not data a request changes:
+    // a socket the server closes for abuse is one socket less there.
+    .filter(({ name }) => name !== 'presence')
   return Object.fromEntries(
-    tables.map(({ name }) => [name, storage.db.prepare(`SELECT * FROM "${name}" ORDER BY 1, 2`).all()]),
+    tables.map(({ name }) => [
+      name,
+      storage.db
+        .prepare<[], Record<string, unknown>>(`SELECT * FROM "${name}" ORDER BY 1, 2`)
+        .all()
+        .map(({ last_seen_at: _seen, ...row }) => row),
+    ]),
   )
 }
 

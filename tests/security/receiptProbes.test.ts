@@ -43,7 +43,11 @@ describe('delivery receipts cannot be used to probe a device', () => {
       sent.push(message)
     }
     const chat = { type: 'private' as const, targetId: attacker.userId }
-    await victim.until('every probe stored', () => victim.engine.store?.conversation(chat)?.syncedSeq === PROBES, 30_000)
+    await victim.until(
+      'every probe stored',
+      () => victim.engine.store?.conversation(chat)?.syncedSeq === PROBES,
+      30_000,
+    )
     await victim.engine.flushOutbox()
     await victim.until('the receipts sent', () => victim.engine.store?.outboxSize() === 0, 10_000)
     const pushes = (await attacker.barrier()).filter((p) => p.event === 'messageDelivered')

@@ -135,6 +135,9 @@ export interface Reply<Op extends RequestOp> {
   data: ReplyData<Op>
 }
 
+/** Live-only pushes (typing, presence): TestClient.livePushes. */
+const LIVE_EVENTS = new Set<PushEvent>(['typing', 'presence'])
+
 interface ReceivedPush {
   event: PushEvent
   data: unknown
@@ -153,6 +156,11 @@ interface PushWaiter {
  */
 export class TestClient {
   readonly pushes: ReceivedPush[] = []
+  /**
+   * Typing and presence pushes (H4), kept apart: they come whenever contacts type, connect or
+   * disconnect, so tests that expect "no other push" (barrier) are not about them.
+   */
+  readonly livePushes: ReceivedPush[] = []
   readonly protocolErrors: string[] = []
   readonly closed: Promise<{ code: number; reason: string }>
   private lastRequestId = 0
@@ -216,7 +224,7 @@ export class TestClient {
       this.waiters.splice(this.waiters.indexOf(waiter), 1)
       waiter.resolve(received)
     } else {
-      this.pushes.push(received)
+      this.listFor(received.event).push(received)
     }
   }
 
@@ -276,9 +284,10 @@ export class TestClient {
     match: (data: PushData<E>) => boolean = () => true,
   ): Promise<{ data: PushData<E>; eventSeq?: number }> {
     const test = (push: ReceivedPush) => push.event === event && match(push.data as PushData<E>)
-    const index = this.pushes.findIndex(test)
+    const list = this.listFor(event)
+    const index = list.findIndex(test)
     if (index >= 0) {
-      const [push] = this.pushes.splice(index, 1)
+      const [push] = list.splice(index, 1)
       return Promise.resolve(push as { data: PushData<E>; eventSeq?: number })
     }
     return withTimeout(
@@ -287,6 +296,10 @@ export class TestClient {
       ),
       `push ${event} for ${this.userId}`,
     )
+  }
+
+  private listFor(event: PushEvent): ReceivedPush[] {
+    return LIVE_EVENTS.has(event) ? this.livePushes : this.pushes
   }
 
   /**

@@ -9,7 +9,9 @@ import type { WireMessage } from '../../src/shared/protocol'
 import { clientMsgId, connectOne, connectUser, startTestServer, TestClient, text } from './helpers'
 
 const receiptEvents = (pushes: { event: string }[]) =>
-  pushes.filter((p) => ['messageRead', 'conversationRead', 'groupMessageRead', 'receiptResponse'].includes(p.event))
+  pushes.filter((p) =>
+    ['messageRead', 'conversationRead', 'groupMessageRead', 'receiptResponse'].includes(p.event),
+  )
 
 describe('who learns that a message was read', () => {
   let server: RunningServer
@@ -41,11 +43,20 @@ describe('who learns that a message was read', () => {
     })
     // A private read reads as a delivery to the sender, never as "read".
     expect((await alice.nextPush('messageDelivered')).data.messageUIds).toEqual([m.messageUId])
-    expect(await bob.call('ackConversationRead', { conversation: toAlice, seq: m.seq })).toEqual({ readSeq: m.seq })
-    expect((await bobLaptop.nextPush('conversationRead')).data).toMatchObject({ from: bob.userId, seq: m.seq })
+    expect(await bob.call('ackConversationRead', { conversation: toAlice, seq: m.seq })).toEqual({
+      readSeq: m.seq,
+    })
+    expect((await bobLaptop.nextPush('conversationRead')).data).toMatchObject({
+      from: bob.userId,
+      seq: m.seq,
+    })
     expect(receiptEvents(await alice.barrier())).toEqual([])
     const seen = await alice.call('syncState', {})
-    expect(seen.conversations[0]).toMatchObject({ peerReadSeq: 0, peerDeliveredSeq: m.seq, readReceiptsShared: false })
+    expect(seen.conversations[0]).toMatchObject({
+      peerReadSeq: 0,
+      peerDeliveredSeq: m.seq,
+      readReceiptsShared: false,
+    })
     const own = await bobLaptop.call('syncState', {})
     expect(own.conversations[0]).toMatchObject({ readSeq: m.seq, unreadCount: 0, readReceiptsShared: false })
   })
@@ -56,7 +67,10 @@ describe('who learns that a message was read', () => {
     await alice.call('updateSettings', { requireReadAck: true, shareReadReceipts: false })
     const m = await send(alice, bob)
     await bob.call('ackMessageRead', { messageUIds: [m.messageUId] })
-    await bob.call('ackConversationRead', { conversation: { type: 'private', targetId: alice.userId }, seq: m.seq })
+    await bob.call('ackConversationRead', {
+      conversation: { type: 'private', targetId: alice.userId },
+      seq: m.seq,
+    })
     expect(receiptEvents(await alice.barrier())).toEqual([])
     expect((await alice.call('syncState', {})).conversations[0]).toMatchObject({ peerReadSeq: 0 })
   })
@@ -68,7 +82,9 @@ describe('who learns that a message was read', () => {
     const first = await send(alice, bob, 'one')
     const withAlice = { type: 'private' as const, targetId: alice.userId }
 
-    expect(await bob.call('setConversationReceiptSharing', { conversation: withAlice, shareReadReceipts: false })).toEqual({
+    expect(
+      await bob.call('setConversationReceiptSharing', { conversation: withAlice, shareReadReceipts: false }),
+    ).toEqual({
       shareReadReceipts: false,
       readReceiptsShared: false,
     })
@@ -77,7 +93,9 @@ describe('who learns that a message was read', () => {
       shareReadReceipts: null,
       readReceiptsShared: false,
     })
-    expect((await bobLaptop.nextPush('receiptSharingChanged')).data).toMatchObject({ shareReadReceipts: false })
+    expect((await bobLaptop.nextPush('receiptSharingChanged')).data).toMatchObject({
+      shareReadReceipts: false,
+    })
     await bob.call('ackMessageRead', { messageUIds: [first.messageUId] })
     expect(receiptEvents(await alice.barrier())).toEqual([])
 
@@ -113,12 +131,17 @@ describe('who learns that a message was read', () => {
     expect(receiptEvents(await alice.barrier())).toEqual([])
     const readers = await alice.call('fetchGroupReadAcks', { messageUId: message.messageUId, pageSize: 10 })
     expect(readers).toMatchObject({ acks: [], count: 0, total: 2, hidden: 1 })
-    const unread = await alice.call('fetchGroupUnreadMembers', { messageUId: message.messageUId, pageSize: 10 })
+    const unread = await alice.call('fetchGroupUnreadMembers', {
+      messageUId: message.messageUId,
+      pageSize: 10,
+    })
     expect(unread).toEqual({ members: [{ userId: carol.userId, displayName: carol.userId }], hidden: 1 })
 
     await carol.call('ackGroupMessageRead', ack)
     expect((await alice.nextPush('groupMessageRead')).data.acks[0]).toMatchObject({ from: carol.userId })
-    expect(await alice.call('fetchGroupReadAcks', { messageUId: message.messageUId, pageSize: 10 })).toMatchObject({
+    expect(
+      await alice.call('fetchGroupReadAcks', { messageUId: message.messageUId, pageSize: 10 }),
+    ).toMatchObject({
       count: 1,
       total: 2,
       hidden: 1,

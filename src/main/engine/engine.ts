@@ -7,19 +7,43 @@
  */
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { Code, CodedError, fail, ok, type Result } from '../../shared/codes'
-import type { AppInfo, ConnectionState, ConnectionStateName, IpcEvents, SessionInfo } from '../../shared/ipc'
-import type { Conversation, GroupReceiptSettings, MessageContent, UserProfile } from '../../shared/model'
+import type {
+  AppInfo,
+  AttachmentMeta,
+  ConnectionState,
+  ConnectionStateName,
+  FileSource,
+  IpcEvents,
+  SessionInfo,
+} from '../../shared/ipc'
+import type {
+  Conversation,
+  GroupReceiptSettings,
+  MessageContent,
+  NotificationStatus,
+  UserProfile,
+} from '../../shared/model'
+import type { PrivacySettings } from '../../shared/presence'
 import { http, type AccountSettings, type RequestData } from '../../shared/protocol'
 import { parseServerList } from '../../shared/serverList'
 import type { EngineContext } from './context'
 import type { ServerConnection } from './link/connection'
 import { Supervisor } from './link/supervisor'
-import { postJson } from './ops/accounts'
+import { httpBase, postJson } from './ops/accounts'
+import { Downloads, type DownloadsConfig } from './files/downloads'
+import { Uploads } from './files/uploads'
+import { Avatars } from './files/avatars'
+import * as everyday from './ops/everyday'
 import * as groupReceipts from './ops/groupReceipts'
 import * as groups from './ops/groups'
 import * as messages from './ops/messages'
+import * as messageActions from './ops/messageActions'
+import * as presence from './ops/presence'
 import * as receipts from './ops/receipts'
+import * as search from './ops/search'
 import { DEFAULT_BACKOFF, Outbox, type Backoff } from './outbox/outbox'
 import { Profile, type StoredSession } from './profile'
 import { openProfileStore, type ProfileNotice } from './store/profileDatabase'
@@ -50,6 +74,20 @@ export interface EngineOptions {
   pullPageSize?: number
   /** Path of a better-sqlite3 addon built for this runtime (Electron), when not the default one. */
   nativeBinding?: string
+  /**
+   * Files and images (issue 13, H3; files/): where downloads go (default ~/Downloads); whether
+   * sendFile takes paths (the Electron host, whose preload makes them from picked files) or only
+   * staged copies (a host serving a browser page); the host's shell to open and reveal downloads.
+   */
+  files?: FilesOptions
+}
+
+interface FilesOptions {
+  downloadsDir?: string
+  acceptPaths?: boolean
+  shell?: DownloadsConfig['shell']
+  /** Bytes per upload chunk (default 8 MiB). */
+  chunkBytes?: number
 }
 
 type EventArgs = { [E in keyof IpcEvents]: [IpcEvents[E]] }
@@ -63,6 +101,11 @@ interface Session extends StoredSession {
   supervisor: Supervisor
   /** Told to the user with the login result and every connection state of this session. */
   notice?: ProfileNotice
+  /** Files and images (H3). */
+  uploads: Uploads
+  downloads: Downloads
+  /** Profile and group pictures (H7). */
+  avatars: Avatars
 }
 
 export class Engine extends EventEmitter<EventArgs> {
@@ -73,6 +116,15 @@ export class Engine extends EventEmitter<EventArgs> {
   constructor(private readonly options: EngineOptions) {
     super()
     this.profile = new Profile(options.profileDir)
+    // H7: a picture nobody has any more leaves the cache.
+    this.on('avatarsChanged', () => void this.session?.avatars.prune())
+    // H4: my new name (here or from another device) is the one a restart shows before it connects.
+    this.on('userChanged', (user) => {
+      const s = this.session
+      if (!s || user.userId !== s.userId || this.profile.session?.token !== s.token) return
+      s.displayName = user.displayName
+      this.profile.setSession({ ...this.profile.session, displayName: user.displayName })
+    })
   }
 
   /**
@@ -126,6 +178,7 @@ export class Engine extends EventEmitter<EventArgs> {
       host: this.options.host,
       profile: this.profile.name,
       defaultServerUrl: this.profile.session?.serverUrl ?? this.options.defaultServerUrl,
+      canOpenFiles: this.options.files?.shell !== undefined,
     }
   }
 
@@ -230,8 +283,11 @@ export class Engine extends EventEmitter<EventArgs> {
       },
       backoff,
       {
-        state: (state, { node, ...extra } = {}) =>
-          this.setState(state, { ...this.nodeDetail(session, node), ...extra }),
+        state: (state, { node, ...extra } = {}) => {
+          // H4: typing indicators cannot be stopped by a link that is gone: drop them.
+          if (state === 'disconnected') presence.disconnected(session.ctx)
+          this.setState(state, { ...this.nodeDetail(session, node), ...extra })
+        },
         connected: (conn) => this.connected(session, conn),
         unauthorized: () => {
           this.setState('unauthorized', {
@@ -277,18 +333,26 @@ export class Engine extends EventEmitter<EventArgs> {
         },
       }),
       ...(notice ? { notice } : {}),
+      ...this.fileParts(ctx, stored, supervisor),
     }
     this.session = session
     supervisor.start()
+    // Search (H2): history not yet in the full-text index (a profile from before it) goes in now.
+    search.indexInBackground(ctx)
   }
 
   private async connected(s: Session, conn: ServerConnection): Promise<void> {
     conn.on('push', (frame) => s.sync.onPush(frame))
     this.setState('syncing', this.nodeDetail(s, conn.url))
     await s.sync.run()
+    // Search (H2): what the sync brought goes into the full-text index, a slice at a time.
+    if (this.session === s) search.indexInBackground(s.ctx)
     if (conn.isOpen && this.session === s) {
       this.setState('connected', this.nodeDetail(s, conn.url))
       void s.outbox.flush()
+      s.uploads.resume()
+      // H4: presence shown before the link dropped may have changed meanwhile.
+      void presence.refreshPresence(s.ctx).catch(() => undefined)
     }
   }
 
@@ -300,11 +364,45 @@ export class Engine extends EventEmitter<EventArgs> {
     return node && !s.notice && s.supervisor.nodeCount > 1 ? { detail: node } : {}
   }
 
+  /** Uploads and downloads of a session, over HTTP to the node the link is on (H3). */
+  private fileParts(
+    ctx: EngineContext,
+    stored: StoredSession,
+    supervisor: Supervisor,
+  ): Pick<Session, 'uploads' | 'downloads' | 'avatars'> {
+    const options = this.options.files ?? {}
+    const server = () => {
+      const url = supervisor.link?.url ?? stored.serverUrl.split(',')[0]?.trim()
+      return url ? { base: httpBase(url), token: stored.token } : undefined
+    }
+    const uploads = new Uploads(ctx, {
+      server,
+      stagingDir: join(this.profile.dir, 'staging'),
+      acceptPaths: options.acceptPaths ?? false,
+      ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
+    })
+    void uploads.sweepStaging()
+    const downloads = new Downloads(ctx, {
+      server,
+      downloadsDir: options.downloadsDir ?? join(homedir(), 'Downloads'),
+      ...(options.shell ? { shell: options.shell } : {}),
+    })
+    // H7: one cache folder per account, so another account of this profile never sees its pictures
+    // (prefixed: a user id may be "..").
+    const avatars = new Avatars(ctx, {
+      server,
+      cacheDir: join(this.profile.dir, 'avatars', `u-${stored.userId}`),
+    })
+    void avatars.prune()
+    return { uploads, downloads, avatars }
+  }
+
   private async closeSession(): Promise<void> {
     const s = this.session
     if (!s) return
     await s.supervisor.stop()
     await s.outbox.close()
+    await s.uploads.close()
     await s.sync.idle()
     this.session = undefined
     s.store.close()
@@ -328,9 +426,15 @@ export class Engine extends EventEmitter<EventArgs> {
   sendMessage = (
     c: Conversation,
     content: MessageContent,
-    options: { isNeedGroupAck: boolean; channelId: string },
+    options: { isNeedGroupAck: boolean; channelId: string; replyTo?: string | undefined },
   ) => messages.sendMessage(this.ctx(), c, content, options)
   users = (userIds: string[]) => messages.users(this.ctx(), userIds)
+  // Message actions (issue 13, H1)
+  editMessage = (messageId: string, text: string) => messageActions.editMessage(this.ctx(), messageId, text)
+  recallMessage = (messageId: string) => messageActions.recallMessage(this.ctx(), messageId)
+  deleteMessageForMe = (messageId: string) => messageActions.deleteMessageForMe(this.ctx(), messageId)
+  messageVersions = (messageId: string) => messageActions.messageVersions(this.ctx(), messageId)
+  messageActionSettings = () => messageActions.messageActionSettings(this.ctx())
   groupOp = <Op extends groups.GroupOp>(op: Op, data: RequestData<Op>) => groups.groupOp(this.ctx(), op, data)
   leaveGroup = (groupId: string) => groups.leaveGroup(this.ctx(), groupId)
   transferGroupOwnership = (groupId: string, newOwnerId: string) =>
@@ -340,8 +444,19 @@ export class Engine extends EventEmitter<EventArgs> {
   respondToGroupInvite = (groupId: string, accept: boolean) =>
     groups.respondToGroupInvite(this.ctx(), groupId, accept)
   groupMembers = (groupId: string) => groups.groupMembers(this.ctx(), groupId)
+  // Search (issue 13, H2)
+  searchMessages = (
+    keyword: string,
+    options: { conversation?: Conversation | undefined; count: number; cursor?: number | undefined },
+  ) => search.searchMessages(this.ctx(), keyword, options)
+  messagesAround = (c: Conversation, messageId: string, count: number) =>
+    search.messagesAround(this.ctx(), c, messageId, count)
+  newerMessages = (c: Conversation, afterSeq: number, count: number) =>
+    search.newerMessages(this.ctx(), c, afterSeq, count)
+  searchUsers = (query: string, limit: number) => search.searchUsers(this.ctx(), query, limit)
   ackMessageRead = (messageUId: string) => receipts.ackMessageRead(this.ctx(), messageUId)
-  ackConversationRead = (c: Conversation) => receipts.ackConversationRead(this.ctx(), c)
+  ackConversationRead = (c: Conversation, upToSeq?: number) =>
+    receipts.ackConversationRead(this.ctx(), c, upToSeq)
   setConversationReceiptSharing = (c: Conversation, share: boolean | null) =>
     receipts.setConversationReceiptSharing(this.ctx(), c, share)
   ackGroupMessageRead = (messageUId: string, ext: string | undefined) =>
@@ -359,4 +474,60 @@ export class Engine extends EventEmitter<EventArgs> {
   ) => groupReceipts.sendReadReceiptResponseV2(this.ctx(), groupId, messageList, channelId)
   setGroupReceiptSettings = (groupId: string, settings: Partial<GroupReceiptSettings>) =>
     groupReceipts.setGroupReceiptSettings(this.ctx(), groupId, settings)
+  // Drafts and notifications (issue 13, H5)
+  saveTextMessageDraft = (c: Conversation, text: string) => everyday.saveTextMessageDraft(this.ctx(), c, text)
+  getTextMessageDraft = (c: Conversation) => everyday.getTextMessageDraft(this.ctx(), c)
+  clearTextMessageDraft = (c: Conversation) => everyday.clearTextMessageDraft(this.ctx(), c)
+  setConversationNotificationStatus = (c: Conversation, status: NotificationStatus) =>
+    everyday.setConversationNotificationStatus(this.ctx(), c, status)
+  getConversationNotificationStatus = (c: Conversation) =>
+    everyday.getConversationNotificationStatus(this.ctx(), c)
+  // Typing, presence, profile (issue 13, H4)
+  setTyping = (c: Conversation, typing: boolean) => presence.setTyping(this.ctx(), c, typing)
+  getPresence = (userIds: string[]) => presence.getPresence(this.ctx(), userIds)
+  getPrivacySettings = () => presence.getPrivacySettings(this.ctx())
+  updatePrivacySettings = (patch: Partial<PrivacySettings>) =>
+    presence.updatePrivacySettings(this.ctx(), patch)
+  updateProfile = (displayName: string) => presence.updateProfile(this.ctx(), displayName)
+  renameGroup = (groupId: string, name: string) => presence.renameGroup(this.ctx(), groupId, name)
+
+  /** Over HTTP with this session's token; the server signs my other sessions out (this one stays). */
+  async changePassword(currentPassword: string, newPassword: string): Promise<{ sessionsEnded: number }> {
+    const s = this.session
+    if (!s) throw new CodedError(Code.NOT_LOGGED_IN)
+    const body = { currentPassword, newPassword }
+    const res = await this.post(s.serverUrl, http.changePassword.path, body, s.token)
+    if (res.code !== 0) throw new CodedError(res.code, res.msg)
+    const parsed = http.changePassword.reply.safeParse(res.data)
+    if (!parsed.success) throw new CodedError(Code.INTERNAL, 'malformed changePassword reply')
+    return parsed.data
+  }
+
+  // Files and images (issue 13, H3)
+  private files(): Session {
+    const s = this.session
+    if (!s) throw new CodedError(Code.NOT_LOGGED_IN)
+    return s
+  }
+  stageFileChunk = (stageId: string | undefined, offset: number, base64: string) =>
+    this.files().uploads.stageChunk(stageId, offset, base64)
+  sendFile = (
+    c: Conversation,
+    source: FileSource,
+    meta: AttachmentMeta,
+    options: { isNeedGroupAck: boolean; channelId: string },
+  ) => this.files().uploads.send(c, source, meta, options)
+  getUploads = () => this.files().uploads.list()
+  cancelUpload = (uploadId: number) => this.files().uploads.cancel(uploadId)
+  retryUpload = (uploadId: number, asFile: boolean) => this.files().uploads.retry(uploadId, asFile)
+  downloadFile = (messageId: string) => this.files().downloads.download(messageId)
+  getDownload = (messageId: string) => this.files().downloads.get(messageId)
+  getImageData = (messageId: string) => this.files().downloads.imageData(messageId)
+  openDownload = (messageId: string, action: 'open' | 'reveal') =>
+    this.files().downloads.open(messageId, action)
+  // Profile and group pictures (H7): files/avatars.ts.
+  getAvatars = () => this.files().avatars.directory()
+  getAvatarImage = (fileId: string) => this.files().avatars.image(fileId)
+  setAvatar = (image: string | null) => this.files().avatars.setMine(image)
+  setGroupAvatar = (groupId: string, image: string | null) => this.files().avatars.setGroup(groupId, image)
 }

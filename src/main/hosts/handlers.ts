@@ -6,6 +6,7 @@
 import { Code, CodedError, fail, ok, type Result } from '../../shared/codes'
 import {
   ipcOperations,
+  type NotificationRequest,
   type OperationName,
   type OperationResult,
   type ParsedOperationArgs,
@@ -24,9 +25,34 @@ function unwrap<T>(r: Result<T>): T {
   return r.data
 }
 
-export function createHandlerTable(engine: Engine): HandlerTable {
+/** What only a host can do (the Electron shell); the headless host has none of it. */
+export interface HostHooks {
+  /** Shows a desktop notification; false when it could not. */
+  showNotification?(request: NotificationRequest): boolean
+}
+
+export function createHandlerTable(engine: Engine, host: HostHooks = {}): HandlerTable {
   return {
     getAppInfo: () => engine.appInfo(),
+    // Files and images (issue 13, H3)
+    stageFileChunk: (stageId, offset, base64) => engine.stageFileChunk(stageId, offset, base64),
+    sendFile: (conversation, source, meta, options) => engine.sendFile(conversation, source, meta, options),
+    getUploads: () => engine.getUploads(),
+    cancelUpload: async (uploadId) => {
+      await engine.cancelUpload(uploadId)
+      return null
+    },
+    retryUpload: (uploadId, asFile) => {
+      engine.retryUpload(uploadId, asFile ?? false)
+      return null
+    },
+    downloadFile: (messageId) => engine.downloadFile(messageId),
+    getDownload: (messageId) => engine.getDownload(messageId),
+    getImageData: (messageId) => engine.getImageData(messageId),
+    openDownload: async (messageId, action) => {
+      await engine.openDownload(messageId, action)
+      return null
+    },
     register: async (input) => unwrap(await engine.register(input)),
     login: async (input) => unwrap(await engine.login(input)),
     logout: async () => unwrap(await engine.logout()),
@@ -52,9 +78,21 @@ export function createHandlerTable(engine: Engine): HandlerTable {
     getGroupMembers: (groupId) => engine.groupMembers(groupId),
     getGroupInfo: (groupId) => engine.groupInfo(groupId),
     getGroupInvites: () => engine.groupInvites(),
+    // Message actions (issue 13, H1)
+    editMessage: (messageId, text) => engine.editMessage(messageId, text),
+    recallMessage: (messageId) => engine.recallMessage(messageId),
+    deleteMessageForMe: (messageId) => engine.deleteMessageForMe(messageId),
+    getMessageVersions: (messageId) => engine.messageVersions(messageId),
+    getMessageActionSettings: () => engine.messageActionSettings(),
+    // Search (issue 13, H2)
+    searchMessages: (keyword, options) => engine.searchMessages(keyword, options),
+    getMessagesAround: (conversation, messageId, count) =>
+      engine.messagesAround(conversation, messageId, count),
+    getNewerMessages: (conversation, afterSeq, count) => engine.newerMessages(conversation, afterSeq, count),
+    searchUsers: (query, limit) => engine.searchUsers(query, limit),
     respondToGroupInvite: (groupId, accept) => engine.respondToGroupInvite(groupId, accept),
     ackMessageRead: (messageUId) => engine.ackMessageRead(messageUId),
-    ackConversationRead: (conversation) => engine.ackConversationRead(conversation),
+    ackConversationRead: (conversation, upToSeq) => engine.ackConversationRead(conversation, upToSeq),
     ackGroupMessageRead: (messageUId, ext) => engine.ackGroupMessageRead(messageUId, ext),
     fetchGroupReadAcks: (messageUId, pageSize, startAckId) =>
       engine.fetchGroupReadAcks(messageUId, pageSize, startAckId),
@@ -64,6 +102,28 @@ export function createHandlerTable(engine: Engine): HandlerTable {
     sendReadReceiptRequest: (groupId, messageUId) => engine.sendReadReceiptRequest(groupId, messageUId),
     sendReadReceiptResponseV2: (groupId, messageList, channelId) =>
       engine.sendReadReceiptResponseV2(groupId, messageList, channelId),
+    // Drafts and notifications (issue 13, H5)
+    saveTextMessageDraft: (conversation, text) => engine.saveTextMessageDraft(conversation, text),
+    getTextMessageDraft: (conversation) => engine.getTextMessageDraft(conversation),
+    clearTextMessageDraft: (conversation) => engine.clearTextMessageDraft(conversation),
+    setConversationNotificationStatus: (conversation, status) =>
+      engine.setConversationNotificationStatus(conversation, status),
+    getConversationNotificationStatus: (conversation) =>
+      engine.getConversationNotificationStatus(conversation),
+    showNotification: (request) => ({ shown: host.showNotification?.(request) ?? false }),
+    // Typing, presence, profile (issue 13, H4)
+    setTyping: (conversation, typing) => engine.setTyping(conversation, typing),
+    getPresence: (userIds) => engine.getPresence(userIds),
+    getPrivacySettings: () => engine.getPrivacySettings(),
+    updatePrivacySettings: (patch) => engine.updatePrivacySettings(patch),
+    updateProfile: (displayName) => engine.updateProfile(displayName),
+    changePassword: (currentPassword, newPassword) => engine.changePassword(currentPassword, newPassword),
+    renameGroup: (groupId, name) => engine.renameGroup(groupId, name),
+    // Profile and group pictures (issue 13, H7)
+    getAvatars: () => engine.getAvatars(),
+    getAvatarImage: (fileId) => engine.getAvatarImage(fileId),
+    setAvatar: (image) => engine.setAvatar(image ?? null),
+    setGroupAvatar: (groupId, image) => engine.setGroupAvatar(groupId, image ?? null),
   }
 }
 

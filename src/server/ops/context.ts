@@ -72,6 +72,9 @@ export type LoggedEvent =
   | 'receiptRequest'
   | 'receiptResponse'
   | 'groupReadCount'
+  | 'messageEdited'
+  | 'messageRecalled'
+  | 'messagesDeletedForMe'
 
 /** Logs the event for `userId` (for syncEvents) and queues its push; the data is serialized once for both. */
 export async function recordEvent<E extends LoggedEvent>(

@@ -31,6 +31,8 @@ export function toWire(message: StoredMessage, viewerId?: string, countsForAll =
   } else if (
     viewerId !== undefined &&
     countsForAll &&
+    // A recalled message's receipts stay with its sender (H1).
+    message.recalledAt === undefined &&
     message.convType === 'group' &&
     message.groupAckCount > 0 &&
     (message.isNeedGroupAck || message.receiptRequested)
@@ -56,6 +58,10 @@ function toPlainWire(message: StoredMessage): WireMessage {
     needReadAck: message.needReadAck,
     isNeedGroupAck: message.isNeedGroupAck,
     memberCount: message.memberCount,
+    // Reply, edit, recall (H1): set only when they apply.
+    ...(message.replyTo !== undefined ? { replyTo: message.replyTo } : {}),
+    ...(message.editCount !== undefined ? { editedAt: message.editedAt, editCount: message.editCount } : {}),
+    ...(message.recalledAt !== undefined ? { recalledAt: message.recalledAt } : {}),
   }
 }
 
@@ -127,6 +133,7 @@ export function groupInfo(
   myRole: GroupRole | null,
   receiptSettings: GroupReceiptSettings,
   membersHidingReceipts = 0,
+  avatarFileId?: string,
 ): GroupInfo {
   return {
     groupId: group.id,
@@ -137,7 +144,13 @@ export function groupInfo(
     ...(myRole === null ? {} : { myRole }),
     receiptSettings,
     ...(membersHidingReceipts > 0 ? { membersHidingReceipts } : {}),
+    ...(avatarFileId ? { avatarFileId } : {}),
   }
+}
+
+/** H7: the group's picture (ops/avatars.ts sets it). */
+async function groupAvatar(ctx: OpContext, groupId: string): Promise<string | undefined> {
+  return (await ctx.storage.getAvatars('group', [groupId]))[0]?.fileId
 }
 
 async function roleOf(ctx: OpContext, group: GroupRow, userId: string): Promise<GroupRole | null> {
@@ -153,6 +166,7 @@ export async function groupInfoFor(ctx: OpContext, group: GroupRow, userId: stri
     await roleOf(ctx, group, userId),
     await receiptSettingsOf(ctx, group),
     await ctx.storage.countMembersHidingReceipts(group.convId),
+    await groupAvatar(ctx, group.id),
   )
 }
 
@@ -165,8 +179,9 @@ export async function notifyGroupChanged(
   const memberCount = await ctx.storage.countCurrentMembers(group.convId)
   const settings = await receiptSettingsOf(ctx, group)
   const hiding = await ctx.storage.countMembersHidingReceipts(group.convId)
+  const avatar = await groupAvatar(ctx, group.id)
   for (const userId of new Set(affectedUserIds)) {
-    const info = groupInfo(group, memberCount, await roleOf(ctx, group, userId), settings, hiding)
+    const info = groupInfo(group, memberCount, await roleOf(ctx, group, userId), settings, hiding, avatar)
     ctx.pushes.add(userId, 'groupChanged', { groupId: group.id, group: info })
   }
 }

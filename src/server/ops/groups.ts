@@ -4,6 +4,7 @@ import type { OpContext, OpHandler } from './context'
 import { chargeLookups, chargeUsage } from './limits'
 import { groupInfoFor, groupKey, notifyGroupChanged, requireCurrentMember } from './conversations'
 import { addOrInvite } from './groupInvites'
+import { withAvatars } from './avatars'
 
 async function requireUsers(ctx: OpContext, ids: readonly string[]): Promise<void> {
   // Whether strangers exist is told only within the caller's lookup budget (enumeration).
@@ -137,5 +138,6 @@ export const transferGroupOwnership: OpHandler<'transferGroupOwnership'> = async
 
 export const getGroupMembers: OpHandler<'getGroupMembers'> = async (ctx, data) => {
   const { group } = await requireCurrentMember(ctx, data.groupId)
-  return { members: await ctx.storage.listGroupMembers(group.convId) }
+  // H7: with their pictures, so someone who joined since my last sync shows theirs too.
+  return { members: await withAvatars(ctx.storage, await ctx.storage.listGroupMembers(group.convId)) }
 }

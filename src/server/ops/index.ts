@@ -9,6 +9,8 @@ import {
   transferGroupOwnership,
 } from './groups'
 import { pullMessages, sendMessage } from './messages'
+import { editMessage, fetchMessageVersions, recallMessage } from './messageActions'
+import { deleteMessagesForMe } from './deleteForMe'
 import {
   ackGroupMessageRead,
   fetchGroupReadAcks,
@@ -21,6 +23,10 @@ import { ackConversationRead, ackDelivered, ackMessageRead } from './receipts'
 import { setConversationReceiptSharing } from './receiptPrivacy'
 import { listGroupInvites, respondToGroupInvite } from './groupInvites'
 import { getUsers, syncEvents, syncState, updateSettings } from './sync'
+import { getPresence, getPrivacySettings, typing, updatePrivacySettings } from './presence'
+import { renameGroup, updateProfile } from './profile'
+import { searchUsers } from './userSearch'
+import { setAvatar, setGroupAvatar } from './avatars'
 
 /** Every request operation of the protocol; the type makes a missing handler a compile error. */
 export const handlers: OpTable = {
@@ -29,6 +35,7 @@ export const handlers: OpTable = {
   pullMessages,
   syncEvents,
   getUsers,
+  searchUsers,
   updateSettings,
   createGroup,
   addGroupMembers,
@@ -49,4 +56,19 @@ export const handlers: OpTable = {
   setConversationReceiptSharing,
   listGroupInvites,
   respondToGroupInvite,
+  // typing, presence and profile (H4)
+  typing,
+  getPresence,
+  getPrivacySettings,
+  updatePrivacySettings,
+  updateProfile,
+  renameGroup,
+  editMessage,
+  recallMessage,
+  fetchMessageVersions,
+  // delete for me on all my devices (H6)
+  deleteMessagesForMe,
+  // profile and group pictures (H7)
+  setAvatar,
+  setGroupAvatar,
 }

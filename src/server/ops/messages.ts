@@ -1,5 +1,6 @@
 import { Code, CodedError } from '../../shared/codes'
 import { announceReceiptSharing } from './receiptPrivacy'
+import { recordAttachment, requireAttachable } from './attachments'
 import { newMessageUId } from '../ids'
 import type { GroupRole } from '../../shared/model'
 import type { ParsedRequestData } from '../../shared/protocol'
@@ -15,6 +16,7 @@ import {
 } from './conversations'
 import { requireMayAskForReceipts } from './groupReceipts'
 import { chargeLookups, chargeUsage } from './limits'
+import { checkReplyTarget } from './messageActions'
 
 interface SendTarget {
   conv: ConversationRow
@@ -106,6 +108,11 @@ export const sendMessage: OpHandler<'sendMessage'> = async (ctx, data) => {
   if ('resendOf' in target) return { message: toWire(target.resendOf), duplicate: true }
   const sender = await ctx.storage.getUser(ctx.userId)
   if (!sender) throw new Error(`sender ${ctx.userId} has no account`)
+  await requireAttachable(ctx, data.content)
+  // H1: a recall's placeholder is never sent; a quote is of this conversation and visible to me.
+  if (data.content.type === 'recalled')
+    throw new CodedError(Code.INVALID_ARGUMENT, 'content: a recalled message cannot be sent')
+  if (data.replyTo !== undefined) await checkReplyTarget(ctx, target.conv.id, data.replyTo)
 
   const newMessage: NewMessage = {
     uid: newMessageUId(ctx.now),
@@ -130,6 +137,11 @@ export const sendMessage: OpHandler<'sendMessage'> = async (ctx, data) => {
   }
   // Exactly-once even when the same clientMsgId races in from two connections: the storage decides.
   const inserted = await ctx.storage.insertMessage(newMessage)
+  if (!inserted.duplicate) await recordAttachment(ctx, inserted.message)
+  if (!inserted.duplicate && data.replyTo !== undefined) {
+    await ctx.storage.setReplyTo(inserted.message.id, data.replyTo)
+    inserted.message.replyTo = data.replyTo
+  }
   const message = toWire(inserted.message)
   // The day's quota, in the same transaction: a refused message is rolled back with everything else.
   if (!inserted.duplicate) {
@@ -145,7 +157,8 @@ export const pullMessages: OpHandler<'pullMessages'> = async (ctx, data) => {
   if (!membership) return { messages: [], hasMore: false }
   const afterSeq = Math.max(data.afterSeq, membership.me.joinedSeq)
   const upTo = visibleUpTo(membership)
-  const rows = await ctx.storage.listMessages(membership.conv.id, afterSeq, upTo, data.limit + 1)
+  // H6: without what the caller deleted for themselves (on any of their devices).
+  const rows = await ctx.storage.listMessages(membership.conv.id, afterSeq, upTo, data.limit + 1, ctx.userId)
   // Messages past the retention are gone for good: say so, or the client would ask for them forever.
   const pruned = Math.min(await ctx.storage.messagesPrunedSeq(membership.conv.id), upTo)
   // countVisibility 'all': the read counts of others' messages too, to current members only.
@@ -153,9 +166,13 @@ export const pullMessages: OpHandler<'pullMessages'> = async (ctx, data) => {
     membership.group !== null &&
     membership.me.leftSeq === null &&
     (await receiptSettingsOf(ctx, membership.group)).countVisibility === 'all'
+  const page = rows.slice(0, data.limit)
+  const hasMore = rows.length > data.limit
   return {
-    messages: rows.slice(0, data.limit).map((m) => toWire(m, ctx.userId, countsForAll)),
-    hasMore: rows.length > data.limit,
+    messages: page.map((m) => toWire(m, ctx.userId, countsForAll)),
+    hasMore,
     ...(pruned > afterSeq ? { prunedSeq: pruned } : {}),
+    // H6: the seqs this page covers, deleted-for-me ones included (so they leave no gap to pull).
+    throughSeq: Math.max(afterSeq, hasMore ? (page.at(-1)?.seq ?? afterSeq) : upTo),
   }
 }

@@ -1,11 +1,13 @@
+import { DEFAULT_RECALL_WINDOW_MS } from '../messageActions'
 import type { ConversationState, PushFrame } from '../../shared/protocol'
-import { toProfile } from '../accounts'
 import type { ConversationOfUser } from '../storage/types'
 import { mergeReceiptSettings } from '../receiptSettings'
 import type { OpContext, OpHandler } from './context'
 import { chargeLookups } from './limits'
 import { groupInfo, visibleUpTo } from './conversations'
 import { announceReceiptSharing } from './receiptPrivacy'
+import { avatarOf, profileWithAvatar, withAvatars } from './avatars'
+import { toProfile } from '../accounts'
 
 async function conversationState(ctx: OpContext, row: ConversationOfUser): Promise<ConversationState> {
   const { conv, me, peer, group } = row
@@ -40,8 +42,15 @@ export const syncState: OpHandler<'syncState'> = async (ctx) => {
   for (const row of await ctx.storage.listConversationsOfUser(ctx.userId)) {
     conversations.push(await conversationState(ctx, row))
   }
+  // H7: the pictures of everyone I may see, so pictures changed while I was away come with the sync.
+  const seen = [ctx.userId, ...(await ctx.storage.relatedUsers(ctx.userId, 'everyone'))]
+  const avatars = (await ctx.storage.getAvatars('user', seen)).map((a) => ({
+    userId: a.ownerId,
+    fileId: a.fileId,
+  }))
   return {
-    user: toProfile(user),
+    user: await profileWithAvatar(ctx.storage, user),
+    avatars,
     settings: user.settings,
     conversations,
     groups: await Promise.all(
@@ -53,11 +62,13 @@ export const syncState: OpHandler<'syncState'> = async (ctx) => {
             myRole,
             mergeReceiptSettings(ctx.receiptDefaults, receiptOverrides),
             await ctx.storage.countMembersHidingReceipts(group.convId),
+            await avatarOf(ctx.storage, 'group', group.id),
           ),
       ),
     ),
     lastEventSeq: user.lastEventSeq,
     serverTime: ctx.now,
+    recallWindowMs: ctx.policy?.recallWindowMs ?? DEFAULT_RECALL_WINDOW_MS,
   }
 }
 
@@ -77,7 +88,12 @@ export const syncEvents: OpHandler<'syncEvents'> = async (ctx, data) => {
 export const getUsers: OpHandler<'getUsers'> = async (ctx, data) => {
   // People the caller shares a conversation with are free; strangers cost lookups (enumeration).
   await chargeLookups(ctx, data.userIds)
-  return { users: (await ctx.storage.getUsers([...new Set(data.userIds)])).map(toProfile) }
+  return {
+    users: await withAvatars(
+      ctx.storage,
+      (await ctx.storage.getUsers([...new Set(data.userIds)])).map(toProfile),
+    ),
+  }
 }
 
 export const updateSettings: OpHandler<'updateSettings'> = async (ctx, data) => {

@@ -1,9 +1,10 @@
 import type { ConversationType, MessageContent } from '../../shared/model'
 import { newMessageUId } from '../ids'
 import { fromBool, prepare, toBool, transact, type Db } from './db'
+import { messageActionFields, type MessageActionColumns } from './messageActionFields'
 import type { NewMessage, StoredMessage } from './types'
 
-interface MessageRecord {
+interface MessageRecord extends MessageActionColumns {
   id: number
   convId: number
   messageUId: string
@@ -30,12 +31,21 @@ const MESSAGE_COLUMNS = `m.id, m.conv_id AS convId, m.uid AS messageUId, m.clien
   m.content, m.sent_at AS sentAt, m.need_delivery_ack AS needDeliveryAck, m.need_read_ack AS needReadAck,
   m.need_group_ack AS isNeedGroupAck, m.member_count AS memberCount,
   m.delivered_at AS deliveredAt, m.read_at AS readAt, m.group_ack_count AS groupAckCount,
-  EXISTS (SELECT 1 FROM receipt_requests r WHERE r.message_id = m.id) AS receiptRequested`
+  EXISTS (SELECT 1 FROM receipt_requests r WHERE r.message_id = m.id) AS receiptRequested,
+  m.reply_to AS replyTo, m.edited_at AS editedAt, m.edit_count AS editCount, m.recalled_at AS recalledAt`
 const FROM_MESSAGES = 'FROM messages m JOIN conversations c ON c.id = m.conv_id'
 
 /** Exported for the query-plan test: both must be index range scans on (conv_id, seq). */
 export const LIST_MESSAGES_SQL = `SELECT ${MESSAGE_COLUMNS} ${FROM_MESSAGES}
   WHERE m.conv_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`
+/** H6: a user's pull leaves out what they deleted for themselves (a primary-key lookup per row). */
+export const LIST_MESSAGES_FOR_SQL = `SELECT ${MESSAGE_COLUMNS} ${FROM_MESSAGES}
+  WHERE m.conv_id = ? AND m.seq > ? AND m.seq <= ?
+    AND NOT EXISTS (SELECT 1 FROM deleted_for_me d WHERE d.user_id = ? AND d.conv_id = m.conv_id AND d.seq = m.seq)
+  ORDER BY m.seq LIMIT ?`
+/** H6: messages of others the user deleted for themselves in a seq range (they are not unread). */
+export const COUNT_DELETED_FOR_ME_SQL = `SELECT count(*) FROM deleted_for_me
+  WHERE user_id = ? AND conv_id = ? AND seq > ? AND seq <= ? AND own = 0`
 export const COUNT_IN_RANGE_SQL = 'SELECT count(*) FROM messages WHERE conv_id = ? AND seq > ? AND seq <= ?'
 export const COUNT_OWN_IN_RANGE_SQL =
   'SELECT count(*) FROM messages WHERE conv_id = ? AND sender_id = ? AND seq > ? AND seq <= ?'
@@ -62,6 +72,7 @@ function toMessage(r: MessageRecord): StoredMessage {
     readAt: r.readAt,
     groupAckCount: r.groupAckCount,
     receiptRequested: toBool(r.receiptRequested),
+    ...messageActionFields(r),
   }
 }
 
@@ -153,7 +164,12 @@ export function listMessages(
   afterSeq: number,
   maxSeq: number,
   limit: number,
+  forUserId?: string,
 ): StoredMessage[] {
+  if (forUserId !== undefined)
+    return prepare<[number, number, number, string, number], MessageRecord>(db, LIST_MESSAGES_FOR_SQL)
+      .all(convId, afterSeq, maxSeq, forUserId, limit)
+      .map(toMessage)
   return prepare<[number, number, number, number], MessageRecord>(db, LIST_MESSAGES_SQL)
     .all(convId, afterSeq, maxSeq, limit)
     .map(toMessage)
@@ -174,7 +190,10 @@ export function countUnread(
   const own = prepare<[number, string, number, number], number>(db, COUNT_OWN_IN_RANGE_SQL)
     .pluck()
     .get(convId, userId, afterSeq, maxSeq)
-  return (all ?? 0) - (own ?? 0)
+  const deleted = prepare<[string, number, number, number], number>(db, COUNT_DELETED_FOR_ME_SQL)
+    .pluck()
+    .get(userId, convId, afterSeq, maxSeq)
+  return (all ?? 0) - (own ?? 0) - (deleted ?? 0)
 }
 
 const MARK_RECEIVED_SQL = {

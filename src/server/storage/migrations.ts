@@ -235,6 +235,124 @@ export const migrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 8,
+    name: 'reply, edit, recall',
+    up(db) {
+      // Issue 13, H1. reply_to: the uid of the quoted message (same conversation, checked at send).
+      // An edit keeps the row, so its receipts stay; the text it replaced goes to message_versions
+      // (version 1: as sent). A recall sets recalled_at, replaces the content with
+      // {"type":"recalled"} and deletes the versions: the text is gone, not hidden.
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN reply_to TEXT;
+        ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+        ALTER TABLE messages ADD COLUMN edit_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN recalled_at INTEGER;
+        CREATE TABLE message_versions (
+          message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+          version INTEGER NOT NULL,
+          content TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          PRIMARY KEY (message_id, version)
+        ) STRICT, WITHOUT ROWID;
+      `)
+    },
+  },
+  {
+    version: 9,
+    name: 'files and images',
+    up(db) {
+      // Uploads (fileApi.ts): the bytes live in the blob store; a row says whose, how big, and
+      // whether complete. message_files says which messages carry a file: its readers may download it.
+      db.exec(`
+        CREATE TABLE files (
+          id TEXT PRIMARY KEY,
+          owner_id TEXT NOT NULL REFERENCES users(id),
+          name TEXT NOT NULL,
+          mime TEXT NOT NULL,
+          kind TEXT NOT NULL CHECK (kind IN ('file', 'image')),
+          size INTEGER NOT NULL CHECK (size >= 0),
+          created_at INTEGER NOT NULL,
+          completed_at INTEGER
+        ) STRICT;
+        CREATE INDEX files_incomplete ON files(created_at) WHERE completed_at IS NULL;
+        CREATE TABLE message_files (
+          file_id TEXT NOT NULL REFERENCES files(id),
+          conv_id INTEGER NOT NULL REFERENCES conversations(id),
+          seq INTEGER NOT NULL,
+          PRIMARY KEY (file_id, conv_id, seq)
+        ) STRICT, WITHOUT ROWID;
+      `)
+    },
+  },
+  {
+    version: 10,
+    name: 'typing and presence privacy, last seen, live presence per node',
+    up(db) {
+      db.exec(`
+        -- Who sees my typing and my presence (src/shared/presence.ts): nobody, contacts, everyone.
+        ALTER TABLE users ADD COLUMN typing_visibility TEXT NOT NULL DEFAULT 'everyone'
+          CHECK (typing_visibility IN ('nobody', 'contacts', 'everyone'));
+        ALTER TABLE users ADD COLUMN presence_visibility TEXT NOT NULL DEFAULT 'contacts'
+          CHECK (presence_visibility IN ('nobody', 'contacts', 'everyone'));
+        -- When the user was last connected (set as a socket opens and as the last one closes).
+        ALTER TABLE users ADD COLUMN last_seen_at INTEGER;
+
+        -- Open sockets per user and server node. A node refreshes seen_at of its rows while it runs;
+        -- rows of a node that stopped without closing them grow stale and are swept (presence.ts).
+        CREATE TABLE presence (
+          user_id TEXT NOT NULL REFERENCES users(id),
+          node_id TEXT NOT NULL,
+          sockets INTEGER NOT NULL CHECK (sockets > 0),
+          seen_at INTEGER NOT NULL,
+          PRIMARY KEY (user_id, node_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX presence_by_node ON presence(node_id);
+        CREATE INDEX presence_by_seen ON presence(seen_at);
+      `)
+    },
+  },
+  {
+    version: 11,
+    name: 'delete for me on all my devices',
+    up(db) {
+      // Issue 13, H6: what each user deleted for themselves (storage/deleteForMe.ts). Keyed by
+      // (user, conversation, seq), so a pull's NOT EXISTS and an unread count's subtraction are
+      // lookups in the caller's own rows. No foreign key: retention deletes them with their messages.
+      db.exec(`
+        CREATE TABLE deleted_for_me (
+          user_id TEXT NOT NULL,
+          conv_id INTEGER NOT NULL,
+          seq INTEGER NOT NULL,
+          message_id INTEGER NOT NULL,
+          own INTEGER NOT NULL CHECK (own IN (0, 1)),
+          deleted_at INTEGER NOT NULL,
+          PRIMARY KEY (user_id, conv_id, seq)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX deleted_for_me_by_conv ON deleted_for_me(conv_id, seq);
+      `)
+    },
+  },
+  {
+    version: 12,
+    name: 'profile and group pictures',
+    up(db) {
+      // Issue 13, H7: the picture of a user or a group, an image upload of its setter
+      // (storage/avatars.ts). A table of its own, so users and groups keep their shape; by file, so a
+      // download's check ("is this file someone's picture?") is one lookup. No foreign key to files:
+      // retention may delete a file a message carried, and a picture without its file is just gone.
+      db.exec(`
+        CREATE TABLE avatars (
+          owner_kind TEXT NOT NULL CHECK (owner_kind IN ('user', 'group')),
+          owner_id TEXT NOT NULL,
+          file_id TEXT NOT NULL,
+          set_at INTEGER NOT NULL,
+          PRIMARY KEY (owner_kind, owner_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX avatars_by_file ON avatars(file_id);
+      `)
+    },
+  },
 ]
 
 export { SchemaTooNewError, schemaVersion, type Migration } from '../../node/migrate'

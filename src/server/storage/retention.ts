@@ -144,6 +144,11 @@ export function pruneMessages(
         db,
         'UPDATE conversations SET pruned_seq = max(pruned_seq, ?) WHERE id = ?',
       ).run(end, conv.id)
+      // H6: who deleted them for themselves goes with them.
+      prepare<[number, number]>(db, 'DELETE FROM deleted_for_me WHERE conv_id = ? AND seq <= ?').run(
+        conv.id,
+        end,
+      )
       deleted += count
       if (deleted >= maxRows) return { deleted, next: conv.id }
     }

@@ -1,14 +1,20 @@
 import type Database from 'better-sqlite3'
 import * as accounts from './accounts'
+import * as avatars from './avatars'
 import * as conversations from './conversations'
+import * as deleteForMe from './deleteForMe'
 import { openDatabase, type Db } from './db'
 import * as events from './events'
+import * as files from './files'
 import * as groupInvites from './groupInvites'
 import * as groupReceipts from './groupReceipts'
 import * as invites from './invites'
 import * as lookups from './lookups'
+import * as presence from './presence'
+import * as messageActions from './messageActions'
 import * as messages from './messages'
 import * as retention from './retention'
+import * as userSearch from './userSearch'
 import { migrate } from './migrations'
 import type { Storage, StorageOps, Unit, UnitResult } from './types'
 
@@ -159,6 +165,26 @@ class SqliteOps implements StorageOps {
   async appendUserEvent(...a: Parameters<StorageOps['appendUserEvent']>) {
     return events.appendUserEvent(this.db, ...a)
   }
+  // message actions (issue 13, H1)
+  async setReplyTo(...a: Parameters<StorageOps['setReplyTo']>) {
+    return messageActions.setReplyTo(this.db, ...a)
+  }
+  async editMessage(...a: Parameters<StorageOps['editMessage']>) {
+    return messageActions.editMessage(this.db, ...a)
+  }
+  async recallMessage(...a: Parameters<StorageOps['recallMessage']>) {
+    return messageActions.recallMessage(this.db, ...a)
+  }
+  async listMessageVersions(...a: Parameters<StorageOps['listMessageVersions']>) {
+    return messageActions.listMessageVersions(this.db, ...a)
+  }
+  async listMessageViewers(...a: Parameters<StorageOps['listMessageViewers']>) {
+    return messageActions.listMessageViewers(this.db, ...a)
+  }
+  // H6: delete for me on all my devices.
+  async deleteMessagesForMe(...a: Parameters<StorageOps['deleteMessagesForMe']>) {
+    return deleteForMe.deleteMessagesForMe(this.db, ...a)
+  }
   async insertGroupInvite(...a: Parameters<StorageOps['insertGroupInvite']>) {
     return groupInvites.insertGroupInvite(this.db, ...a)
   }
@@ -198,6 +224,87 @@ class SqliteOps implements StorageOps {
   }
   async knownUsers(...a: Parameters<StorageOps['knownUsers']>) {
     return lookups.knownUsers(this.db, ...a)
+  }
+  async searchUsers(...a: Parameters<StorageOps['searchUsers']>) {
+    return userSearch.searchUsers(this.db, ...a)
+  }
+
+  // profile, privacy, presence (H4)
+  async getPrivacy(...a: Parameters<StorageOps['getPrivacy']>) {
+    return presence.getPrivacy(this.db, ...a)
+  }
+  async updatePrivacy(...a: Parameters<StorageOps['updatePrivacy']>) {
+    return presence.updatePrivacy(this.db, ...a)
+  }
+  async updateDisplayName(...a: Parameters<StorageOps['updateDisplayName']>) {
+    return presence.updateDisplayName(this.db, ...a)
+  }
+  async renameGroup(...a: Parameters<StorageOps['renameGroup']>) {
+    return presence.renameGroup(this.db, ...a)
+  }
+  async updatePasswordHash(...a: Parameters<StorageOps['updatePasswordHash']>) {
+    return presence.updatePasswordHash(this.db, ...a)
+  }
+  async revokeOtherSessions(...a: Parameters<StorageOps['revokeOtherSessions']>) {
+    return presence.revokeOtherSessions(this.db, ...a)
+  }
+  async relatedUsers(...a: Parameters<StorageOps['relatedUsers']>) {
+    return presence.relatedUsers(this.db, ...a)
+  }
+  async addPresenceSocket(...a: Parameters<StorageOps['addPresenceSocket']>) {
+    return presence.addPresenceSocket(this.db, ...a)
+  }
+  async removePresenceSocket(...a: Parameters<StorageOps['removePresenceSocket']>) {
+    return presence.removePresenceSocket(this.db, ...a)
+  }
+  async refreshPresence(...a: Parameters<StorageOps['refreshPresence']>) {
+    return presence.refreshPresence(this.db, ...a)
+  }
+  async sweepPresence(...a: Parameters<StorageOps['sweepPresence']>) {
+    return presence.sweepPresence(this.db, ...a)
+  }
+  async getPresence(...a: Parameters<StorageOps['getPresence']>) {
+    return presence.getPresence(this.db, ...a)
+  }
+
+  // files and images (H3)
+  async insertFile(...a: Parameters<StorageOps['insertFile']>) {
+    return files.insertFile(this.db, ...a)
+  }
+  async getFile(...a: Parameters<StorageOps['getFile']>) {
+    return files.getFile(this.db, ...a)
+  }
+  async completeFile(...a: Parameters<StorageOps['completeFile']>) {
+    return files.completeFile(this.db, ...a)
+  }
+  async deleteUnattachedFile(...a: Parameters<StorageOps['deleteUnattachedFile']>) {
+    return files.deleteUnattachedFile(this.db, ...a)
+  }
+  async attachFile(...a: Parameters<StorageOps['attachFile']>) {
+    return files.attachFile(this.db, ...a)
+  }
+  async listFileMessages(...a: Parameters<StorageOps['listFileMessages']>) {
+    return files.listFileMessages(this.db, ...a)
+  }
+  async listStaleUploads(...a: Parameters<StorageOps['listStaleUploads']>) {
+    return files.listStaleUploads(this.db, ...a)
+  }
+  async listFilesOfPrunedMessages(...a: Parameters<StorageOps['listFilesOfPrunedMessages']>) {
+    return files.listFilesOfPrunedMessages(this.db, ...a)
+  }
+  async deleteFile(...a: Parameters<StorageOps['deleteFile']>) {
+    return files.deleteFile(this.db, ...a)
+  }
+
+  // profile and group pictures (H7)
+  async setAvatar(...a: Parameters<StorageOps['setAvatar']>) {
+    return avatars.setAvatar(this.db, ...a)
+  }
+  async getAvatars(...a: Parameters<StorageOps['getAvatars']>) {
+    return avatars.getAvatars(this.db, ...a)
+  }
+  async avatarOwners(...a: Parameters<StorageOps['avatarOwners']>) {
+    return avatars.avatarOwners(this.db, ...a)
   }
 }
 

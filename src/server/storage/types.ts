@@ -15,7 +15,8 @@
  */
 import type { ConversationType, GroupReceiptSettings, GroupRole, MessageContent } from '../../shared/model'
 import { Code, CodedError } from '../../shared/codes'
-import type { AccountSettings, PushEvent, WireMessage } from '../../shared/protocol'
+import type { AccountSettings, MessageVersion, PushEvent, WireMessage } from '../../shared/protocol'
+import type { PrivacySettings, Visibility } from '../../shared/presence'
 
 /**
  * The database cannot be reached (PostgreSQL stopped, restarting, the network to it cut): nothing of
@@ -27,6 +28,13 @@ export class StorageUnavailableError extends CodedError {
     super(Code.UNAVAILABLE)
     this.name = 'StorageUnavailableError'
   }
+}
+
+/** Search (H2): a user found by searchUsers; `known`: shares (or shared) a conversation with the searcher. */
+export interface UserSearchRow {
+  id: string
+  displayName: string
+  known: boolean
 }
 
 export interface UserRow {
@@ -287,9 +295,18 @@ export interface StorageOps {
    */
   insertMessage(message: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }>
   getMessageByUId(uid: string): Promise<StoredMessage | undefined>
-  /** seq in (afterSeq, maxSeq], ascending, at most `limit`. */
-  listMessages(convId: number, afterSeq: number, maxSeq: number, limit: number): Promise<StoredMessage[]>
-  /** Messages with seq in (afterSeq, maxSeq] that `userId` did not send. */
+  /**
+   * seq in (afterSeq, maxSeq], ascending, at most `limit`; with `forUserId`, without the messages
+   * that user deleted for themselves (H6).
+   */
+  listMessages(
+    convId: number,
+    afterSeq: number,
+    maxSeq: number,
+    limit: number,
+    forUserId?: string,
+  ): Promise<StoredMessage[]>
+  /** Messages with seq in (afterSeq, maxSeq] that `userId` did not send nor deleted for themselves (H6). */
   countUnread(convId: number, userId: string, afterSeq: number, maxSeq: number): Promise<number>
   /**
    * Records the first delivery or read of single-chat message `uid` by its receiver (read implies
@@ -342,6 +359,28 @@ export interface StorageOps {
   /** Eligible readers who are still members, by user id (the receiptRequest fan-out). */
   listCurrentEligibleReaders(query: Omit<ReaderQuery, 'messageId'>): Promise<string[]>
 
+  // message actions (issue 13, H1: storage/messageActions.ts)
+  /** Records the message `messageId` quotes (written right after its insert, in the same unit). */
+  setReplyTo(messageId: number, replyToUId: string): Promise<void>
+  /**
+   * Replaces the content of a message that is not recalled, keeping the replaced one as a version
+   * (version 1: as sent), in one step. The new edit count; undefined when recalled (nothing written).
+   */
+  editMessage(messageId: number, content: MessageContent, at: number): Promise<number | undefined>
+  /** Replaces the content with { type: 'recalled' } and deletes its versions; false if it already was. */
+  recallMessage(messageId: number, at: number): Promise<boolean>
+  /** The versions edits replaced, oldest first (the current content is not among them). */
+  listMessageVersions(messageId: number): Promise<MessageVersion[]>
+  /** Everyone who may see the message of `seq` (joined before it, not left before it; its sender too). */
+  listMessageViewers(convId: number, seq: number): Promise<string[]>
+
+  // delete for me on all my devices (issue 13, H6: storage/deleteForMe.ts)
+  /**
+   * Records that `userId` deleted these messages for themselves (idempotent); the messages newly
+   * recorded, by id. Pulls and unread counts of that user leave them out from then on.
+   */
+  deleteMessagesForMe(userId: string, messages: readonly DeletedForMeInput[], at: number): Promise<number[]>
+
   // group invitations (groupInvites: 'accept')
   /** False when the user already has an invitation to that group. */
   insertGroupInvite(invite: GroupInviteRow): Promise<boolean>
@@ -371,6 +410,104 @@ export interface StorageOps {
   deleteUsageBefore(day: number): Promise<number>
   /** The users of `ids` who share (or shared) a conversation with `userId` (storage/lookups.ts). */
   knownUsers(userId: string, ids: readonly string[]): Promise<string[]>
+  /** Search (H2, storage/userSearch.ts): users other than `me` whose id or name contains `query`. */
+  searchUsers(me: string, query: string, limit: number): Promise<UserSearchRow[]>
+
+  // profile, privacy, presence (issue 13, H4; storage/presence.ts, postgres/presence.ts)
+  /** Undefined for an unknown user. */
+  getPrivacy(userId: string): Promise<PrivacySettings | undefined>
+  updatePrivacy(userId: string, patch: Partial<PrivacySettings>): Promise<PrivacySettings>
+  updateDisplayName(userId: string, displayName: string): Promise<void>
+  renameGroup(groupId: string, name: string): Promise<void>
+  updatePasswordHash(userId: string, passwordHash: string): Promise<void>
+  /** Revokes every live session of the user but `keep`; the token hashes it revoked. */
+  revokeOtherSessions(userId: string, keep: Buffer): Promise<Buffer[]>
+  /**
+   * Users who share a current conversation with `userId` ('everyone'), or a single chat
+   * ('contacts'), restricted to `among` when given (src/shared/presence.ts).
+   */
+  relatedUsers(userId: string, scope: RelationScope, among?: readonly string[]): Promise<string[]>
+  /**
+   * One more socket of the user on `nodeId` (last_seen_at = at). True when the user had no live
+   * socket anywhere before (rows with seen_at > liveAfter count as live).
+   */
+  addPresenceSocket(userId: string, nodeId: string, at: number, liveAfter: number): Promise<boolean>
+  /** One socket less (last_seen_at = at); true when the user has no live socket anywhere now. */
+  removePresenceSocket(userId: string, nodeId: string, at: number, liveAfter: number): Promise<boolean>
+  /** The node is alive: its rows are fresh as of `at`. */
+  refreshPresence(nodeId: string, at: number): Promise<void>
+  /** Deletes stale rows (of nodes gone without a word); the users left with no live socket. */
+  sweepPresence(liveAfter: number): Promise<string[]>
+  /** Known users of `userIds` with their presence and presence setting (unknown ones left out). */
+  getPresence(userIds: readonly string[], liveAfter: number): Promise<PresenceRow[]>
+
+  // files and images (issue 13, H3; storage/files.ts): the bytes are in the BlobStore, not here
+  insertFile(file: FileRow): Promise<void>
+  getFile(id: string): Promise<FileRow | undefined>
+  /** Marks the upload complete (once: a later call changes nothing). */
+  completeFile(id: string, at: number): Promise<void>
+  /** Deletes the file's row unless a message carries it or it is a picture (H7) (then false, nothing deleted). */
+  deleteUnattachedFile(id: string): Promise<boolean>
+  /** Records that the message (convId, seq) carries the file; idempotent. */
+  attachFile(fileId: string, convId: number, seq: number): Promise<void>
+  listFileMessages(fileId: string): Promise<{ convId: number; seq: number }[]>
+  /** Uploads never completed, started before `before` (the sweep deletes them). */
+  listStaleUploads(before: number, limit: number): Promise<string[]>
+  /** Files every message of which retention pruned (the sweep deletes them). */
+  listFilesOfPrunedMessages(limit: number): Promise<string[]>
+  /** Deletes a file's row and which messages carried it. */
+  deleteFile(id: string): Promise<void>
+
+  // profile and group pictures (issue 13, H7; storage/avatars.ts)
+  /** Sets (fileId) or removes (null) a picture; the file it replaced (null: none, or the same). */
+  setAvatar(kind: AvatarOwnerKind, ownerId: string, fileId: string | null, at: number): Promise<string | null>
+  /** The pictures of these users or groups; those without one are left out. */
+  getAvatars(kind: AvatarOwnerKind, ownerIds: readonly string[]): Promise<AvatarRow[]>
+  /** Whose picture the file is (nobody's: empty). */
+  avatarOwners(fileId: string): Promise<AvatarOwner[]>
+}
+
+/** H7: whose picture. */
+export type AvatarOwnerKind = 'user' | 'group'
+export interface AvatarRow {
+  ownerId: string
+  fileId: string
+}
+export interface AvatarOwner {
+  kind: AvatarOwnerKind
+  ownerId: string
+}
+
+/** H6: a message a user deletes for themselves. */
+export interface DeletedForMeInput {
+  id: number
+  convId: number
+  seq: number
+  /** The user sent it (it never counted as unread for them). */
+  own: boolean
+}
+
+/** An uploaded file (issue 13, H3); `completedAt` null while bytes are missing. */
+export interface FileRow {
+  id: string
+  ownerId: string
+  name: string
+  mime: string
+  kind: 'file' | 'image'
+  size: number
+  createdAt: number
+  completedAt: number | null
+}
+
+/** H4: who counts for a privacy setting (src/shared/presence.ts). */
+export type RelationScope = 'contacts' | 'everyone'
+
+/** H4: a user's presence as stored, with the setting that decides who may see it. */
+export interface PresenceRow {
+  userId: string
+  online: boolean
+  lastSeenAt: number | null
+  visibility: Visibility
 }
 
 /** What one pruning call deleted, and where the next call goes on (absent: nothing left). */

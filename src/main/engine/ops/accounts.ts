@@ -8,7 +8,7 @@ import { Code, fail, type Result } from '../../../shared/codes'
 import { parseServerList } from '../../../shared/serverList'
 
 /** The server's HTTP base for its WebSocket URL (ws → http, wss → https). */
-function httpBase(serverUrl: string): string {
+export function httpBase(serverUrl: string): string {
   const u = new URL(serverUrl)
   u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:'
   u.pathname = ''

@@ -2,6 +2,7 @@
 import { Code, CodedError } from '../../../shared/codes'
 import type { GroupInfo, GroupInvitation, GroupMember } from '../../../shared/model'
 import type { RequestData } from '../../../shared/protocol'
+import { noteUserAvatars } from '../files/avatars'
 import { emitConversations, requireOk, type EngineContext } from '../context'
 
 export type GroupOp =
@@ -80,5 +81,6 @@ export function groupInfo(ctx: EngineContext, groupId: string): GroupInfo {
 export async function groupMembers(ctx: EngineContext, groupId: string): Promise<GroupMember[]> {
   const res = await requireOk(ctx, 'getGroupMembers', { groupId })
   ctx.store.upsertUsers(res.members.map((m) => ({ userId: m.userId, displayName: m.displayName })))
+  noteUserAvatars(ctx, res.members)
   return res.members
 }

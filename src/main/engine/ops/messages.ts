@@ -10,6 +10,7 @@ import type {
 } from '../../../shared/model'
 import { receiptRequestRefusal } from '../../../shared/receipts'
 import { emitConversations, requireOk, type EngineContext } from '../context'
+import { requireQuotable } from './messageActions'
 
 export function conversationList(ctx: EngineContext): ConversationSummary[] {
   return ctx.store.listConversations()
@@ -45,7 +46,7 @@ export function sendMessage(
   ctx: EngineContext,
   c: Conversation,
   content: MessageContent,
-  options: { isNeedGroupAck: boolean; channelId: string },
+  options: { isNeedGroupAck: boolean; channelId: string; replyTo?: string | undefined },
 ): Message {
   if (c.type === 'private' && c.targetId === ctx.me) throw new CodedError(Code.CANNOT_CHAT_WITH_SELF)
   if (c.type === 'group') {
@@ -58,6 +59,10 @@ export function sendMessage(
       : null
     if (refusal) throw new CodedError(Code[refusal])
   }
+  // H1: a recall's placeholder is never sent; a reply quotes a message of this chat.
+  if (content.type === 'recalled')
+    throw new CodedError(Code.INVALID_ARGUMENT, 'A recalled message cannot be sent.')
+  if (options.replyTo !== undefined) requireQuotable(ctx, c, options.replyTo)
   const now = ctx.now()
   const message = ctx.store.insertOutgoing({
     me: ctx.me,
@@ -68,6 +73,7 @@ export function sendMessage(
     isNeedGroupAck: c.type === 'group' && options.isNeedGroupAck,
     now,
     title: c.type === 'private' ? (ctx.store.displayName(c.targetId) ?? c.targetId) : '',
+    ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
   })
   emitConversations(ctx, [c])
   ctx.kickOutbox()

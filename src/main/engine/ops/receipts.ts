@@ -77,11 +77,15 @@ export function ackMessageRead(ctx: EngineContext, messageUId: string): null {
   return null
 }
 
-/** Easemob ackConversationRead: everything in the conversation is read, on every device. */
-export function ackConversationRead(ctx: EngineContext, c: Conversation): null {
+/**
+ * Easemob ackConversationRead: everything in the conversation is read, on every device; with
+ * `upToSeq`, only up to that message (the last one the reader actually had on screen: a backlog
+ * never shown stays unread, and its sender sees it so).
+ */
+export function ackConversationRead(ctx: EngineContext, c: Conversation, upToSeq?: number): null {
   const row = ctx.store.conversation(c)
   if (!row) throw new CodedError(Code.NOT_A_MEMBER, 'No such conversation.')
-  const seq = visibleUpTo(row.lastSeq, row.leftSeq)
+  const seq = Math.min(visibleUpTo(row.lastSeq, row.leftSeq), upToSeq ?? Number.MAX_SAFE_INTEGER)
   if (seq === 0 || (row.readSeq >= seq && row.unreadCount === 0)) return null
   const read = ctx.store.readConversation(c, seq, ctx.now(), true)
   afterRead(ctx, c, { ...read, conversationChanged: true })

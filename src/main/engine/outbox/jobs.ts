@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod'
 import { Code } from '../../../shared/codes'
+import { DELETE_FOR_ME_BATCH_MAX } from '../../../shared/protocol'
 import type { Conversation, Message } from '../../../shared/model'
 import { request, type EngineContext } from '../context'
 import { conversationOf } from '../store/rows'
@@ -215,6 +216,31 @@ const ackConversationRead: JobKind<JobPayload<'ackConversationRead'>> = {
   giveUp: dropAck('ackConversationRead'),
 }
 
+/**
+ * H6: messages I deleted for me, so my other devices delete them too: one frame per
+ * DELETE_FOR_ME_BATCH_MAX. A message the server refuses (no longer kept, never visible to me) has
+ * nothing left to delete elsewhere, so any answer but a transient one settles its jobs.
+ */
+const deleteForMe: JobKind<JobPayload<'deleteForMe'>> = {
+  kind: 'deleteForMe',
+  payload: jobPayloads.deleteForMe,
+  batch: 1000,
+  maxAttempts: 20,
+  send: (ctx, jobs) => {
+    const frames: Job<JobPayload<'deleteForMe'>>[][] = []
+    for (let i = 0; i < jobs.length; i += DELETE_FOR_ME_BATCH_MAX)
+      frames.push(jobs.slice(i, i + DELETE_FOR_ME_BATCH_MAX))
+    return sendInFrames(frames, (list) =>
+      request(ctx, 'deleteMessagesForMe', { messageUIds: [...new Set(list.map((j) => j.ref))] }),
+    )
+  },
+  giveUp(_ctx, job, reason) {
+    // Deleted here all the same; my other devices keep it until I delete it there.
+    console.warn(`outbox: gave up deleteForMe for ${job.ref}: ${reason.msg}`)
+    return undefined
+  },
+}
+
 /** In the order a pass sends them: messages first, then receipts, read marks last. */
 export const jobKinds: readonly JobKind<unknown>[] = [
   send,
@@ -223,4 +249,5 @@ export const jobKinds: readonly JobKind<unknown>[] = [
   ackGroupMessageRead,
   receiptResponse,
   ackConversationRead,
+  deleteForMe,
 ] as unknown as JobKind<unknown>[]

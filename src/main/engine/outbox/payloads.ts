@@ -19,6 +19,8 @@ export const jobPayloads = {
   receiptResponse: requests.sendReadReceiptResponse.data,
   /** ref: the conversation key; only the highest seq per conversation is sent. */
   ackConversationRead: z.object({ conversation: Conversation, seq: z.number().int().min(0) }),
+  /** H6, ref: the messageUId I deleted for me here: the server tells my other devices. */
+  deleteForMe: z.object({}),
 } as const
 
 export type OutboxKind = keyof typeof jobPayloads

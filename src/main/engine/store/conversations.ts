@@ -3,6 +3,7 @@ import { prepare, transact, type Db } from '../../../node/sqlite'
 import type { Conversation, ConversationSummary, Message } from '../../../shared/model'
 import type { ConversationState } from '../../../shared/protocol'
 import { advanceWatermark, visibleUpTo } from '../../../shared/receipts'
+import { notificationStatusOf } from './everyday'
 import { enqueue } from './outbox'
 import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './rows'
 import {
@@ -40,6 +41,7 @@ export const SUMMARY_SQL = `SELECT ${MESSAGE_COLUMNS.split(',')
     c.conv_type AS c_type, c.target_id AS c_target, c.title AS c_title, c.last_seq AS c_last_seq,
     c.unread_count AS c_unread_count, c.updated_at AS c_updated_at,
     c.share_override AS c_share_override, c.receipts_shared AS c_receipts_shared,
+    c.draft AS c_draft, c.notification_status AS c_notification_status,
     CASE c.conv_type WHEN 'private' THEN u.display_name ELSE g.name END AS known_name
   FROM conversations c
   LEFT JOIN messages m ON m.local_id = c.last_local_id
@@ -55,6 +57,8 @@ type SummaryRow = { [K in keyof MessageRow]: MessageRow[K] | null } & {
   c_updated_at: number
   c_share_override: number | null
   c_receipts_shared: number
+  c_draft: string
+  c_notification_status: number
   known_name: string | null
 }
 
@@ -146,6 +150,8 @@ function toSummary(db: Db, r: SummaryRow): ConversationSummary {
     updatedAt: r.c_updated_at,
     shareReadReceipts: r.c_share_override === null ? null : r.c_share_override === 1,
     readReceiptsShared: r.c_receipts_shared === 1,
+    draft: r.c_draft,
+    notificationStatus: notificationStatusOf(r.c_notification_status),
   }
 }
 

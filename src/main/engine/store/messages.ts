@@ -10,6 +10,7 @@ import { conversationKeyOf, ensureConversation, noteInserted, setSynced, syncedS
 import { enqueue } from './outbox'
 import { setAckCount, setRequested } from './groupReceipts'
 import { applyCarriedReceipts, applyPending, hasPending } from './receipts'
+import { carriesActions, mergeServerCopy, setReplyTo } from './messageActions'
 import { conversationOf, MESSAGE_COLUMNS, rowByUid, toMessage, viewByLocalId, type MessageRow } from './rows'
 import type { OutgoingMessage, StoredBatch } from './types'
 
@@ -81,6 +82,7 @@ export function insertOutgoing(db: Db, input: OutgoingMessage): Message {
       input.now,
     )
     const localId = Number(info.lastInsertRowid)
+    if (input.replyTo !== undefined) setReplyTo(db, localId, input.replyTo)
     noteInserted(db, c, { seq: null, unread: 0, localId, at: input.now })
     enqueue(
       db,
@@ -93,6 +95,7 @@ export function insertOutgoing(db: Db, input: OutgoingMessage): Message {
           channelId: input.channelId,
           content: input.content,
           isNeedGroupAck: input.isNeedGroupAck,
+          ...(input.replyTo !== undefined ? { replyTo: input.replyTo } : {}),
         },
       },
       input.now,
@@ -194,8 +197,11 @@ export function storeServerMessages(
         const confirmed = mine ? confirmOwn(db, m, c, checkPending) : undefined
         if (confirmed) batch.changed.push(confirmed)
         // A copy pulled again (a full resync) brings the receipt state its pruned events had.
-        else if (carriesReceipts(m) && applyCarried(db, m, mine)) {
-          const view = viewOfUid(db, m.messageUId)
+        else {
+          const carried = carriesReceipts(m) && applyCarried(db, m, mine)
+          // An edit or recall its events did not bring here (H1).
+          const acted = carriesActions(m) && mergeServerCopy(db, m)
+          const view = carried || acted ? viewOfUid(db, m.messageUId) : undefined
           if (view) batch.changed.push(view)
         }
         continue
@@ -214,6 +220,7 @@ export function storeServerMessages(
       }
       // New here, so nobody holds a copy to update: what it carries is simply part of it.
       if (carriesReceipts(m)) applyCarried(db, m, mine)
+      if (carriesActions(m)) mergeServerCopy(db, m)
       const early = checkPending ? applyPending(db, m.messageUId) : undefined
       if (early) batch.changed.push(early)
       if (!collect) continue

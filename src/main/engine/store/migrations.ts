@@ -187,4 +187,122 @@ export const engineMigrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 7,
+    name: 'drafts and muted chats',
+    up(db) {
+      // Kept on this device only, like the SDKs' local drafts and do-not-disturb flags. draft: what
+      // was typed and not sent (RongCloud saveTextMessageDraft), '' for none; draft_at: when it was
+      // last saved. notification_status: 1 notify (RongCloud NotificationStatus.OPEN), 2 do not
+      // disturb (CLOSE); a later level for "mentions only" gets its own number.
+      db.exec(`
+        ALTER TABLE conversations ADD COLUMN draft TEXT NOT NULL DEFAULT '';
+        ALTER TABLE conversations ADD COLUMN draft_at INTEGER;
+        ALTER TABLE conversations ADD COLUMN notification_status INTEGER NOT NULL DEFAULT 1;
+      `)
+    },
+  },
+  {
+    version: 8,
+    name: 'reply, edit, recall, delete for me',
+    up(db) {
+      // Issue 13, H1. Edits and recalls change the row in place (UPDATE of content), so receipts
+      // stay and triggers over the text see every change; edit_count only grows (a late copy never
+      // undoes a newer edit). deleted_messages: what I deleted for me on this device; the trigger
+      // keeps a pull or a push from bringing it back (the row is skipped, as a duplicate would be).
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN reply_to TEXT;
+        ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+        ALTER TABLE messages ADD COLUMN edit_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN recalled_at INTEGER;
+        -- The replies to a message, whose quote changes with it (an edit, a recall, a deletion).
+        CREATE INDEX messages_reply_to ON messages (reply_to) WHERE reply_to IS NOT NULL;
+        CREATE TABLE deleted_messages (
+          message_uid TEXT PRIMARY KEY,
+          deleted_at INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE TRIGGER messages_stay_deleted BEFORE INSERT ON messages
+          WHEN NEW.message_uid IS NOT NULL
+            AND EXISTS (SELECT 1 FROM deleted_messages WHERE message_uid = NEW.message_uid)
+          BEGIN SELECT RAISE(IGNORE); END;
+      `)
+    },
+  },
+  {
+    version: 9,
+    name: 'full-text search over message text',
+    up(db) {
+      // FTS5 with the trigram tokenizer: it needs no word breaks, so Chinese (no spaces between
+      // words) is found by any 3+ character substring, like English. Queries of 1–2 characters
+      // (common in Chinese) cannot use a trigram index: store/search.ts scans the indexed text in
+      // bounded windows of rows instead (see SHORT_SCAN_WINDOW there).
+      //
+      // The index keeps its own copy of the searchable text (not external content): a row is then
+      // deleted by rowid alone, without recomputing the exact old text. New messages are indexed in
+      // bulk, not by a trigger: every local_id above the mark `search_indexed_up_to` (kv) is still
+      // to index (store/search.ts, indexForSearch: in the background when a session opens and after
+      // each sync, and before every search reads), so the history a profile already has is indexed
+      // from mark 0 after this migration, in slices, not inside it. FTS5 writes its pending terms
+      // out at each statement of a trigger, and a trigger per insert made ingest several times
+      // slower (bench s2 and s8). Triggers keep what is already indexed right whoever changes
+      // `messages`: an edit (content UPDATEd in place) drops the row and queues it again in
+      // message_search_pending; a recall (content blanked) or delete for me (row deleted) drops it.
+      // A deleted newest row lowers the mark to the highest local_id left, so an id SQLite hands
+      // out again is indexed too.
+      db.exec(`
+        CREATE VIRTUAL TABLE message_search USING fts5(body, tokenize = 'trigram case_sensitive 0');
+        CREATE TABLE message_search_pending (local_id INTEGER PRIMARY KEY) STRICT;
+        INSERT INTO kv (key, value) VALUES ('search_indexed_up_to', '0');
+
+        CREATE TRIGGER message_search_update AFTER UPDATE OF content ON messages
+          WHEN old.content IS NOT new.content BEGIN
+          DELETE FROM message_search WHERE rowid = old.local_id;
+          INSERT OR IGNORE INTO message_search_pending (local_id) VALUES (new.local_id);
+        END;
+        CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
+          DELETE FROM message_search WHERE rowid = old.local_id;
+          DELETE FROM message_search_pending WHERE local_id = old.local_id;
+          UPDATE kv SET value = CAST(min(CAST(value AS INTEGER),
+              (SELECT coalesce(max(local_id), 0) FROM messages)) AS TEXT)
+            WHERE key = 'search_indexed_up_to';
+        END;
+      `)
+    },
+  },
+  {
+    version: 10,
+    name: 'uploads in progress and downloaded files',
+    up(db) {
+      // An upload lives here until its message is written (store/attachments.ts): what to send,
+      // where the server stands (file_id, offset), and why it failed. A download remembers its path.
+      db.exec(`
+        CREATE TABLE uploads (
+          local_id INTEGER PRIMARY KEY,
+          conv_type TEXT NOT NULL CHECK (conv_type IN ('private', 'group')),
+          target_id TEXT NOT NULL,
+          channel_id TEXT NOT NULL,
+          is_need_group_ack INTEGER NOT NULL CHECK (is_need_group_ack IN (0, 1)),
+          path TEXT NOT NULL,
+          staged INTEGER NOT NULL CHECK (staged IN (0, 1)),
+          name TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          mime TEXT NOT NULL,
+          kind TEXT NOT NULL CHECK (kind IN ('file', 'image')),
+          mtime_ms INTEGER NOT NULL,
+          image TEXT,
+          file_id TEXT,
+          offset INTEGER NOT NULL DEFAULT 0,
+          state TEXT NOT NULL DEFAULT 'uploading' CHECK (state IN ('uploading', 'failed')),
+          failure_code INTEGER,
+          failure_msg TEXT,
+          created_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE downloads (
+          message_id INTEGER PRIMARY KEY,
+          path TEXT NOT NULL,
+          at INTEGER NOT NULL
+        ) STRICT;
+      `)
+    },
+  },
 ]

@@ -26,13 +26,17 @@ export const SENT_UNREAD_UP_TO_SQL = `SELECT ${MESSAGE_COLUMNS} FROM messages
 
 type PendingKind = ReceiptKind | 'request' | 'readers'
 
-/** Kept until the message arrives (a receipt can overtake its message: another device, a pull). */
+/**
+ * Kept until the message arrives (a receipt can overtake its message: another device, a pull).
+ * H6: never for a message I deleted for me (on any device): it will not arrive.
+ */
 export function keepPending(db: Db, uid: string, kind: PendingKind, by: string, at: number): void {
-  prepare<[string, string, string, number]>(
+  prepare<[string, string, string, number, string]>(
     db,
-    `INSERT INTO pending_receipts (message_uid, kind, by_user, at) VALUES (?, ?, ?, ?)
+    `INSERT INTO pending_receipts (message_uid, kind, by_user, at)
+     SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM deleted_messages WHERE message_uid = ?)
      ON CONFLICT DO UPDATE SET at = min(at, excluded.at)`,
-  ).run(uid, kind, by, at)
+  ).run(uid, kind, by, at, uid)
 }
 
 export function hasPending(db: Db): boolean {

@@ -11,6 +11,7 @@ import {
   type MessageStatus,
 } from '../../../shared/model'
 import type { WireMessage } from '../../../shared/protocol'
+import { messageActionView } from './messageActions'
 import type { MessageRecord } from './types'
 
 /** A row of `messages` as SQLite returns it (snake_case, integers for flags). */
@@ -42,12 +43,18 @@ export interface MessageRow {
   revision: number
   stored_at: number | null
   my_read_at: number | null
+  // reply, edit, recall (H1: messageActions.ts)
+  reply_to: string | null
+  edited_at: number | null
+  edit_count: number
+  recalled_at: number | null
 }
 
 export const MESSAGE_COLUMNS = `local_id, client_msg_id, message_uid, conv_type, target_id, channel_id, seq,
   sender_id, direction, content, sent_at, status, is_unread, need_delivery_ack, need_read_ack,
   is_need_group_ack, member_count, delivered_at, read_at, group_ack_count, is_receipt_request,
-  has_respond, fail_code, fail_reason, revision, stored_at, my_read_at`
+  has_respond, fail_code, fail_reason, revision, stored_at, my_read_at,
+  reply_to, edited_at, edit_count, recalled_at`
 
 /** Reader lists carried on messages stop here; the reader panel pages through the rest. */
 const READER_LIST_MAX = 100
@@ -135,6 +142,7 @@ export function toMessage(db: Db, row: MessageRow): Message {
       ...(groupSender ? { readCount: row.group_ack_count, totalCount: row.member_count } : {}),
       ...(readers ? { readerList: readers } : {}),
     },
+    ...messageActionView(db, row),
   }
 }
 

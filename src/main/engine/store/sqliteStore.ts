@@ -5,13 +5,29 @@
 import Database from 'better-sqlite3'
 import { runMigrations } from '../../../node/migrate'
 import type { Db } from '../../../node/sqlite'
-import type { Conversation, GroupInfo, GroupReadAck, UserProfile } from '../../../shared/model'
+import type {
+  Conversation,
+  GroupInfo,
+  GroupReadAck,
+  MessageContent,
+  NotificationStatus,
+  UserProfile,
+} from '../../../shared/model'
 import type { AccountSettings, ConversationState, WireMessage } from '../../../shared/protocol'
 import type { ReceiptKind } from '../../../shared/receipts'
+import { AttachmentStore } from './attachments'
+import type { AvatarDirectory } from '../../../shared/avatars'
+import * as avatars from './avatars'
 import * as conversations from './conversations'
+import * as deleteEverywhere from './deleteForMe'
 import * as directory from './directory'
+import * as everyday from './everyday'
 import * as groupReceipts from './groupReceipts'
+import * as historyWindow from './historyWindow'
+import * as search from './search'
+import type { SearchInput } from './search'
 import * as messages from './messages'
+import * as messageActions from './messageActions'
 import { engineMigrations } from './migrations'
 import * as outbox from './outbox'
 import * as receipts from './receipts'
@@ -29,7 +45,10 @@ export class SqliteEngineStore implements EngineStore {
     this.db.pragma('synchronous = NORMAL')
     this.db.pragma('foreign_keys = ON')
     runMigrations(this.db, engineMigrations, 'app')
+    this.attachments = new AttachmentStore(this.db)
   }
+
+  readonly attachments: AttachmentStore
 
   close(): void {
     this.db.close()
@@ -43,6 +62,9 @@ export class SqliteEngineStore implements EngineStore {
   displayName = (userId: string) => directory.displayName(this.db, userId)
   upsertGroup = (g: GroupInfo, now: number) => directory.upsertGroup(this.db, g, now)
   group = (groupId: string) => directory.group(this.db, groupId)
+  avatarDirectory = () => avatars.avatarDirectory(this.db)
+  updateAvatars = (kind: keyof AvatarDirectory, entries: Record<string, string | null>, replace?: boolean) =>
+    avatars.updateAvatars(this.db, kind, entries, replace)
 
   ensureConversation = (c: Conversation, title: string, now: number) =>
     conversations.ensureConversation(this.db, c, title, now)
@@ -54,11 +76,24 @@ export class SqliteEngineStore implements EngineStore {
   conversationsBehind = () => conversations.conversationsBehind(this.db)
   summary = (c: Conversation) => conversations.summary(this.db, c)
   listConversations = () => conversations.listConversations(this.db)
+  // Drafts and notifications (issue 13, H5)
+  draft = (c: Conversation) => everyday.draft(this.db, c)
+  saveDraft = (c: Conversation, text: string, now: number) => everyday.saveDraft(this.db, c, text, now)
+  notificationStatus = (c: Conversation) => everyday.notificationStatus(this.db, c)
+  setNotificationStatus = (c: Conversation, status: NotificationStatus) =>
+    everyday.setNotificationStatus(this.db, c, status)
   readConversation = (c: Conversation, seq: number, now: number, queueAck: boolean) =>
     conversations.readConversation(this.db, c, seq, now, queueAck)
 
   history = (c: Conversation, beforeSeq: number | undefined, count: number) =>
     messages.history(this.db, c, beforeSeq, count)
+  // Search (issue 13, H2)
+  searchMessages = (input: SearchInput) => search.searchMessages(this.db, input)
+  indexForSearch = (limit: number) => search.indexForSearch(this.db, limit)
+  historyAround = (c: Conversation, localId: number, count: number) =>
+    historyWindow.historyAround(this.db, c, localId, count)
+  historyAfter = (c: Conversation, afterSeq: number, count: number) =>
+    historyWindow.historyAfter(this.db, c, afterSeq, count)
   messageByUid = (uid: string) => {
     const row = rowByUid(this.db, uid)
     return row && toRecord(row)
@@ -78,6 +113,26 @@ export class SqliteEngineStore implements EngineStore {
   markFailed = (localId: number, code: number, reason: string) =>
     messages.markFailed(this.db, localId, code, reason)
   skipPrunedMessages = (c: Conversation, seq: number) => messages.skipPrunedMessages(this.db, c, seq)
+  // Reply, edit, recall, delete for me (issue 13, H1)
+  applyEdit = (uid: string, content: MessageContent, editedAt: number, editCount: number) =>
+    messageActions.edit(this.db, uid, content, editedAt, editCount)
+  applyRecall = (uid: string, recalledAt: number) => messageActions.recall(this.db, uid, recalledAt)
+  // H6: delete for me on all my devices.
+  deleteForMe = (localId: number, now: number) =>
+    deleteEverywhere.deleteForMeOnAllDevices(this.db, localId, now)
+  applyDeletedForMe = (uids: readonly string[], now: number) =>
+    deleteEverywhere.applyDeletedForMe(this.db, uids, now)
+  // The same move as over pruned messages: synced_seq up to it, then over what follows it here.
+  markSyncedThrough = (c: Conversation, seq: number) => messages.skipPrunedMessages(this.db, c, seq)
+  dropDeletedElsewhere = (
+    c: Conversation,
+    afterSeq: number,
+    throughSeq: number,
+    returned: ReadonlySet<number>,
+    now: number,
+  ) => deleteEverywhere.dropDeletedElsewhere(this.db, c, afterSeq, throughSeq, returned, now)
+  recallWindow = () => messageActions.recallWindow(this.db)
+  setRecallWindow = (ms: number) => messageActions.setRecallWindow(this.db, ms)
 
   applyReceipts = (kind: ReceiptKind, uids: readonly string[], by: string, at: number) =>
     receipts.applyReceipts(this.db, kind, uids, by, at)

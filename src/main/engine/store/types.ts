@@ -17,11 +17,17 @@ import type {
   MessageContent,
   MessageDirection,
   MessageStatus,
+  NotificationStatus,
   UserProfile,
 } from '../../../shared/model'
 import type { AccountSettings, ConversationState, WireMessage } from '../../../shared/protocol'
 import type { ReceiptKind } from '../../../shared/receipts'
+import type { HistoryPage, MessageSearchPage } from '../../../shared/ipc'
+import type { SearchInput } from './search'
 import type { NewOutboxJob, OutboxKind } from '../outbox/payloads'
+import type { DeletedForMe } from './messageActions'
+import type { AttachmentStore } from './attachments'
+import type { AvatarDirectory } from '../../../shared/avatars'
 
 export type { NewOutboxJob, OutboxKind }
 
@@ -85,6 +91,8 @@ export interface OutgoingMessage {
   now: number
   /** The conversation's title if it is created by this message. */
   title: string
+  /** The messageUId of the message this one quotes (H1). */
+  replyTo?: string
 }
 
 /** A job as stored: its payload still JSON, parsed by the job kind's schema (outbox/jobs.ts). */
@@ -107,6 +115,8 @@ export interface ReadResult {
 
 export interface EngineStore {
   close(): void
+  /** Files and images (issue 13, H3): uploads in progress and downloaded files (store/attachments.ts). */
+  readonly attachments: AttachmentStore
 
   // ---- account -----------------------------------------------------------------------------
   settings(): AccountSettings | undefined
@@ -122,6 +132,14 @@ export interface EngineStore {
   /** Stores the group and makes sure its conversation exists, titled with its name. */
   upsertGroup(group: GroupInfo, now: number): void
   group(groupId: string): GroupInfo | undefined
+  /** H7: who has which picture (store/avatars.ts). */
+  avatarDirectory(): AvatarDirectory
+  /** H7: pictures heard of (null: none); `replace`: the kind's whole list. True when anything changed. */
+  updateAvatars(
+    kind: keyof AvatarDirectory,
+    entries: Record<string, string | null>,
+    replace?: boolean,
+  ): boolean
 
   // ---- conversations -----------------------------------------------------------------------
   ensureConversation(c: Conversation, title: string, now: number): void
@@ -140,6 +158,12 @@ export interface EngineStore {
   conversationsBehind(): BehindConversation[]
   summary(c: Conversation): ConversationSummary | undefined
   listConversations(): ConversationSummary[]
+  // Drafts and notifications (issue 13, H5), this device only: undefined for an unknown
+  // conversation; the setters return true when something changed.
+  draft(c: Conversation): string | undefined
+  saveDraft(c: Conversation, text: string, now: number): boolean
+  notificationStatus(c: Conversation): NotificationStatus | undefined
+  setNotificationStatus(c: Conversation, status: NotificationStatus): boolean
 
   // ---- messages ----------------------------------------------------------------------------
   history(
@@ -147,6 +171,13 @@ export interface EngineStore {
     beforeSeq: number | undefined,
     count: number,
   ): { list: Message[]; hasMore: boolean }
+  // Search (issue 13, H2): store/search.ts and store/historyWindow.ts
+  searchMessages(input: SearchInput): MessageSearchPage
+  /** Indexes up to `limit` messages not yet in the full-text index; returns how many it looked at. */
+  indexForSearch(limit: number): number
+  /** The page around one message of `c`; undefined when it is not a message of `c` here. */
+  historyAround(c: Conversation, localId: number, count: number): HistoryPage | undefined
+  historyAfter(c: Conversation, afterSeq: number, count: number): HistoryPage
   messageByUid(messageUId: string): MessageRecord | undefined
   messageByLocalId(localId: number): MessageRecord | undefined
   /** The message as the renderer sees it (with the reader list on my group messages that asked). */
@@ -171,6 +202,35 @@ export interface EngineStore {
    * as synced, so pulls go on after them.
    */
   skipPrunedMessages(c: Conversation, seq: number): void
+
+  // ---- reply, edit, recall, delete for me (issue 13, H1: messageActions.ts) ------------------
+  /** A newer edit (higher editCount) replaces the text in place; returns it and the replies quoting it. */
+  applyEdit(messageUId: string, content: MessageContent, editedAt: number, editCount: number): Message[]
+  /** Deletes the content of a recalled message (the row and its receipts stay); as applyEdit. */
+  applyRecall(messageUId: string, recalledAt: number): Message[]
+  /**
+   * Deletes it from this device's history for good (not while sending); undefined if there is none.
+   * H6: one the server has gets a `deleteForMe` job too, so my other devices delete it as well.
+   */
+  deleteForMe(localId: number, now: number): DeletedForMe | undefined
+  /** H6: my other device deleted these for me: deleted here too (tombstones for those not here). */
+  applyDeletedForMe(messageUIds: readonly string[], now: number): DeletedForMe[]
+  /** H6: a pull's throughSeq: every message up to it is here or was deleted for me (no gap). */
+  markSyncedThrough(c: Conversation, seq: number): void
+  /**
+   * H6, a full resync's page: messages here with a seq in (afterSeq, throughSeq] the server no
+   * longer returns (`returned`: the page's seqs) were deleted for me elsewhere: deleted here too.
+   */
+  dropDeletedElsewhere(
+    c: Conversation,
+    afterSeq: number,
+    throughSeq: number,
+    returned: ReadonlySet<number>,
+    now: number,
+  ): DeletedForMe[]
+  /** The server's recall window (syncState), kept for the menu; null until a server said. */
+  recallWindow(): number | null
+  setRecallWindow(ms: number): void
 
   // ---- receipts on my messages -------------------------------------------------------------
   /** Delivered/read receipts; ones for messages not stored yet are kept until they arrive. */

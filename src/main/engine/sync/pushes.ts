@@ -6,6 +6,9 @@
 import type { Conversation } from '../../../shared/model'
 import type { PushData, PushEvent, PushFrame } from '../../../shared/protocol'
 import { emitChanged, emitConversations } from '../context'
+import { announceDeletedForMe } from '../ops/deleteForMe'
+import { noteGroupAvatars } from '../files/avatars'
+import * as presence from '../ops/presence'
 import { conversationOf } from '../store/rows'
 import type { Sync } from './sync'
 
@@ -17,6 +20,7 @@ const handlers: Handlers = {
     const c = conversationOf(ctx.me, m)
     const before = ctx.store.conversation(c)
     sync.ingest([m], true)
+    presence.messageArrived(ctx, c, m.senderId)
     if (c.type === 'private' && ctx.store.displayName(c.targetId) === undefined) {
       void sync.learnUsers([c.targetId]).then(() => emitConversations(ctx, [c]))
     }
@@ -83,8 +87,27 @@ const handlers: Handlers = {
     sync.ctx.emit('MESSAGE_RECEIPT_RESPONSE', { conversation, receivedUserId, messageUIdList, channelId })
   },
 
+  // Reply, edit, recall (H1): the store keeps only the newest edit, and a recall deletes the text.
+  messageEdited(sync, { messageUId, content, editedAt, editCount }) {
+    const changed = sync.ctx.store.applyEdit(messageUId, content, editedAt, editCount)
+    emitChanged(sync.ctx, changed)
+    emitConversations(sync.ctx, new Set(changed.map((m) => m.conversation)))
+  },
+
+  messageRecalled(sync, { messageUId, recalledAt }) {
+    const changed = sync.ctx.store.applyRecall(messageUId, recalledAt)
+    emitChanged(sync.ctx, changed)
+    emitConversations(sync.ctx, new Set(changed.map((m) => m.conversation)))
+  },
+
+  // H6: I deleted these for me on another device.
+  messagesDeletedForMe(sync, { messageUIds }) {
+    announceDeletedForMe(sync.ctx, sync.ctx.store.applyDeletedForMe(messageUIds, sync.ctx.now()))
+  },
+
   groupChanged(sync, { groupId, group }) {
     if (group) sync.ctx.store.upsertGroup(group, sync.ctx.now())
+    if (group) noteGroupAvatars(sync.ctx, [group])
     sync.ctx.emit('groupChanged', { groupId, group })
     // Membership changes move joined/left marks: re-read them, then pull what became visible.
     void sync.refreshConversation({ type: 'group', targetId: groupId })
@@ -105,6 +128,23 @@ const handlers: Handlers = {
 
   groupInvitation(sync) {
     void sync.refreshInvites()
+  },
+
+  // Typing, presence, profile (H4): live state, kept in memory by ops/presence.ts.
+  typing(sync, data) {
+    presence.onTyping(sync.ctx, data)
+  },
+
+  presence(sync, info) {
+    presence.onPresence(sync.ctx, info)
+  },
+
+  userChanged(sync, { user }) {
+    presence.onUserChanged(sync.ctx, user)
+  },
+
+  privacyChanged(sync, { privacy }) {
+    sync.ctx.emit('privacyChanged', privacy)
   },
 
   receiptSharingChanged(sync, { conversation, shareReadReceipts, readReceiptsShared }) {

@@ -18,6 +18,8 @@ import { conversationKey, LIMITS, type Conversation } from '../../../shared/mode
 import type { ConversationState, PushFrame, ReplyData, WireMessage } from '../../../shared/protocol'
 import { visibleUpTo } from '../../../shared/receipts'
 import { emitChanged, emitConversations, request, requireOk, type EngineContext } from '../context'
+import { announceDeletedForMe } from '../ops/deleteForMe'
+import { noteGroupAvatars, noteUserAvatars } from '../files/avatars'
 import { applyPush } from './pushes'
 
 /** Conversations pulled at the same time while syncing a backlog. */
@@ -163,7 +165,16 @@ export class Sync {
     const now = ctx.now()
     ctx.store.upsertUsers([st.user])
     ctx.store.setSettings(st.settings)
+    if (st.recallWindowMs !== undefined) ctx.store.setRecallWindow(st.recallWindowMs)
     for (const g of st.groups) ctx.store.upsertGroup(g, now)
+    // H7: pictures changed while I was away (the lists are whole: who is left out has none).
+    noteGroupAvatars(ctx, st.groups, true)
+    if (st.avatars)
+      noteUserAvatars(
+        ctx,
+        st.avatars.map((a) => ({ userId: a.userId, avatarFileId: a.fileId })),
+        true,
+      )
     for (const c of st.conversations) emitChanged(ctx, ctx.store.applyConversationState(c, now))
     await this.learnUsers(
       st.conversations.filter((c) => c.conversation.type === 'private').map((c) => c.conversation.targetId),
@@ -216,9 +227,20 @@ export class Sync {
         limit: pageSize,
       })
       if (res.prunedSeq !== undefined) this.ctx.store.skipPrunedMessages(c.conversation, res.prunedSeq)
+      if (res.messages.length > 0) this.ingest(res.messages, false)
+      // H6: what I deleted for me on another device, if its event was among those pruned.
+      if (res.throughSeq !== undefined) {
+        const deleted = this.ctx.store.dropDeletedElsewhere(
+          c.conversation,
+          Math.max(afterSeq, res.prunedSeq ?? 0),
+          res.throughSeq,
+          new Set(res.messages.map((m) => m.seq)),
+          this.ctx.now(),
+        )
+        if (deleted.length > 0) announceDeletedForMe(this.ctx, deleted)
+      }
       const last = res.messages.at(-1)
       if (!last) return
-      this.ingest(res.messages, false)
       afterSeq = last.seq
       if (!res.hasMore) return
     }
@@ -265,8 +287,10 @@ export class Sync {
         if (!this.ctx.isCurrent()) return
         // Messages the server no longer keeps: synced for good, or they would be asked for forever.
         if (res.prunedSeq !== undefined) this.ctx.store.skipPrunedMessages(c, res.prunedSeq)
+        if (res.messages.length > 0) this.ingest(res.messages, progress === undefined)
+        // H6: seqs left out because I deleted them for me (on any device) are no gap to pull again.
+        if (res.throughSeq !== undefined) this.ctx.store.markSyncedThrough(c, res.throughSeq)
         if (res.messages.length === 0 && !this.pullWanted.has(k)) return
-        this.ingest(res.messages, progress === undefined)
         if (progress) {
           progress.done = Math.min(progress.total, progress.done + res.messages.length)
           this.ctx.emit('syncProgress', { ...progress })
@@ -312,6 +336,7 @@ export class Sync {
     for (let i = 0; i < unknown.length; i += LIMITS.userLookupMax) {
       const res = await request(this.ctx, 'getUsers', { userIds: unknown.slice(i, i + LIMITS.userLookupMax) })
       if (res.code === 0) this.ctx.store.upsertUsers(res.data.users)
+      if (res.code === 0) noteUserAvatars(this.ctx, res.data.users)
     }
   }
 

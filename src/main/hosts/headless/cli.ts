@@ -35,6 +35,7 @@ let values: {
   'password-file'?: string
   'allow-insecure'?: boolean
   renderer?: string
+  downloads?: string
 }
 try {
   values = parseArgs({
@@ -46,6 +47,8 @@ try {
       'password-file': { type: 'string' },
       'allow-insecure': { type: 'boolean', default: false },
       renderer: { type: 'string', default: `${root}out/renderer` },
+      // Where downloaded files go (H3): --downloads, else IM_DOWNLOADS_DIR, else ~/Downloads.
+      downloads: { type: 'string' },
     },
   }).values
 } catch (err) {
@@ -71,6 +74,13 @@ try {
     version,
     defaultServerUrl: values.server as string,
     allowInsecureTransport: values['allow-insecure'] === true,
+    // The page is a browser tab: it hands its files over as staged copies, never as paths (H3).
+    files: {
+      acceptPaths: false,
+      ...((values.downloads ?? process.env.IM_DOWNLOADS_DIR)
+        ? { downloadsDir: values.downloads ?? process.env.IM_DOWNLOADS_DIR }
+        : {}),
+    },
   })
 } catch (err) {
   fatal((err as Error).message)

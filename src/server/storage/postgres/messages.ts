@@ -2,9 +2,11 @@
 import type { MessageContent } from '../../../shared/model'
 import { newMessageUId } from '../../ids'
 import type { NewMessage, StoredMessage } from '../types'
+import { messageActionFields, type MessageActionColumns } from '../messageActionFields'
 import type { Sql } from './sql'
 
-interface MessageRecord extends Omit<StoredMessage, 'content'> {
+interface MessageRecord
+  extends Omit<StoredMessage, 'content' | keyof MessageActionColumns>, MessageActionColumns {
   content: string
 }
 
@@ -13,21 +15,38 @@ const MESSAGE_COLUMNS = `m.id, m.conv_id AS "convId", m.uid AS "messageUId", m.c
   m.content, m.sent_at AS "sentAt", m.need_delivery_ack AS "needDeliveryAck", m.need_read_ack AS "needReadAck",
   m.need_group_ack AS "isNeedGroupAck", m.member_count AS "memberCount",
   m.delivered_at AS "deliveredAt", m.read_at AS "readAt", m.group_ack_count AS "groupAckCount",
-  EXISTS (SELECT 1 FROM receipt_requests r WHERE r.message_id = m.id) AS "receiptRequested"`
+  EXISTS (SELECT 1 FROM receipt_requests r WHERE r.message_id = m.id) AS "receiptRequested",
+  m.reply_to AS "replyTo", m.edited_at AS "editedAt", m.edit_count AS "editCount", m.recalled_at AS "recalledAt"`
 const FROM_MESSAGES = 'FROM messages m JOIN conversations c ON c.id = m.conv_id'
 
 /** Exported for the query-plan test: a range of the UNIQUE (conv_id, seq) index. */
 export const PG_LIST_MESSAGES_SQL = `SELECT ${MESSAGE_COLUMNS} ${FROM_MESSAGES}
   WHERE m.conv_id = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq LIMIT $4`
 
-/** Two index range counts, on (conv_id, seq) and (conv_id, sender_id, seq): neither reads the table. */
+/** H6: a user's pull leaves out what they deleted for themselves (a primary-key lookup per row). */
+const PG_LIST_MESSAGES_FOR_SQL = `SELECT ${MESSAGE_COLUMNS} ${FROM_MESSAGES}
+  WHERE m.conv_id = $1 AND m.seq > $2 AND m.seq <= $3
+    AND NOT EXISTS (SELECT 1 FROM deleted_for_me d WHERE d.user_id = $5 AND d.conv_id = m.conv_id AND d.seq = m.seq)
+  ORDER BY m.seq LIMIT $4`
+
+/**
+ * Two index range counts, on (conv_id, seq) and (conv_id, sender_id, seq): neither reads the table;
+ * less the others' messages the user deleted for themselves (H6, their own rows' primary key).
+ */
 const COUNT_UNREAD_SQL = `SELECT
   (SELECT count(*) FROM messages WHERE conv_id = $1 AND seq > $3 AND seq <= $4)
-  - (SELECT count(*) FROM messages WHERE conv_id = $1 AND sender_id = $2 AND seq > $3 AND seq <= $4) AS n`
+  - (SELECT count(*) FROM messages WHERE conv_id = $1 AND sender_id = $2 AND seq > $3 AND seq <= $4)
+  - (SELECT count(*) FROM deleted_for_me
+     WHERE user_id = $2 AND conv_id = $1 AND seq > $3 AND seq <= $4 AND NOT own) AS n`
 
 function toMessage(r: MessageRecord): StoredMessage {
+  const { replyTo, editedAt, editCount, recalledAt, ...rest } = r
   // Written by insertMessage from validated content; the database is ours.
-  return { ...r, content: JSON.parse(r.content) as MessageContent }
+  return {
+    ...rest,
+    content: JSON.parse(r.content) as MessageContent,
+    ...messageActionFields({ replyTo, editedAt, editCount, recalledAt }),
+  }
 }
 
 export async function findMessageByClientId(
@@ -136,8 +155,12 @@ export async function listMessages(
   afterSeq: number,
   maxSeq: number,
   limit: number,
+  forUserId?: string,
 ): Promise<StoredMessage[]> {
-  const rows = await sql.rows<MessageRecord>(PG_LIST_MESSAGES_SQL, [convId, afterSeq, maxSeq, limit])
+  const rows =
+    forUserId === undefined
+      ? await sql.rows<MessageRecord>(PG_LIST_MESSAGES_SQL, [convId, afterSeq, maxSeq, limit])
+      : await sql.rows<MessageRecord>(PG_LIST_MESSAGES_FOR_SQL, [convId, afterSeq, maxSeq, limit, forUserId])
   return rows.map(toMessage)
 }
 

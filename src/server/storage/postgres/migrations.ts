@@ -267,6 +267,107 @@ export const pgMigrations: readonly PgMigration[] = [
       ALTER TABLE users ALTER COLUMN require_read_ack SET DEFAULT true;
     `,
   },
+  {
+    version: 7,
+    name: 'reply, edit, recall',
+    sql: `
+      -- As SQLite migration 8 (issue 13, H1): the quoted message's uid, the last edit and the number
+      -- of edits, the recall time (the content is then { "type": "recalled" }: the text is gone).
+      ALTER TABLE messages ADD COLUMN reply_to TEXT;
+      ALTER TABLE messages ADD COLUMN edited_at BIGINT;
+      ALTER TABLE messages ADD COLUMN edit_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN recalled_at BIGINT;
+      -- The versions an edit replaced (version 1: as sent); deleted with the message or its recall.
+      CREATE TABLE message_versions (
+        message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        content TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (message_id, version)
+      );
+    `,
+  },
+  {
+    version: 8,
+    name: 'files and images',
+    sql: `
+      -- Uploads (fileApi.ts): the bytes live in the blob store; a row says whose, how big, and
+      -- whether complete. message_files says which messages carry a file: its readers may download it.
+      CREATE TABLE files (
+        id ${ID} PRIMARY KEY,
+        owner_id ${ID} NOT NULL REFERENCES users(id),
+        name TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('file', 'image')),
+        size BIGINT NOT NULL CHECK (size >= 0),
+        created_at BIGINT NOT NULL,
+        completed_at BIGINT
+      );
+      CREATE INDEX files_incomplete ON files (created_at) WHERE completed_at IS NULL;
+      CREATE TABLE message_files (
+        file_id ${ID} NOT NULL REFERENCES files(id),
+        conv_id BIGINT NOT NULL REFERENCES conversations(id),
+        seq BIGINT NOT NULL,
+        PRIMARY KEY (file_id, conv_id, seq)
+      );
+    `,
+  },
+  {
+    version: 9,
+    name: 'typing and presence privacy, last seen, live presence per node',
+    sql: `
+      ALTER TABLE users ADD COLUMN typing_visibility TEXT NOT NULL DEFAULT 'everyone'
+        CHECK (typing_visibility IN ('nobody', 'contacts', 'everyone'));
+      ALTER TABLE users ADD COLUMN presence_visibility TEXT NOT NULL DEFAULT 'contacts'
+        CHECK (presence_visibility IN ('nobody', 'contacts', 'everyone'));
+      ALTER TABLE users ADD COLUMN last_seen_at BIGINT;
+
+      -- Open sockets per user and node; each node refreshes seen_at of its own rows, the rows of a
+      -- node that died are swept by the others once stale (src/server/presence.ts).
+      CREATE TABLE presence (
+        user_id ${ID} NOT NULL REFERENCES users(id),
+        node_id TEXT NOT NULL,
+        sockets INTEGER NOT NULL CHECK (sockets > 0),
+        seen_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, node_id)
+      );
+      CREATE INDEX presence_by_node ON presence(node_id);
+      CREATE INDEX presence_by_seen ON presence(seen_at);
+    `,
+  },
+  {
+    version: 10,
+    name: 'delete for me on all my devices',
+    sql: `
+      -- Issue 13, H6: what each user deleted for themselves (postgres/deleteForMe.ts), as in SQLite's
+      -- migration 11. own: the user sent it (it never counted as unread for them).
+      CREATE TABLE deleted_for_me (
+        user_id ${ID} NOT NULL,
+        conv_id BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        message_id BIGINT NOT NULL,
+        own BOOLEAN NOT NULL,
+        deleted_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, conv_id, seq)
+      );
+      CREATE INDEX deleted_for_me_by_conv ON deleted_for_me(conv_id, seq);
+    `,
+  },
+  {
+    version: 11,
+    name: 'profile and group pictures',
+    sql: `
+      -- Issue 13, H7: the picture of a user or a group (postgres/avatars.ts), as in SQLite's migration 12.
+      CREATE TABLE avatars (
+        owner_kind TEXT NOT NULL CHECK (owner_kind IN ('user', 'group')),
+        owner_id ${ID} NOT NULL,
+        file_id ${ID} NOT NULL,
+        set_at BIGINT NOT NULL,
+        PRIMARY KEY (owner_kind, owner_id)
+      );
+      CREATE INDEX avatars_by_file ON avatars(file_id);
+    `,
+  },
 ]
 
 /** pg_advisory_xact_lock key of the migration ("IMSM"): one migrator at a time per database. */

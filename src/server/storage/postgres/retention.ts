@@ -142,6 +142,8 @@ export async function pruneMessages(
         conv.id,
         end,
       ])
+      // H6: who deleted them for themselves goes with them.
+      await tx.run('DELETE FROM deleted_for_me WHERE conv_id = $1 AND seq <= $2', [conv.id, end])
       deleted += count
       if (deleted >= maxRows) return { deleted, next: conv.id }
     }

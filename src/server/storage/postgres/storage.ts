@@ -26,13 +26,19 @@
 import pg from 'pg'
 import { StorageUnavailableError, type Storage, type StorageOps, type Unit, type UnitResult } from '../types'
 import * as accounts from './accounts'
+import * as avatars from './avatars'
 import * as conversations from './conversations'
+import * as deleteForMe from './deleteForMe'
+import * as files from './files'
 import * as groupInvites from './groupInvites'
 import * as groupReceipts from './groupReceipts'
+import * as messageActions from './messageActions'
 import * as messages from './messages'
 import { openMigratedPool } from './migrations'
+import * as presence from './presence'
 import * as retention from './retention'
 import { inTransaction, poolSql, transactionSql, type Sql } from './sql'
+import * as userSearch from './userSearch'
 
 class PgOps implements StorageOps {
   constructor(readonly sql: Sql) {}
@@ -177,6 +183,26 @@ class PgOps implements StorageOps {
   appendUserEvent(...a: Parameters<StorageOps['appendUserEvent']>) {
     return accounts.appendUserEvent(this.sql, ...a)
   }
+  // message actions (issue 13, H1)
+  setReplyTo(...a: Parameters<StorageOps['setReplyTo']>) {
+    return messageActions.setReplyTo(this.sql, ...a)
+  }
+  editMessage(...a: Parameters<StorageOps['editMessage']>) {
+    return messageActions.editMessage(this.sql, ...a)
+  }
+  recallMessage(...a: Parameters<StorageOps['recallMessage']>) {
+    return messageActions.recallMessage(this.sql, ...a)
+  }
+  listMessageVersions(...a: Parameters<StorageOps['listMessageVersions']>) {
+    return messageActions.listMessageVersions(this.sql, ...a)
+  }
+  listMessageViewers(...a: Parameters<StorageOps['listMessageViewers']>) {
+    return messageActions.listMessageViewers(this.sql, ...a)
+  }
+  // H6: delete for me on all my devices.
+  deleteMessagesForMe(...a: Parameters<StorageOps['deleteMessagesForMe']>) {
+    return deleteForMe.deleteMessagesForMe(this.sql, ...a)
+  }
   insertGroupInvite(...a: Parameters<StorageOps['insertGroupInvite']>) {
     return groupInvites.insertGroupInvite(this.sql, ...a)
   }
@@ -216,6 +242,87 @@ class PgOps implements StorageOps {
   }
   knownUsers(...a: Parameters<StorageOps['knownUsers']>) {
     return retention.knownUsers(this.sql, ...a)
+  }
+
+  // profile, privacy, presence (H4)
+  getPrivacy(...a: Parameters<StorageOps['getPrivacy']>) {
+    return presence.getPrivacy(this.sql, ...a)
+  }
+  updatePrivacy(...a: Parameters<StorageOps['updatePrivacy']>) {
+    return presence.updatePrivacy(this.sql, ...a)
+  }
+  updateDisplayName(...a: Parameters<StorageOps['updateDisplayName']>) {
+    return presence.updateDisplayName(this.sql, ...a)
+  }
+  renameGroup(...a: Parameters<StorageOps['renameGroup']>) {
+    return presence.renameGroup(this.sql, ...a)
+  }
+  updatePasswordHash(...a: Parameters<StorageOps['updatePasswordHash']>) {
+    return presence.updatePasswordHash(this.sql, ...a)
+  }
+  revokeOtherSessions(...a: Parameters<StorageOps['revokeOtherSessions']>) {
+    return presence.revokeOtherSessions(this.sql, ...a)
+  }
+  relatedUsers(...a: Parameters<StorageOps['relatedUsers']>) {
+    return presence.relatedUsers(this.sql, ...a)
+  }
+  addPresenceSocket(...a: Parameters<StorageOps['addPresenceSocket']>) {
+    return presence.addPresenceSocket(this.sql, ...a)
+  }
+  removePresenceSocket(...a: Parameters<StorageOps['removePresenceSocket']>) {
+    return presence.removePresenceSocket(this.sql, ...a)
+  }
+  refreshPresence(...a: Parameters<StorageOps['refreshPresence']>) {
+    return presence.refreshPresence(this.sql, ...a)
+  }
+  sweepPresence(...a: Parameters<StorageOps['sweepPresence']>) {
+    return presence.sweepPresence(this.sql, ...a)
+  }
+  getPresence(...a: Parameters<StorageOps['getPresence']>) {
+    return presence.getPresence(this.sql, ...a)
+  }
+  searchUsers(...a: Parameters<StorageOps['searchUsers']>) {
+    return userSearch.searchUsers(this.sql, ...a)
+  }
+
+  // files and images (H3)
+  insertFile(...a: Parameters<StorageOps['insertFile']>) {
+    return files.insertFile(this.sql, ...a)
+  }
+  getFile(...a: Parameters<StorageOps['getFile']>) {
+    return files.getFile(this.sql, ...a)
+  }
+  completeFile(...a: Parameters<StorageOps['completeFile']>) {
+    return files.completeFile(this.sql, ...a)
+  }
+  deleteUnattachedFile(...a: Parameters<StorageOps['deleteUnattachedFile']>) {
+    return files.deleteUnattachedFile(this.sql, ...a)
+  }
+  attachFile(...a: Parameters<StorageOps['attachFile']>) {
+    return files.attachFile(this.sql, ...a)
+  }
+  listFileMessages(...a: Parameters<StorageOps['listFileMessages']>) {
+    return files.listFileMessages(this.sql, ...a)
+  }
+  listStaleUploads(...a: Parameters<StorageOps['listStaleUploads']>) {
+    return files.listStaleUploads(this.sql, ...a)
+  }
+  listFilesOfPrunedMessages(...a: Parameters<StorageOps['listFilesOfPrunedMessages']>) {
+    return files.listFilesOfPrunedMessages(this.sql, ...a)
+  }
+  deleteFile(...a: Parameters<StorageOps['deleteFile']>) {
+    return files.deleteFile(this.sql, ...a)
+  }
+
+  // profile and group pictures (H7)
+  setAvatar(...a: Parameters<StorageOps['setAvatar']>) {
+    return avatars.setAvatar(this.sql, ...a)
+  }
+  getAvatars(...a: Parameters<StorageOps['getAvatars']>) {
+    return avatars.getAvatars(this.sql, ...a)
+  }
+  avatarOwners(...a: Parameters<StorageOps['avatarOwners']>) {
+    return avatars.avatarOwners(this.sql, ...a)
   }
 }
 
