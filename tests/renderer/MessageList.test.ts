@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { flushPromises } from '@vue/test-utils'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ok } from '../../src/shared/codes'
 import MessageList from '@renderer/components/MessageList.vue'
 import { useConversationsStore } from '@renderer/stores/conversations'
@@ -71,7 +71,20 @@ describe('message list', () => {
     expect(wrapper.findAll('[data-testid="message-item"]')).toHaveLength(1)
   })
 
-  it('acknowledges the opened conversation when it has unread messages', async () => {
+  it('acknowledges the opened conversation, up to what is on screen, when it has unread messages', async () => {
+    // Every row drawn counts as on screen (happy-dom has no layout and no IntersectionObserver).
+    vi.stubGlobal(
+      'IntersectionObserver',
+      class {
+        constructor(private readonly callback: IntersectionObserverCallback) {}
+        observe(target: Element): void {
+          const entry = { target, isIntersecting: true, intersectionRatio: 1, rootBounds: null }
+          queueMicrotask(() => this.callback([entry as unknown as IntersectionObserverEntry], this as never))
+        }
+        unobserve(): void {}
+        disconnect(): void {}
+      },
+    )
     im.respond('getHistoryMessages', () =>
       ok({ list: [makeMessage({ seq: 1, isUnread: true })], hasMore: false }),
     )
@@ -79,7 +92,7 @@ describe('message list', () => {
     useConversationsStore().upsert([makeSummary({ unreadCount: 1, lastSeq: 1 })])
     useMessagesStore().start()
     app.mount(MessageList, { conversation: privateChat })
-    await flushPromises()
-    expect(im.callsOf('ackConversationRead')).toEqual([[privateChat]])
+    await vi.waitFor(() => expect(im.callsOf('ackConversationRead')).toEqual([[privateChat, 1]]))
+    vi.unstubAllGlobals()
   })
 })

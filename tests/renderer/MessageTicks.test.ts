@@ -79,7 +79,8 @@ describe('message bubble', () => {
       isGroup: true,
       senderName: 'Carol',
     })
-    expect(received.get('[data-testid="message-sender"]').text()).toMatch(/^Carol\s+carol$/)
+    // The avatar's initials, then the name and the id.
+    expect(received.get('[data-testid="message-sender"]').text()).toMatch(/^C\s+Carol\s+carol$/)
 
     const mine = app.mount(MessageBubble, {
       message: makeSent({

@@ -225,7 +225,7 @@ describe('the chat list', () => {
     await flushPromises()
     const first = sidebar.get('[data-testid="conversation-item"]')
     expect(first.get('.visually-hidden').text()).toMatch(/^Bob, 2 unread, last message: hi, \S/)
-    for (const part of first.findAll('.avatar, .conversation__body'))
+    for (const part of first.findAll('.user-avatar, .conversation__body'))
       expect(part.attributes('aria-hidden')).toBe('true')
     expect(sidebar.findAll('[data-testid="conversation-item"]')[1].get('.visually-hidden').text()).toBe(
       'Carol, No messages yet, ' + sidebar.findAll('.conversation__time')[1].text(),

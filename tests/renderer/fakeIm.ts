@@ -36,6 +36,17 @@ const defaults: { [K in OperationName]?: Responder<K> } = {
   getGroupInvites: () => ok([]),
   sendMessage: (conversation, content) =>
     ok(makeSent({ conversation, content, status: 'sending', seq: null, messageUId: null })),
+  // Drafts and notifications (H5): no draft, and no host notification (as the headless host).
+  getTextMessageDraft: () => ok(''),
+  // Search (H2): nothing found.
+  searchUsers: () => ok([]),
+  searchMessages: () => ok({ hits: [] }),
+  showNotification: () => ok({ shown: false }),
+  // Typing, presence, profile (H4): nothing known of anyone, the default privacy settings.
+  getPresence: () => ok([]),
+  getPrivacySettings: () => ok({ typing: 'everyone', presence: 'contacts' }),
+  // Files (H3): nothing on its way.
+  getUploads: () => ok([]),
 }
 
 /**
@@ -94,8 +105,13 @@ export class FakeIm {
       this.markRead((m) => m.messageUId === messageUId)
       return ok(null)
     },
-    ackConversationRead: (conversation) => {
-      this.markRead((m) => conversationKey(m.conversation) === conversationKey(conversation))
+    ackConversationRead: (conversation, upToSeq) => {
+      // Like the engine: up to upToSeq when given (what was shown), else everything.
+      this.markRead(
+        (m) =>
+          conversationKey(m.conversation) === conversationKey(conversation) &&
+          (upToSeq === undefined || (m.seq !== null && m.seq <= upToSeq)),
+      )
       return ok(null)
     },
     sendReadReceiptResponseV2: (_groupId, messageList = {}) => {

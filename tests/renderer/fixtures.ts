@@ -89,6 +89,8 @@ export function makeSummary(overrides: Partial<ConversationSummary> = {}): Conve
     updatedAt: 1_700_000_000_000,
     shareReadReceipts: null,
     readReceiptsShared: true,
+    draft: '',
+    notificationStatus: 'notify',
     ...overrides,
   }
 }

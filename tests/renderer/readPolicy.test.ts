@@ -87,11 +87,11 @@ async function seeAgain(h: Harness, message: Message) {
 describe('read policy: entering a conversation', () => {
   let h: Harness
 
-  it('sends one conversation read receipt when the conversation has unread messages', async () => {
+  it('sends one conversation read receipt, up to the last message on screen, when it has unread messages', async () => {
     const unread = makeMessage({ seq: 10, isUnread: true })
     h = setUp({ unreadCount: 3, lastSeq: 10, messages: [unread] })
     await settle()
-    expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat]])
+    expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat, 10]])
     // The engine turned it read (messagesChanged); no message receipt on top.
     expect(h.current(unread)?.isUnread).toBe(false)
     expect(h.im.callsOf('ackMessageRead')).toEqual([])
@@ -111,7 +111,8 @@ describe('read policy: entering a conversation', () => {
   })
 
   it('waits for the window to be focused and the document visible', async () => {
-    h = setUp({ unreadCount: 2, focused: false, documentVisible: false })
+    const unread = makeMessage({ seq: 2, isUnread: true })
+    h = setUp({ unreadCount: 2, lastSeq: 2, focused: false, documentVisible: false, messages: [unread] })
     await settle()
     expect(h.im.calls).toEqual([])
     h.focused.value = true
@@ -119,7 +120,7 @@ describe('read policy: entering a conversation', () => {
     expect(h.im.calls).toEqual([])
     h.documentVisible.value = true
     await settle()
-    expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat]])
+    expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat, 2]])
   })
 
   it('acknowledges nothing while no conversation is open', async () => {
@@ -130,13 +131,19 @@ describe('read policy: entering a conversation', () => {
   })
 
   it('treats opening another conversation as a new entry', async () => {
-    h = setUp({ unreadCount: 1 })
+    h = setUp({ unreadCount: 1, lastSeq: 1, messages: [makeMessage({ seq: 1, isUnread: true })] })
     await settle()
     const carol: Conversation = { type: 'private', targetId: 'carol' }
     h.conversation.value = carol
     h.summary.value = { unreadCount: 4, lastSeq: 8 }
+    arrive(h, makeMessage({ conversation: carol, senderUserId: 'carol', seq: 8, isUnread: true }), {
+      visible: true,
+    })
     await settle()
-    expect(h.im.callsOf('ackConversationRead')).toEqual([[privateChat], [carol]])
+    expect(h.im.callsOf('ackConversationRead')).toEqual([
+      [privateChat, 1],
+      [carol, 8],
+    ])
   })
 })
 

@@ -11,7 +11,14 @@ import {
   headlessFrameId,
   type HeadlessCallFrame,
 } from '../../../shared/headless'
-import { operationNames, type EventName, type ImApi, type IpcEvents } from '../../../shared/ipc'
+import {
+  operationNames,
+  type EventName,
+  type ImApi,
+  type IpcEvents,
+  type PickedFile,
+} from '../../../shared/ipc'
+import { stageFile } from '../../../shared/staging'
 
 const TOKEN_KEY = 'im.headless.token'
 
@@ -99,6 +106,14 @@ function createBridge(token: string): ImApi {
   const api: Record<string, unknown> = Object.fromEntries(
     operationNames.map((op) => [op, (...args: unknown[]) => call(op, args)]),
   )
+  // Files and images (H3): a browser page has no paths; it streams the file's bytes to its host.
+  api.sendFile = async (conversation: unknown, file: PickedFile, meta: unknown, options: unknown) => {
+    const stage: Parameters<typeof stageFile>[1] = (stageId, offset, base64) =>
+      call('stageFileChunk', [stageId ?? null, offset, base64]) as ReturnType<typeof stage>
+    const source = await stageFile(file, stage)
+    if (source.code !== 0) return source
+    return call('sendFile', [conversation, source.data, meta, options ?? null])
+  }
   api.on = <E extends EventName>(event: E, handler: (payload: IpcEvents[E]) => void): (() => void) => {
     const set = listeners.get(event) ?? new Set()
     listeners.set(event, set)

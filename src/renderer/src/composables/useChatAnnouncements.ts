@@ -1,3 +1,4 @@
+import { contentText } from '../lib/contentText'
 import { computed, watch } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { conversationKey, MessageDirection, type Conversation, type Message } from '../../../shared/model'
@@ -82,7 +83,7 @@ export function useChatAnnouncements(conversation: () => Conversation): void {
           const isNew = message.sentTime >= newestSeen
           if (isNew && message.messageDirection === MessageDirection.RECEIVE) {
             announce(
-              t('a11y.newMessage', { name: senderName(message), text: message.content.text }),
+              t('a11y.newMessage', { name: senderName(message), text: contentText(message, t) }),
               `message:${message.messageId}`,
             )
           }

@@ -14,6 +14,8 @@ interface MessageRows {
   loadOlder: () => Promise<void>
   /** Enter (or i) on a row: the message's info panel. */
   openInfo: (messageId: string) => void
+  /** Shift+F10 or the Menu key on a row: its action menu, at that point of the window (H1). */
+  openMenu?: (messageId: string, x: number, y: number) => void
 }
 
 function rowOf(element: HTMLElement | null, id: string): HTMLElement | null {
@@ -102,6 +104,15 @@ export function useMessageKeyboard(rows: MessageRows) {
       case 'Escape':
         rows.element.value?.focus()
         break
+      case 'ContextMenu':
+      case 'F10': {
+        // H1: the keyboard's right click (Shift+F10, or the Menu key), under the message's start.
+        const id = rows.ids()[index]
+        if ((event.key === 'F10' && !event.shiftKey) || id === undefined || !rows.openMenu) return
+        const box = row.getBoundingClientRect()
+        rows.openMenu(id, box.left + 24, box.top + 24)
+        break
+      }
       case 'Tab': {
         // Into the message's own controls (tabindex -1: out of the page's Tab order); Shift+Tab and a
         // message without controls go on as usual.

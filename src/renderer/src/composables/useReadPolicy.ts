@@ -24,6 +24,11 @@ export interface ReadPolicyOptions {
   messages: MaybeRefOrGetter<readonly Message[]>
   /** messageIds of the rows that are actually on screen. */
   visibleMessageIds: MaybeRefOrGetter<ReadonlySet<string>>
+  /**
+   * False while the list is still moving to where it opens (useFindMyPlace): rows drawn on the way
+   * were never really on screen. Default true.
+   */
+  ready?: MaybeRefOrGetter<boolean>
   windowFocused?: Ref<boolean>
   documentVisible?: Ref<boolean>
   api?: ReadReceiptApi
@@ -34,18 +39,22 @@ interface Opening {
   /** Set once the user has actually seen the conversation: open, window focused, document visible. */
   entered: boolean
   /**
-   * Single chat: what was there on entering (up to this sequence) is left to the one conversation
-   * read receipt (E5); only later arrivals get message receipts. Policy, not a read flag.
+   * Single chat: what was there on entering (up to this sequence) is left to the conversation read
+   * receipt (E5); only later arrivals get message receipts. Policy, not a read flag.
    */
   coveredSeq: number
+  /** Single chat: how far a conversation read receipt has been asked for in this opening. */
+  readUpTo: number
 }
 
 /**
  * The recommended read-receipt policy (Easemob, SPEC E5), and its group counterpart.
  *
- * Single chat: entering a conversation that has unread messages sends one conversation read receipt;
- * while it stays open, each received message that arrives later gets one message read receipt when
- * it is actually seen.
+ * Single chat: entering a conversation that has unread messages sends a conversation read receipt
+ * that covers only what was shown: up to the last message on screen (issue 13), so a long backlog
+ * opened at its first unread message is not all marked read; scrolling down moves it further, one
+ * receipt per step. While the conversation stays open, each received message that arrives later
+ * gets one message read receipt when it is actually seen.
  *
  * Group: there is no conversation receipt (it would mark messages read without the per-message
  * group acks their senders asked for). Each unread received message gets its own receipt when seen:
@@ -85,11 +94,38 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
     if (conversation.type === 'group') return
     const summary = toValue(options.summary)
     current.coveredSeq = Math.max(summary?.lastSeq ?? 0, highestSeq(messages))
-    const hasUnread =
-      (summary?.unreadCount ?? 0) > 0 ||
-      messages.some((m) => m.messageDirection === MessageDirection.RECEIVE && m.isUnread)
-    if (!hasUnread) return
-    void callIm(() => api.ackConversationRead(conversation))
+  }
+
+  /**
+   * Single chat: a conversation read receipt up to the last message of the backlog on screen, when
+   * that reaches an unread message (or the engine counts unread that no loaded row shows).
+   */
+  function readShownBacklog(
+    conversation: Conversation,
+    current: Opening,
+    messages: readonly Message[],
+    visible: ReadonlySet<string>,
+  ): void {
+    let shown = 0
+    for (const m of messages)
+      if (m.seq !== null && m.seq <= current.coveredSeq && m.seq > shown && visible.has(m.messageId))
+        shown = m.seq
+    if (shown <= current.readUpTo) return
+    let unreadLoaded = false
+    let unreadShown = false
+    for (const m of messages) {
+      if (m.messageDirection !== MessageDirection.RECEIVE || !m.isUnread || m.seq === null) continue
+      unreadLoaded = true
+      if (m.seq <= shown) unreadShown = true
+    }
+    const stale = !unreadLoaded && (toValue(options.summary)?.unreadCount ?? 0) > 0
+    if (!unreadShown && !stale) return
+    const before = current.readUpTo
+    current.readUpTo = shown
+    // A call that failed is asked again the next time the list changes what is on screen.
+    void callIm(() => api.ackConversationRead(conversation, shown)).then((result) => {
+      if (result.code !== 0 && current.readUpTo === shown) current.readUpTo = before
+    })
   }
 
   function isUnacknowledgedArrival(
@@ -146,13 +182,15 @@ export function useReadPolicy(options: ReadPolicyOptions): void {
   watchEffect(() => {
     const conversation = toValue(options.conversation)
     const key = conversation ? conversationKey(conversation) : null
-    if (opening?.key !== key) opening = key ? { key, entered: false, coveredSeq: 0 } : null
-    if (!conversation || !opening || !focused.value || !documentVisible.value) return
+    if (opening?.key !== key) opening = key ? { key, entered: false, coveredSeq: 0, readUpTo: 0 } : null
+    const ready = toValue(options.ready ?? true)
+    if (!conversation || !opening || !ready || !focused.value || !documentVisible.value) return
 
     const messages = toValue(options.messages)
     if (!opening.entered) enter(conversation, opening, messages)
 
     const visible = toValue(options.visibleMessageIds)
+    if (conversation.type === 'private') readShownBacklog(conversation, opening, messages, visible)
     // Maps, not plain objects: a sender may be called "constructor" or "__proto__".
     const responses = new Map<string, Map<string, string[]>>()
     for (const message of messages) {

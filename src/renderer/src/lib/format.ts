@@ -49,3 +49,14 @@ export function formatListTime(time: number, now: number, locale: string): strin
 export function splitIds(text: string): string[] {
   return [...new Set(text.split(/[\s,，、;；]+/).filter((id) => id.length > 0))]
 }
+
+/** H4: "last seen …": the time of day when it was today, else the full date and time. */
+export function formatLastSeen(
+  time: number,
+  now: number,
+  locale: string,
+): { today: true; time: string } | { today: false; date: string } {
+  if (sameDay(new Date(time), new Date(now))) return { today: true, time: formatTimeOfDay(time, locale) }
+  const date = `${formatter(locale, 'yearMonthDay').format(time)} ${formatTimeOfDay(time, locale)}`
+  return { today: false, date }
+}

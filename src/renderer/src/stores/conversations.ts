@@ -3,6 +3,7 @@ import { computed, ref, shallowReactive } from 'vue'
 import type { Result } from '../../../shared/codes'
 import { conversationKey, type Conversation, type ConversationSummary } from '../../../shared/model'
 import { callIm, toUiError, type UiError } from '../lib/im'
+import { notifiedUnreadTotal } from '../lib/notify'
 
 /** The conversation list (a copy of the engine's), the total unread count and which chat is open. */
 export const useConversationsStore = defineStore('conversations', () => {
@@ -16,11 +17,8 @@ export const useConversationsStore = defineStore('conversations', () => {
   let pushedDuringLoad: Set<string> | null = null
 
   const list = computed(() => [...byKey.values()].sort((a, b) => b.updatedAt - a.updatedAt))
-  const unreadTotal = computed(() => {
-    let total = 0
-    for (const summary of byKey.values()) total += summary.unreadCount
-    return total
-  })
+  /** The window title's count ("(3) Messenger"): chats on do-not-disturb are left out, as from the dock badge. */
+  const unreadTotal = computed(() => notifiedUnreadTotal(byKey.values()))
   const activeKey = computed(() =>
     activeConversation.value ? conversationKey(activeConversation.value) : null,
   )

@@ -153,6 +153,15 @@ export const useGroupsStore = defineStore('groups', () => {
     return result
   }
 
+  // H4: renaming (owner and admins) and the groups whose member lists are held (names to refresh).
+  function rename(groupId: string, name: string) {
+    return changeGroup(groupId, () => window.im.renameGroup(groupId, name))
+  }
+
+  function loadedGroupIds(): string[] {
+    return [...membersById.keys()]
+  }
+
   function stop(): void {
     unsubscribers.forEach((unsubscribe) => unsubscribe())
     unsubscribers = []
@@ -180,5 +189,7 @@ export const useGroupsStore = defineStore('groups', () => {
     leave,
     fetchReadAcks,
     fetchUnreadMembers,
+    rename,
+    loadedGroupIds,
   }
 })
