@@ -47,6 +47,8 @@ export async function spawnServer(options: {
   bus?: string
   countFrames?: boolean
   groupReceipts?: Partial<GroupReceiptSettings>
+  /** Files and images (s9): the size limits of uploads. */
+  files?: { maxFileBytes: number; maxImageBytes: number }
 }): Promise<BenchServer> {
   mkdirSync(options.dataDir, { recursive: true })
   const child = spawn(

@@ -20,6 +20,8 @@ interface Config {
   bus?: string
   countFrames?: boolean
   groupReceipts?: Partial<GroupReceiptSettings>
+  /** Files and images (s9): the size limits of uploads. */
+  files?: { maxFileBytes: number; maxImageBytes: number }
 }
 
 export interface FrameCounts {
@@ -106,6 +108,7 @@ const server = await startServer({
     userInboundBurstBytes: 1e12,
   },
   ...(config.groupReceipts ? { groupReceipts: config.groupReceipts } : {}),
+  ...(config.files ? { files: config.files } : {}),
 })
 
 process.on('message', (m: { type: string }) => {

@@ -6,6 +6,8 @@ import { s4GroupReaders } from './s4GroupReaders'
 import { s5ServerLoad } from './s5ServerLoad'
 import { s6Peer } from './s6Peer'
 import { s7Renderer } from './s7Renderer'
+import { s8Search } from './s8Search'
+import { s9Attachments } from './s9Attachments'
 
 export const scenarios: Scenario[] = [
   s1Store,
@@ -15,4 +17,6 @@ export const scenarios: Scenario[] = [
   s5ServerLoad,
   s6Peer,
   s7Renderer,
+  s8Search,
+  s9Attachments,
 ]
