@@ -33,6 +33,7 @@ import {
   LIMITS,
   MessageContent,
   MessageUId,
+  NotificationStatus,
   OptionalDisplayName,
   Seq,
   UserId,
@@ -117,6 +118,8 @@ export const ConversationState = z.object({
   /** Set once the caller left or was removed: later messages are not visible. */
   leftSeq: Seq.nullable(),
   unreadCount: z.number().int().nonnegative(),
+  /** H8: whether the caller muted it (on any device of theirs); absent from older servers. */
+  notificationStatus: NotificationStatus.optional(),
 })
 export type ConversationState = z.infer<typeof ConversationState>
 
@@ -172,6 +175,12 @@ export const requests = {
   deleteMessagesForMe: {
     data: z.object({ messageUIds: z.array(MessageUId).min(1).max(DELETE_FOR_ME_BATCH_MAX) }),
     reply: z.object({ deleted: z.array(MessageUId), rejected: z.array(AckRejection) }),
+  },
+  // Mute per chat on all my devices (issue 13, H8).
+  /** A conversation I am or was in; my other devices hear conversationNotificationStatusChanged. */
+  setConversationNotificationStatus: {
+    data: z.object({ conversation: Conversation, status: NotificationStatus }),
+    reply: z.lazy(() => pushes.conversationNotificationStatusChanged),
   },
   syncState: {
     data: z.object({}),
@@ -491,6 +500,12 @@ export const pushes = {
   messageRecalled: z.object({ messageUId: MessageUId, recalledAt: z.number() }),
   /** H6: I deleted these for me on another device: delete them here too (logged for syncEvents). */
   messagesDeletedForMe: z.object({ messageUIds: z.array(MessageUId).min(1), at: z.number() }),
+  /** H8: I muted or unmuted a chat on another device (logged for syncEvents). */
+  conversationNotificationStatusChanged: z.object({
+    conversation: Conversation,
+    status: NotificationStatus,
+    at: z.number(),
+  }),
   // H4: typing and presence are live only (never logged for syncEvents; a reconnect asks again).
   /** `userId` started or stopped typing in `conversation` (as the recipient names it). */
   typing: z.object({ conversation: Conversation, userId: UserId, typing: z.boolean() }),
@@ -540,6 +555,7 @@ export const PushFrame = z.discriminatedUnion('event', [
   pushFrame('messageEdited'),
   pushFrame('messageRecalled'),
   pushFrame('messagesDeletedForMe'),
+  pushFrame('conversationNotificationStatusChanged'),
   pushFrame('groupChanged'),
   pushFrame('settingsChanged'),
   pushFrame('sessionRevoked'),

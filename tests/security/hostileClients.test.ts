@@ -160,6 +160,17 @@ describe('hostile clients', () => {
         )
         await mallory.expectError('removeGroupMembers', { groupId, userIds: [bob.userId] }, Code.NOT_A_MEMBER)
         await mallory.expectError('leaveGroup', { groupId }, Code.NOT_A_MEMBER)
+        // H8: nor mute it, or a chat of others, for anyone (the mark is only ever the caller's).
+        await mallory.expectError(
+          'setConversationNotificationStatus',
+          { conversation: group, status: 'doNotDisturb' },
+          Code.NOT_A_MEMBER,
+        )
+        await mallory.expectError(
+          'setConversationNotificationStatus',
+          { conversation: { type: 'private', targetId: alice.userId }, status: 'doNotDisturb' },
+          Code.NOT_A_MEMBER,
+        )
       })
     })
 

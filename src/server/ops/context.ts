@@ -75,6 +75,7 @@ export type LoggedEvent =
   | 'messageEdited'
   | 'messageRecalled'
   | 'messagesDeletedForMe'
+  | 'conversationNotificationStatusChanged'
 
 /** Logs the event for `userId` (for syncEvents) and queues its push; the data is serialized once for both. */
 export async function recordEvent<E extends LoggedEvent>(

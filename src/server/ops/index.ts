@@ -27,6 +27,7 @@ import { getPresence, getPrivacySettings, typing, updatePrivacySettings } from '
 import { renameGroup, updateProfile } from './profile'
 import { searchUsers } from './userSearch'
 import { setAvatar, setGroupAvatar } from './avatars'
+import { setConversationNotificationStatus } from './mutedConversations'
 
 /** Every request operation of the protocol; the type makes a missing handler a compile error. */
 export const handlers: OpTable = {
@@ -71,4 +72,6 @@ export const handlers: OpTable = {
   // profile and group pictures (H7)
   setAvatar,
   setGroupAvatar,
+  // mute per chat on all my devices (H8)
+  setConversationNotificationStatus,
 }

@@ -9,7 +9,11 @@ import { announceReceiptSharing } from './receiptPrivacy'
 import { avatarOf, profileWithAvatar, withAvatars } from './avatars'
 import { toProfile } from '../accounts'
 
-async function conversationState(ctx: OpContext, row: ConversationOfUser): Promise<ConversationState> {
+async function conversationState(
+  ctx: OpContext,
+  row: ConversationOfUser,
+  muted: ReadonlySet<number>,
+): Promise<ConversationState> {
   const { conv, me, peer, group } = row
   const conversation =
     conv.type === 'private'
@@ -32,6 +36,7 @@ async function conversationState(ctx: OpContext, row: ConversationOfUser): Promi
       Math.max(me.readSeq, me.joinedSeq),
       visibleUpTo(row),
     ),
+    notificationStatus: muted.has(conv.id) ? 'doNotDisturb' : 'notify',
   }
 }
 
@@ -39,8 +44,10 @@ export const syncState: OpHandler<'syncState'> = async (ctx) => {
   const user = await ctx.storage.getUser(ctx.userId)
   if (!user) throw new Error(`user ${ctx.userId} has a session but no account`)
   const conversations: ConversationState[] = []
+  // H8: the chats I muted on any of my devices.
+  const muted = new Set(await ctx.storage.listMutedConversations(ctx.userId))
   for (const row of await ctx.storage.listConversationsOfUser(ctx.userId)) {
-    conversations.push(await conversationState(ctx, row))
+    conversations.push(await conversationState(ctx, row, muted))
   }
   // H7: the pictures of everyone I may see, so pictures changed while I was away come with the sync.
   const seen = [ctx.userId, ...(await ctx.storage.relatedUsers(ctx.userId, 'everyone'))]

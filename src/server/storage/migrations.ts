@@ -353,6 +353,23 @@ export const migrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 13,
+    name: 'mute per chat on all my devices',
+    up(db) {
+      // Issue 13, H8: the conversations each user muted (storage/mutedConversations.ts); no row
+      // notifies. Keyed by user first: syncState reads the caller's own rows. No foreign key, as
+      // deleted_for_me: the member row it belongs to stays after leaving.
+      db.exec(`
+        CREATE TABLE muted_conversations (
+          user_id TEXT NOT NULL,
+          conv_id INTEGER NOT NULL,
+          muted_at INTEGER NOT NULL,
+          PRIMARY KEY (user_id, conv_id)
+        ) STRICT, WITHOUT ROWID;
+      `)
+    },
+  },
 ]
 
 export { SchemaTooNewError, schemaVersion, type Migration } from '../../node/migrate'

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import * as accounts from './accounts'
 import * as avatars from './avatars'
+import * as mutedConversations from './mutedConversations'
 import * as conversations from './conversations'
 import * as deleteForMe from './deleteForMe'
 import { openDatabase, type Db } from './db'
@@ -305,6 +306,14 @@ class SqliteOps implements StorageOps {
   }
   async avatarOwners(...a: Parameters<StorageOps['avatarOwners']>) {
     return avatars.avatarOwners(this.db, ...a)
+  }
+
+  // mute per chat on all my devices (H8)
+  async setConversationMuted(...a: Parameters<StorageOps['setConversationMuted']>) {
+    return mutedConversations.setConversationMuted(this.db, ...a)
+  }
+  async listMutedConversations(...a: Parameters<StorageOps['listMutedConversations']>) {
+    return mutedConversations.listMutedConversations(this.db, ...a)
   }
 }
 

@@ -465,6 +465,12 @@ export interface StorageOps {
   getAvatars(kind: AvatarOwnerKind, ownerIds: readonly string[]): Promise<AvatarRow[]>
   /** Whose picture the file is (nobody's: empty). */
   avatarOwners(fileId: string): Promise<AvatarOwner[]>
+
+  // mute per chat on all my devices (issue 13, H8; storage/mutedConversations.ts)
+  /** Mutes (true) or unmutes a conversation for a user; true when that changed something. */
+  setConversationMuted(userId: string, convId: number, muted: boolean, at: number): Promise<boolean>
+  /** The ids of the conversations the user muted. */
+  listMutedConversations(userId: string): Promise<number[]>
 }
 
 /** H7: whose picture. */

@@ -1,7 +1,8 @@
 /**
- * Drafts and per-chat notifications (issue 13), with RongCloud's names. Both are this device's own
- * marks (store/everyday.ts): nothing goes to the server, and each change is told to the renderer as
- * the conversation's summary (the chat list shows "Draft: …" and the muted mark from it).
+ * Drafts and per-chat notifications (issue 13), with RongCloud's names. A draft is this device's
+ * own (store/everyday.ts); a muted chat is muted on all my devices (H8: the server keeps it). Each
+ * change is told to the renderer as the conversation's summary (the chat list shows "Draft: …" and
+ * the muted mark from it).
  */
 import { Code, CodedError } from '../../../shared/codes'
 import type { Conversation, ConversationSummary, NotificationStatus } from '../../../shared/model'
@@ -32,14 +33,17 @@ export function clearTextMessageDraft(ctx: EngineContext, c: Conversation): null
   return saveTextMessageDraft(ctx, c, '')
 }
 
-/** RongCloud setConversationNotificationStatus: 'doNotDisturb' mutes the chat on this device. */
+/**
+ * RongCloud setConversationNotificationStatus: 'doNotDisturb' mutes the chat here at once and, through
+ * the outbox, on all my devices (H8, store/mutedConversations.ts).
+ */
 export function setConversationNotificationStatus(
   ctx: EngineContext,
   c: Conversation,
   status: NotificationStatus,
 ): ConversationSummary {
   if (ctx.store.notificationStatus(c) === undefined) throw unknownConversation()
-  ctx.store.setNotificationStatus(c, status)
+  if (ctx.store.setNotificationStatusOnAllDevices(c, status, ctx.now())) ctx.kickOutbox()
   const summary = ctx.store.summary(c)
   if (!summary) throw new CodedError(Code.INTERNAL)
   ctx.emit('conversationChanged', [summary])

@@ -241,6 +241,32 @@ const deleteForMe: JobKind<JobPayload<'deleteForMe'>> = {
   },
 }
 
+/**
+ * H8: chats I muted or unmuted here, so my other devices follow. Only the latest change per
+ * conversation goes out (the earlier ones are settled with it). A conversation the server does not
+ * know as mine (a chat never sent to) stays muted here only: any answer but a transient one settles.
+ */
+const notificationStatus: JobKind<JobPayload<'notificationStatus'>> = {
+  kind: 'notificationStatus',
+  payload: jobPayloads.notificationStatus,
+  batch: 1000,
+  maxAttempts: 20,
+  send: (ctx, jobs) =>
+    sendInFrames(
+      groupedBy(jobs, (j) => j.ref),
+      (list) => {
+        // Jobs come in id order: the last one is the latest change.
+        const latest = list[list.length - 1] as Job<JobPayload<'notificationStatus'>>
+        return request(ctx, 'setConversationNotificationStatus', latest.payload)
+      },
+    ),
+  giveUp(_ctx, job, reason) {
+    // Muted (or not) here all the same; my other devices keep their mark until I change it there.
+    console.warn(`outbox: gave up notificationStatus for ${job.ref}: ${reason.msg}`)
+    return undefined
+  },
+}
+
 /** In the order a pass sends them: messages first, then receipts, read marks last. */
 export const jobKinds: readonly JobKind<unknown>[] = [
   send,
@@ -250,4 +276,5 @@ export const jobKinds: readonly JobKind<unknown>[] = [
   receiptResponse,
   ackConversationRead,
   deleteForMe,
+  notificationStatus,
 ] as unknown as JobKind<unknown>[]

@@ -3,7 +3,7 @@
  * `NewOutboxJob`), read back and checked by the outbox (outbox/jobs.ts) before anything is sent.
  */
 import { z } from 'zod'
-import { Conversation, GroupId } from '../../../shared/model'
+import { Conversation, GroupId, NotificationStatus } from '../../../shared/model'
 import { requests } from '../../../shared/protocol'
 
 export const jobPayloads = {
@@ -21,6 +21,8 @@ export const jobPayloads = {
   ackConversationRead: z.object({ conversation: Conversation, seq: z.number().int().min(0) }),
   /** H6, ref: the messageUId I deleted for me here: the server tells my other devices. */
   deleteForMe: z.object({}),
+  /** H8, ref: the conversation key; only the latest per conversation is sent. */
+  notificationStatus: z.object({ conversation: Conversation, status: NotificationStatus }),
 } as const
 
 export type OutboxKind = keyof typeof jobPayloads

@@ -1,7 +1,8 @@
 /**
- * This device's own marks on a conversation (issue 13): its text draft and whether it notifies.
- * Neither goes to the server: a draft is what was typed here, and muting one device's notifications
- * is that device's choice (as in the SDKs, whose drafts and do-not-disturb flags are local).
+ * This device's marks on a conversation (issue 13): its text draft and whether it notifies. A
+ * draft stays here (what was typed on this device); the notification mark is the column the
+ * server's copy is kept in (H8, store/mutedConversations.ts: muting follows me to all my devices,
+ * as RongCloud's and Easemob's server-side do-not-disturb).
  */
 import { prepare, type Db } from '../../../node/sqlite'
 import type { Conversation, NotificationStatus } from '../../../shared/model'

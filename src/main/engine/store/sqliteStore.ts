@@ -22,6 +22,7 @@ import * as conversations from './conversations'
 import * as deleteEverywhere from './deleteForMe'
 import * as directory from './directory'
 import * as everyday from './everyday'
+import * as mutedConversations from './mutedConversations'
 import * as groupReceipts from './groupReceipts'
 import * as historyWindow from './historyWindow'
 import * as search from './search'
@@ -82,6 +83,11 @@ export class SqliteEngineStore implements EngineStore {
   notificationStatus = (c: Conversation) => everyday.notificationStatus(this.db, c)
   setNotificationStatus = (c: Conversation, status: NotificationStatus) =>
     everyday.setNotificationStatus(this.db, c, status)
+  // Mute per chat on all my devices (issue 13, H8)
+  setNotificationStatusOnAllDevices = (c: Conversation, status: NotificationStatus, now: number) =>
+    mutedConversations.setNotificationStatusOnAllDevices(this.db, c, status, now)
+  applyServerNotificationStatus = (c: Conversation, status: NotificationStatus) =>
+    mutedConversations.applyServerNotificationStatus(this.db, c, status)
   readConversation = (c: Conversation, seq: number, now: number, queueAck: boolean) =>
     conversations.readConversation(this.db, c, seq, now, queueAck)
 

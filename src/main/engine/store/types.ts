@@ -164,6 +164,11 @@ export interface EngineStore {
   saveDraft(c: Conversation, text: string, now: number): boolean
   notificationStatus(c: Conversation): NotificationStatus | undefined
   setNotificationStatus(c: Conversation, status: NotificationStatus): boolean
+  // Mute per chat on all my devices (issue 13, H8; store/mutedConversations.ts)
+  /** Sets it here and queues it for the server in one transaction. */
+  setNotificationStatusOnAllDevices(c: Conversation, status: NotificationStatus, now: number): boolean
+  /** The server's mark; skipped while a change of this device waits in the outbox. */
+  applyServerNotificationStatus(c: Conversation, status: NotificationStatus): boolean
 
   // ---- messages ----------------------------------------------------------------------------
   history(

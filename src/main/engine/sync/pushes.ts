@@ -105,6 +105,13 @@ const handlers: Handlers = {
     announceDeletedForMe(sync.ctx, sync.ctx.store.applyDeletedForMe(messageUIds, sync.ctx.now()))
   },
 
+  // H8: I muted or unmuted a chat on another device (events come in the server's order).
+  conversationNotificationStatusChanged(sync, { conversation, status }) {
+    sync.ctx.store.ensureConversation(conversation, '', sync.ctx.now())
+    if (sync.ctx.store.applyServerNotificationStatus(conversation, status))
+      emitConversations(sync.ctx, [conversation])
+  },
+
   groupChanged(sync, { groupId, group }) {
     if (group) sync.ctx.store.upsertGroup(group, sync.ctx.now())
     if (group) noteGroupAvatars(sync.ctx, [group])

@@ -175,7 +175,15 @@ export class Sync {
         st.avatars.map((a) => ({ userId: a.userId, avatarFileId: a.fileId })),
         true,
       )
-    for (const c of st.conversations) emitChanged(ctx, ctx.store.applyConversationState(c, now))
+    // H8: the chats I muted on any device, unless this snapshot is older than an event applied here
+    // already (a push from another server node overtook the reply): it would undo that change.
+    const marksCurrent = st.lastEventSeq >= ctx.store.lastEventSeq()
+    for (const c of st.conversations) {
+      emitChanged(ctx, ctx.store.applyConversationState(c, now))
+      // Told below with every summary.
+      if (c.notificationStatus && marksCurrent)
+        ctx.store.applyServerNotificationStatus(c.conversation, c.notificationStatus)
+    }
     await this.learnUsers(
       st.conversations.filter((c) => c.conversation.type === 'private').map((c) => c.conversation.targetId),
     )

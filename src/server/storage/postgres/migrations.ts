@@ -368,6 +368,20 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX avatars_by_file ON avatars(file_id);
     `,
   },
+  {
+    version: 12,
+    name: 'mute per chat on all my devices',
+    sql: `
+      -- Issue 13, H8: the conversations each user muted (postgres/mutedConversations.ts), as in
+      -- SQLite's migration 13; no row notifies.
+      CREATE TABLE muted_conversations (
+        user_id ${ID} NOT NULL,
+        conv_id BIGINT NOT NULL,
+        muted_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, conv_id)
+      );
+    `,
+  },
 ]
 
 /** pg_advisory_xact_lock key of the migration ("IMSM"): one migrator at a time per database. */

@@ -27,6 +27,7 @@ import pg from 'pg'
 import { StorageUnavailableError, type Storage, type StorageOps, type Unit, type UnitResult } from '../types'
 import * as accounts from './accounts'
 import * as avatars from './avatars'
+import * as mutedConversations from './mutedConversations'
 import * as conversations from './conversations'
 import * as deleteForMe from './deleteForMe'
 import * as files from './files'
@@ -323,6 +324,14 @@ class PgOps implements StorageOps {
   }
   avatarOwners(...a: Parameters<StorageOps['avatarOwners']>) {
     return avatars.avatarOwners(this.sql, ...a)
+  }
+
+  // mute per chat on all my devices (H8)
+  setConversationMuted(...a: Parameters<StorageOps['setConversationMuted']>) {
+    return mutedConversations.setConversationMuted(this.sql, ...a)
+  }
+  listMutedConversations(...a: Parameters<StorageOps['listMutedConversations']>) {
+    return mutedConversations.listMutedConversations(this.sql, ...a)
   }
 }
 
