@@ -26,6 +26,10 @@ export function prepare<Params extends unknown[] = unknown[], Row = unknown>(
     statement = db.prepare<unknown[], unknown>(sql)
     cache.set(sql, statement)
   }
+  // Shared by SQL text, so every caller starts from rows as objects: a caller's `.pluck()` changes
+  // the statement itself, and would otherwise change what the same SQL returns to every other caller
+  // (it did: the account settings read as all off once the recall window was read with pluck).
+  if (statement.reader) statement.pluck(false)
   // The cache is keyed by SQL text, so the caller's declared types are the ones this SQL was written for.
   return statement as unknown as Database.Statement<Params, Row>
 }

@@ -47,6 +47,16 @@ describe('local store', () => {
   })
   afterEach(() => store.close())
 
+  it('keeps the account settings whatever else reads the key/value table the same way', () => {
+    const settings = { requireDeliveryAck: true, requireReadAck: true, shareReadReceipts: false }
+    store.setSettings(settings)
+    store.setRecallWindow(60_000)
+    // The recall window is read through the same SQL with pluck(): the statement is shared.
+    expect(store.recallWindow()).toBe(60_000)
+    expect(store.settings()).toEqual(settings)
+    expect(store.recallWindow()).toBe(60_000)
+  })
+
   it('stores received messages once, counts unread, and tracks the contiguous synced mark', () => {
     const first = store.storeServerMessages(ME, [wire(1), wire(2), wire(4)], 5000)
     expect(first.inserted).toHaveLength(3)
