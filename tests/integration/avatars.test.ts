@@ -106,4 +106,37 @@ describe('pictures between engines', () => {
     )
     expect(data(await member.dispatch('getAvatarImage', [set.avatarFileId]))).toBe(picture(4))
   })
+
+  // The screenshot run's bug: a group picture went back to initials after a reload / restart.
+  it("the group's picture is still known after the engines restart and sync again", async () => {
+    const server = await testServer()
+    const owner = await signIn(server, 'owner')
+    const member = await signIn(server, 'member')
+    const group = data<GroupInfo>(await owner.dispatch('createGroup', ['Team', ['member']]))
+    data(
+      await owner.dispatch('sendMessage', [
+        { type: 'group', targetId: group.groupId },
+        { type: 'text', text: 'hi' },
+      ]),
+    )
+    const set = data<GroupInfo>(await owner.dispatch('setGroupAvatar', [group.groupId, picture(5)]))
+    await member.until(
+      'the group picture is known',
+      async () => (await directory(member)).groups[group.groupId] === set.avatarFileId || undefined,
+    )
+    for (const device of [owner, member]) {
+      const profile = device.profileDir
+      await device.stop()
+      const back = await reopen(profile, server)
+      await back.until(
+        'the sync is done',
+        async () =>
+          data<ConversationSummary[]>(await back.dispatch('getConversationList', [])).length > 0 || undefined,
+      )
+      expect((await directory(back)).groups[group.groupId]).toBe(set.avatarFileId)
+      expect(data(await back.dispatch('getAvatarImage', [set.avatarFileId]))).toBe(picture(5))
+      const info = data<GroupInfo>(await back.dispatch('getGroupInfo', [group.groupId]))
+      expect(info.avatarFileId).toBe(set.avatarFileId)
+    }
+  })
 })

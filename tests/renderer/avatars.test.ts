@@ -12,7 +12,7 @@ import UserAvatar from '@renderer/components/UserAvatar.vue'
 import type { AppLocale } from '@renderer/i18n'
 import { useAvatarsStore } from '@renderer/stores/avatars'
 import { installFakeIm, type FakeIm } from './fakeIm'
-import { ME } from './fixtures'
+import { makeGroupInfo, ME } from './fixtures'
 import { createTestApp } from './mountHelpers'
 
 const drawn = vi.hoisted(() => ({ next: undefined as string | undefined }))
@@ -86,6 +86,22 @@ describe('avatars with pictures', () => {
     expect(im.callsOf('getAvatarImage')).toEqual([['f_cccccccccccccccccccccc']])
     expect(group.find('img').exists()).toBe(false)
     expect(group.text()).toBe('T')
+  })
+
+  // The screenshot run's bug: after a reload the group's picture went back to its initials.
+  it("a group's picture set here is shown again after a reload, from the engine's directory", async () => {
+    const app = await started()
+    im.respond('setGroupAvatar', () => ok(makeGroupInfo({ groupId: 'team', avatarFileId: FILE_A })))
+    expect((await useAvatarsStore().setGroup('team', PICTURE_A)).code).toBe(0)
+    // A reload: the page's memory is gone, the engine's directory is what it asks for.
+    useAvatarsStore().stop()
+    expect(useAvatarsStore().fileIdOf('team', true)).toBeUndefined()
+    im.respond('getAvatars', () => ok({ users: {}, groups: { team: FILE_A } }))
+    useAvatarsStore().start()
+    await flushPromises()
+    const group = app.mount(UserAvatar, { id: 'team', name: 'Team', group: true })
+    await flushPromises()
+    expect(group.find('img').attributes('src')).toBe(PICTURE_A)
   })
 })
 

@@ -153,6 +153,58 @@ describe('message search', () => {
     ).not.toThrow()
   })
 
+  it('searches again and again after edits, a recall, an image and a file (each text found once)', () => {
+    say(1, 'thursday plans')
+    say(2, 'thursday lunch')
+    say(3, 'thursday recalled')
+    const uid = (seq: number) => store.history(BOB, undefined, 20).list.find((m) => m.seq === seq)?.messageUId
+    const send = (content: Parameters<typeof store.insertOutgoing>[0]['content'], n: number) =>
+      store.insertOutgoing({
+        me: ME,
+        clientMsgId: `c-${n}`,
+        conversation: BOB,
+        channelId: '',
+        content,
+        isNeedGroupAck: false,
+        now: 6000 + n,
+        title: 'Bob',
+      })
+    expect(store.searchMessages({ keyword: 'thursday', count: 10 }).hits).toHaveLength(3)
+    // The message menu reads the recall window (a key of kv, read with pluck()) before an edit or a
+    // recall: the mark of the index is in kv too, and must still read as itself afterwards.
+    store.setRecallWindow(120_000)
+    expect(store.recallWindow()).toBe(120_000)
+    store.applyEdit(uid(1) ?? '', { type: 'text', text: 'thursday plans, edited' }, 7000, 1)
+    store.applyEdit(uid(1) ?? '', { type: 'text', text: 'thursday plans, edited twice' }, 7001, 2)
+    store.applyRecall(uid(3) ?? '', 7002)
+    const file = { fileId: 'f1', name: 'thursday-agenda.pdf', size: 10, mime: 'application/pdf' }
+    send({ type: 'file', ...file }, 1)
+    send(
+      {
+        type: 'image',
+        ...file,
+        fileId: 'f2',
+        name: 'thursday.png',
+        mime: 'image/png',
+        width: 1,
+        height: 1,
+        thumbnail: '',
+      },
+      2,
+    )
+    const expected = ['file', 'image', 'thursday lunch', 'thursday plans, edited twice'].sort()
+    for (let i = 0; i < 3; i++) {
+      expect(store.recallWindow()).toBe(120_000)
+      expect(text(store.searchMessages({ keyword: 'thursday', count: 10 })).sort()).toEqual(expected)
+      expect(text(store.searchMessages({ keyword: 'thu', count: 10, conversation: BOB })).sort()).toEqual(
+        expected,
+      )
+    }
+    expect(() =>
+      store.db.exec("INSERT INTO message_search (message_search) VALUES ('integrity-check')"),
+    ).not.toThrow()
+  })
+
   it('searches one conversation only when asked', () => {
     say(1, 'lunch at noon?')
     store.storeServerMessages(

@@ -75,7 +75,9 @@ export async function respondToGroupInvite(
 export function groupInfo(ctx: EngineContext, groupId: string): GroupInfo {
   const g = ctx.store.group(groupId)
   if (!g) throw new CodedError(Code.GROUP_NOT_FOUND)
-  return g
+  // H7: the groups table keeps no picture; the avatar directory is where it is kept (store/avatars.ts).
+  const avatarFileId = ctx.store.avatarDirectory().groups[groupId]
+  return avatarFileId ? { ...g, avatarFileId } : g
 }
 
 export async function groupMembers(ctx: EngineContext, groupId: string): Promise<GroupMember[]> {

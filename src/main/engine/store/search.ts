@@ -69,10 +69,19 @@ export const INDEX_NEW_SQL = `INSERT INTO message_search (rowid, body)
 const NEXT_NEW_SQL = `SELECT count(*) AS n, max(local_id) AS upTo FROM (
   SELECT local_id FROM messages WHERE local_id > ? ORDER BY local_id LIMIT ?)`
 
+/**
+ * The mark, read through SQL of its own. A statement is cached and shared by its SQL text
+ * (node/sqlite.ts), so the generic `SELECT value FROM kv WHERE key = ?` it once used was the recall
+ * window's statement too, read there with pluck(): after a recall or an edit the mark read as 0, and
+ * the next search indexed the whole history again on top of itself (SQLITE_CONSTRAINT_PRIMARYKEY).
+ */
+const MARK_SQL = `SELECT CAST(value AS INTEGER) AS mark FROM kv WHERE key = '${MARK_KEY}'`
+/** An upsert: a mark that is missing is written, never silently left at 0 to index all again. */
+const SET_MARK_SQL = `INSERT INTO kv (key, value) VALUES ('${MARK_KEY}', ?)
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+
 function indexedUpTo(db: Db): number {
-  return Number(
-    prepare<[string], { value: string }>(db, 'SELECT value FROM kv WHERE key = ?').get(MARK_KEY)?.value ?? 0,
-  )
+  return prepare<[], { mark: number }>(db, MARK_SQL).get()?.mark ?? 0
 }
 
 /**
@@ -95,7 +104,7 @@ export function indexForSearch(db: Db, limit = Number.MAX_SAFE_INTEGER): number 
     )
     if (!next || next.upTo === null) return 0
     prepare<[number, number]>(db, INDEX_NEW_SQL).run(mark, next.upTo)
-    prepare<[string, string]>(db, 'UPDATE kv SET value = ? WHERE key = ?').run(String(next.upTo), MARK_KEY)
+    prepare<[string]>(db, SET_MARK_SQL).run(String(next.upTo))
     return next.n
   })
 }
