@@ -5,7 +5,10 @@
  * headless host (src/main/hosts/headless/cli.ts) per account, all driven in Chromium through
  * Playwright. The scene: Alice's single chat with Bob (messages read, and delivered but not yet
  * read), the group "Design review" with "1 of 2 read" and its reader panel open, the settings
- * dialog, and the sign-in screen; each in the light and the dark theme (prefers-color-scheme), in
+ * dialog, and the sign-in screen; then the everyday screens of issue 13: Alice's chat with Carol
+ * (a day separator, a reply, an edited and a recalled message, an image, a file, Carol typing and
+ * online), its message menu, the message search, each new settings section, and the group's member
+ * panel with its name and picture; each in the light and the dark theme (prefers-color-scheme), in
  * English and in Chinese (the locale the app stores, as its language menu does), at 1280×800.
  * Also writes docs/screenshots/README.md, the index.
  *
@@ -19,7 +22,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { chromium, expect, type Browser, type Page } from '@playwright/test'
+import { crc32, deflateSync } from 'node:zlib'
+import { chromium, expect, type Browser, type Locator, type Page } from '@playwright/test'
 import { chromiumPath, spawnForUrl, stop } from '../e2e/processes'
 
 const root = resolve(import.meta.dirname, '..')
@@ -202,6 +206,126 @@ async function buildScene(alice: Account, bob: Account, carol: Account): Promise
   await want(message(alice.page, GROUP_REPLY)).toBeVisible()
 }
 
+// Issue 13's everyday chat, Alice with Carol: words of an ordinary morning.
+const EVERYDAY = {
+  hello: 'Morning Carol! Here is the photo from the offsite, and the budget is below.',
+  picture: 'offsite.png',
+  file: 'Budget 2027.xlsx',
+  asked: 'Can we go through it on Thursday at 9?',
+  edited: 'Can we go through it on Thursday at 10?',
+  reply: 'Thursday at 10 works for me. I will bring the printouts.',
+  recalled: 'Sorry, wrong chat!',
+  typing: 'Let me check the numbers',
+  search: 'Thursday',
+}
+
+/**
+ * A PNG as a camera would give: 960×640, a sky going pale towards the horizon, a sun and two hills.
+ * Encoded here (filter byte 0 per row, deflated), so the script needs no image file of its own.
+ */
+function picture(name: string): { name: string; mimeType: string; buffer: Buffer } {
+  const [width, height] = [960, 640]
+  const rows = Buffer.alloc((width * 3 + 1) * height)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const sky = y / height
+      let rgb = [Math.round(40 + 150 * sky), Math.round(110 + 110 * sky), Math.round(200 + 40 * sky)]
+      if ((x - 700) ** 2 + (y - 180) ** 2 < 70 ** 2) rgb = [255, 214, 102]
+      if (y > 430 + 80 * Math.sin(x / 150)) rgb = [60, 140, 70]
+      if (y > 500 + 50 * Math.cos(x / 110)) rgb = [34, 102, 52]
+      rows.set(rgb, y * (width * 3 + 1) + 1 + x * 3)
+    }
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data])
+    const frame = Buffer.alloc(body.length + 8)
+    frame.writeUInt32BE(data.length, 0)
+    body.copy(frame, 4)
+    frame.writeUInt32BE(crc32(body), body.length + 4)
+    return frame
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 2, 0, 0, 0], 8)
+  const buffer = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+  return { name, mimeType: 'image/png', buffer }
+}
+
+/** The message row that carries the attachment named `name`. */
+function attachment(page: Page, name: string): Locator {
+  return page
+    .getByTestId('message-item')
+    .filter({ has: page.getByTestId('attachment-name').getByText(name, { exact: true }) })
+}
+
+/** A message's own menu (right click), then one of its actions. */
+async function fromMenu(page: Page, target: Locator, action: string): Promise<void> {
+  await target.click({ button: 'right' })
+  await want(page.getByTestId('message-menu')).toBeVisible()
+  await page.getByTestId('message-menu').getByTestId(`message-action-${action}`).click()
+}
+
+/**
+ * Issue 13's scene: Alice's chat with Carol (an image, a file, an edited question with Carol's
+ * reply quoting it, a recalled message; Carol stays on the chat, so she is online), and a picture
+ * for the group, set from its member panel.
+ */
+async function buildEveryday(alice: Account, carol: Account): Promise<void> {
+  const { page } = alice
+  await page.getByTestId('new-chat-button').click()
+  await page.getByTestId('new-chat-user-id').fill(carol.userId)
+  await page.getByTestId('new-chat-submit').click()
+  await want(page.getByTestId('chat-title')).toBeVisible()
+  await send(page, EVERYDAY.hello)
+  await conversation(carol.page, `private:${alice.userId}`).click()
+  await want(message(carol.page, EVERYDAY.hello)).toBeVisible()
+  await page.getByTestId('composer-file-input').setInputFiles(picture(EVERYDAY.picture))
+  await want(attachment(page, EVERYDAY.picture).getByTestId('attachment-thumbnail')).toBeVisible()
+  await carol.page.getByTestId('composer-file-input').setInputFiles({
+    name: EVERYDAY.file,
+    mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    buffer: Buffer.from('Quarter,Travel,Equipment\n'.repeat(1900)),
+  })
+  await want(attachment(page, EVERYDAY.file).getByTestId('attachment-download')).toBeVisible()
+  await send(page, EVERYDAY.asked)
+  await fromMenu(page, message(page, EVERYDAY.asked), 'edit')
+  await page.getByTestId('composer-input').fill(EVERYDAY.edited)
+  await page.getByTestId('composer-input').press('Enter')
+  const edited = page.getByTestId('message-item').filter({ hasText: EVERYDAY.edited })
+  await want(edited.getByTestId('message-edited')).toBeVisible()
+  const theirs = carol.page.getByTestId('message-item').filter({ hasText: EVERYDAY.edited })
+  await want(theirs.getByTestId('message-edited')).toBeVisible()
+  await fromMenu(carol.page, theirs, 'reply')
+  await send(carol.page, EVERYDAY.reply)
+  await want(message(page, EVERYDAY.reply).getByTestId('reply-quote')).toBeVisible()
+  await send(page, EVERYDAY.recalled)
+  await fromMenu(page, message(page, EVERYDAY.recalled), 'recall')
+  await page.getByTestId('confirm-accept').click()
+  await want(page.getByTestId('message-recalled')).toBeVisible()
+
+  await conversationTitled(page, GROUP).click()
+  await page.getByTestId('members-button').click()
+  await page.getByTestId('group-avatar-input').setInputFiles(picture('design-review.png'))
+  await page.getByTestId('group-avatar-save').click()
+  await want(conversationTitled(page, GROUP).getByTestId('avatar-image')).toBeVisible()
+  await page.keyboard.press('Escape')
+}
+
+/** Carol types (and does not send), so that Alice's header and chat list say so. */
+async function carolTypes(alice: Page, carol: Page): Promise<void> {
+  const input = carol.getByTestId('composer-input')
+  // Clearing the box says "stopped"; typing again says "typing" at once, whatever was said before.
+  await input.fill('')
+  await input.pressSequentially(EVERYDAY.typing)
+  await want(alice.getByTestId('typing-indicator')).toBeVisible()
+}
+
 /** Reloads the page in `language` (the stored choice wins over the browser's language). */
 async function reloadIn(page: Page, language: Language): Promise<void> {
   await page.evaluate(([key, value]) => localStorage.setItem(key, value), [LOCALE_STORAGE_KEY, language])
@@ -271,7 +395,90 @@ function appShots(bob: Account, carol: Account): Shot[] {
         await openChat(page, conversation(page, `private:${bob.userId}`), CHAT.delivered.at(-1) as string)
         await page.getByTestId('settings-button').click()
         await want(page.getByTestId('settings-close')).toBeVisible()
-        await want(page.getByTestId('setting-read-ack')).toBeChecked()
+        // New accounts ask for both; checked here so the shot shows them on whatever the defaults.
+        for (const id of ['setting-delivery-ack', 'setting-read-ack']) {
+          await page.getByTestId(id).check()
+          await want(page.getByTestId(id)).toBeChecked()
+        }
+      },
+    },
+  ]
+}
+
+/** Settings, scrolled so that the section holding `testId` starts at the dialog's top. */
+async function settingsAt(page: Page, carol: Account, testId: string): Promise<void> {
+  await openChat(page, conversation(page, `private:${carol.userId}`), EVERYDAY.reply)
+  await page.getByTestId('settings-button').click()
+  await want(page.getByTestId('settings-close')).toBeVisible()
+  const control = page.getByTestId(testId)
+  await want(control).toBeVisible()
+  await control.evaluate((element) => element.closest('section')?.scrollIntoView({ block: 'start' }))
+  await want(control).toBeInViewport()
+}
+
+function everydayShots(carol: Account): Shot[] {
+  const chat = (page: Page) => openChat(page, conversation(page, `private:${carol.userId}`), EVERYDAY.reply)
+  return [
+    {
+      name: 'conversation',
+      title: 'An everyday chat',
+      what: `Alice's chat with ${carol.displayName}: "Today", an image with its thumbnail, a file with Download, an edited question, ${carol.displayName}'s reply quoting it, a recalled message; ${carol.displayName} is online and typing.`,
+      prepare: async (page) => {
+        await chat(page)
+        await want(page.getByTestId('message-recalled')).toBeVisible()
+        await want(page.getByTestId('online-dot').first()).toBeVisible()
+        await carolTypes(page, carol.page)
+      },
+    },
+    {
+      name: 'message-menu',
+      title: 'Message menu',
+      what: 'A right click on a message: Copy, Reply, Edit, Recall for everyone, Delete for me, Info.',
+      prepare: async (page) => {
+        await chat(page)
+        await message(page, EVERYDAY.hello).click({ button: 'right' })
+        await want(page.getByTestId('message-action-recall')).toBeVisible()
+      },
+    },
+    {
+      name: 'search',
+      title: 'Message search',
+      what: `Ctrl+Shift+F: every chat's history searched as you type, the words found marked, with the chat, the sender and the time.`,
+      prepare: async (page) => {
+        await openChat(page, conversation(page, `private:${carol.userId}`), EVERYDAY.reply)
+        await page.keyboard.press('Control+Shift+F')
+        await page.getByTestId('search-input').fill(EVERYDAY.search)
+        await want(page.getByTestId('search-result')).toHaveCount(2)
+        await want(page.getByTestId('search-result').first().locator('mark')).toBeVisible()
+      },
+    },
+    {
+      name: 'settings-notifications',
+      title: 'Settings: notifications',
+      what: 'Notifications on or off, with or without the text, with or without a sound.',
+      prepare: (page) => settingsAt(page, carol, 'setting-notifications'),
+    },
+    {
+      name: 'settings-privacy',
+      title: 'Settings: typing and presence',
+      what: 'Who sees that I type, and who sees that I am online and when I was last.',
+      prepare: (page) => settingsAt(page, carol, 'privacy-typing'),
+    },
+    {
+      name: 'settings-profile',
+      title: 'Settings: profile',
+      what: 'Display name, password and picture.',
+      prepare: (page) => settingsAt(page, carol, 'profile-display-name'),
+    },
+    {
+      name: 'members',
+      title: 'Group members',
+      what: `The member panel of "${GROUP}": its name (the owner may rename it), its picture (Choose picture…), and the members with presence.`,
+      prepare: async (page) => {
+        await openChat(page, conversationTitled(page, GROUP), GROUP_REPLY)
+        await page.getByTestId('members-button').click()
+        await want(page.getByTestId('member-panel')).toBeVisible()
+        await want(page.getByTestId('group-rename')).toBeVisible()
       },
     },
   ]
@@ -353,8 +560,9 @@ async function run(): Promise<void> {
     ] as [Account, Account, Account, Account]
     log('building the scene')
     await buildScene(alice, bob, carol)
+    await buildEveryday(alice, carol)
     mkdirSync(outDir, { recursive: true })
-    const shots = appShots(bob, carol)
+    const shots = [...appShots(bob, carol), ...everydayShots(carol)]
     const signIn: Shot = {
       name: 'sign-in',
       title: 'Sign in',
