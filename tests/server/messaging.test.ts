@@ -192,6 +192,7 @@ describe('single chat', () => {
       joinedSeq: 0,
       leftSeq: null,
       unreadCount: 3,
+      notificationStatus: 'notify',
     })
     const aliceState = await alice.call('syncState', {})
     expect(aliceState.conversations.map((c) => [c.conversation.targetId, c.title, c.unreadCount])).toEqual([
