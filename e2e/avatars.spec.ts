@@ -1,4 +1,3 @@
-import { crc32, deflateSync } from 'node:zlib'
 import {
   conversationItem,
   conversationTitled,
@@ -9,39 +8,16 @@ import {
   signUp,
   test,
 } from './fixtures'
+import { encodePng, type PickedPng } from './png'
 
 /**
  * A PNG as a file from this computer would be: 600×400 (wider than tall, so the square is cut from
  * the middle), teal with a yellow square in the centre. Encoded here: filter byte 0 per row, deflated.
  */
-function pngFile(): { name: string; mimeType: string; buffer: Buffer } {
-  const [width, height] = [600, 400]
-  const rows = Buffer.alloc((width * 3 + 1) * height)
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const centre = x >= 200 && x < 400 && y >= 100 && y < 300
-      rows.set(centre ? [0xff, 0xd1, 0x66] : [0x0e, 0x70, 0x90], y * (width * 3 + 1) + 1 + x * 3)
-    }
-  }
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data])
-    const frame = Buffer.alloc(body.length + 8)
-    frame.writeUInt32BE(data.length, 0)
-    body.copy(frame, 4)
-    frame.writeUInt32BE(crc32(body), body.length + 4)
-    return frame
-  }
-  const header = Buffer.alloc(13)
-  header.writeUInt32BE(width, 0)
-  header.writeUInt32BE(height, 4)
-  header.set([8, 2, 0, 0, 0], 8)
-  const buffer = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ])
-  return { name: 'me.png', mimeType: 'image/png', buffer }
+function pngFile(): PickedPng {
+  return encodePng('me.png', 600, 400, (x, y) =>
+    x >= 200 && x < 400 && y >= 100 && y < 300 ? [0xff, 0xd1, 0x66] : [0x0e, 0x70, 0x90],
+  )
 }
 
 test('alice sets a profile picture; bob sees it in the chat list and the header, live and after a reload', async ({

@@ -22,8 +22,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { crc32, deflateSync } from 'node:zlib'
 import { chromium, expect, type Browser, type Locator, type Page } from '@playwright/test'
+import { encodePng, type PickedPng } from '../e2e/png'
 import { chromiumPath, spawnForUrl, stop } from '../e2e/processes'
 
 const root = resolve(import.meta.dirname, '..')
@@ -223,38 +223,15 @@ const EVERYDAY = {
  * A PNG as a camera would give: 960×640, a sky going pale towards the horizon, a sun and two hills.
  * Encoded here (filter byte 0 per row, deflated), so the script needs no image file of its own.
  */
-function picture(name: string): { name: string; mimeType: string; buffer: Buffer } {
-  const [width, height] = [960, 640]
-  const rows = Buffer.alloc((width * 3 + 1) * height)
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const sky = y / height
-      let rgb = [Math.round(40 + 150 * sky), Math.round(110 + 110 * sky), Math.round(200 + 40 * sky)]
-      if ((x - 700) ** 2 + (y - 180) ** 2 < 70 ** 2) rgb = [255, 214, 102]
-      if (y > 430 + 80 * Math.sin(x / 150)) rgb = [60, 140, 70]
-      if (y > 500 + 50 * Math.cos(x / 110)) rgb = [34, 102, 52]
-      rows.set(rgb, y * (width * 3 + 1) + 1 + x * 3)
-    }
-  }
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data])
-    const frame = Buffer.alloc(body.length + 8)
-    frame.writeUInt32BE(data.length, 0)
-    body.copy(frame, 4)
-    frame.writeUInt32BE(crc32(body), body.length + 4)
-    return frame
-  }
-  const header = Buffer.alloc(13)
-  header.writeUInt32BE(width, 0)
-  header.writeUInt32BE(height, 4)
-  header.set([8, 2, 0, 0, 0], 8)
-  const buffer = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ])
-  return { name, mimeType: 'image/png', buffer }
+function picture(name: string): PickedPng {
+  return encodePng(name, 960, 640, (x, y) => {
+    const sky = y / 640
+    let rgb = [Math.round(40 + 150 * sky), Math.round(110 + 110 * sky), Math.round(200 + 40 * sky)]
+    if ((x - 700) ** 2 + (y - 180) ** 2 < 70 ** 2) rgb = [255, 214, 102]
+    if (y > 430 + 80 * Math.sin(x / 150)) rgb = [60, 140, 70]
+    if (y > 500 + 50 * Math.cos(x / 110)) rgb = [34, 102, 52]
+    return rgb
+  })
 }
 
 /** The message row that carries the attachment named `name`. */
