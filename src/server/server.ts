@@ -1,12 +1,10 @@
 import { DEFAULT_DELIVERY_BUDGET, DeliveryBudget, type DeliveryBudgetOptions } from './deliveryBudget'
 import { NatsBus } from './bus'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { FileLimits } from '../shared/files'
-import { DiskBlobStore, type BlobStore } from './files/blobStore'
-import { DEFAULT_FILE_LIMITS, FileApi } from './files/fileApi'
+import type { BlobStore } from './files/blobStore'
+import { openBlobStore, resolveFileLimits } from './files/config'
+import { FileApi } from './files/fileApi'
 import type { AddressInfo } from 'node:net'
 import type { GroupReceiptSettings } from '../shared/model'
 import { WS_PATH } from '../shared/protocol'
@@ -246,27 +244,6 @@ async function openStore(
   }
 }
 
-/** The file size settings, checked (issue 13, H3). */
-function resolveFileLimits(given: ServerOptions['files']): FileLimits {
-  const limits = { ...DEFAULT_FILE_LIMITS, ...given }
-  for (const key of ['maxFileBytes', 'maxImageBytes'] as const)
-    if (!Number.isSafeInteger(limits[key]) || limits[key] <= 0)
-      throw new Error(`files.${key} must be a positive whole number of bytes`)
-  return { maxFileBytes: limits.maxFileBytes, maxImageBytes: limits.maxImageBytes }
-}
-
-/** Where uploaded bytes live: given, `<dataDir>/files`, or a temporary folder of this run. */
-async function openBlobStore(options: ServerOptions): Promise<{ blobs: BlobStore; close(): Promise<void> }> {
-  if (options.files?.blobs) return { blobs: options.files.blobs, close: async () => undefined }
-  if (options.dataDir) {
-    const dir = join(options.dataDir, 'files')
-    await mkdir(dir, { recursive: true, mode: 0o700 })
-    return { blobs: new DiskBlobStore(dir), close: async () => undefined }
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'im-server-files-'))
-  return { blobs: new DiskBlobStore(dir), close: () => rm(dir, { recursive: true, force: true }) }
-}
-
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info')
   const now = options.now ?? Date.now
@@ -364,7 +341,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
   })
-  const fileStore = await openBlobStore(options)
+  const fileStore = await openBlobStore(options.files?.blobs, options.dataDir)
   const files = new FileApi({
     storage,
     accounts,
