@@ -207,7 +207,13 @@ export class Gateway {
       if (this.inbound.refused(connection, size)) return
       return this.enqueue({
         connection,
-        reply: replyFrame(leadingRequestId(text), Code.RATE_LIMITED, refusal),
+        reply: replyFrame(
+          leadingRequestId(text),
+          Code.RATE_LIMITED,
+          refusal.msg,
+          undefined,
+          refusal.retryAfterMs,
+        ),
       })
     }
     this.inbound.admitted(connection)

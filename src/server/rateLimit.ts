@@ -26,6 +26,13 @@ export class TokenBucket {
     return true
   }
 
+  /** How long until `n` tokens are there (0: now; Infinity: never, `n` is more than the burst). */
+  msUntil(n = 1): number {
+    if (n > this.burst) return Infinity
+    this.refill()
+    return this.tokens >= n ? 0 : Math.ceil(((n - this.tokens) / this.perSecond) * 1000)
+  }
+
   /** True once the bucket has refilled completely: forgetting it then loses nothing. */
   isFull(): boolean {
     this.refill()
@@ -54,6 +61,11 @@ export class UserRateLimits {
       this.buckets.set(userId, bucket)
     }
     return bucket.take(n)
+  }
+
+  /** TokenBucket.msUntil for this user (0 for a user without a bucket: theirs is full). */
+  msUntil(userId: string, n = 1): number {
+    return this.buckets.get(userId)?.msUntil(n) ?? 0
   }
 
   /** Drops the buckets of users without a connection whose bucket is full again (bounded memory). */

@@ -439,6 +439,11 @@ export const ReplyFrame = z.object({
   code: z.number().int(),
   msg: z.string().optional(),
   data: z.unknown().optional(),
+  /**
+   * On RATE_LIMITED from the frame limits only: nothing of the frame ran, and the same frame passes
+   * after this many ms. A client may send it again then (the engine and the web SDK do, a few times).
+   */
+  retryAfterMs: z.number().int().positive().optional(),
 })
 export type ReplyFrame = z.infer<typeof ReplyFrame>
 

@@ -57,11 +57,19 @@ function requestIdOf(value: unknown): number | null {
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null
 }
 
-export function replyFrame(id: number | null, code: CodeValue, msg?: string, data?: unknown): string {
+export function replyFrame(
+  id: number | null,
+  code: CodeValue,
+  msg?: string,
+  data?: unknown,
+  retryAfterMs?: number,
+): string {
+  if (code === Code.OK) return JSON.stringify({ type: 'reply', id, code, data })
+  const words = msg ?? codeDescriptions[codeName(code) ?? 'INTERNAL']
   return JSON.stringify(
-    code === Code.OK
-      ? { type: 'reply', id, code, data }
-      : { type: 'reply', id, code, msg: msg ?? codeDescriptions[codeName(code) ?? 'INTERNAL'] },
+    retryAfterMs === undefined
+      ? { type: 'reply', id, code, msg: words }
+      : { type: 'reply', id, code, msg: words, retryAfterMs },
   )
 }
 

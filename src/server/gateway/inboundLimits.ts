@@ -32,6 +32,16 @@ export function connectionOptions(
     : options
 }
 
+/** Why a frame was refused by the rate limits, and after how long the same frame would pass. */
+export interface Refusal {
+  msg: string
+  retryAfterMs?: number
+}
+
+function refusal(msg: string, retryAfterMs: number): Refusal {
+  return Number.isFinite(retryAfterMs) ? { msg, retryAfterMs: Math.max(1, retryAfterMs) } : { msg }
+}
+
 export class InboundLimits {
   private readonly userLimits: UserRateLimits
   /** Inbound bytes per user, when limited. */
@@ -79,16 +89,20 @@ export class InboundLimits {
 
   /**
    * The rate limits, before the frame is parsed (a refused frame costs no JSON.parse): frames and
-   * bytes of the socket, then of its user. Null when the frame may go on, else the refusal's words.
+   * bytes of the socket, then of its user. Null when the frame may go on, else the refusal's words
+   * and when the same frame would pass (absent: it never will, it is larger than the burst).
+   * Nothing of a refused frame ran, so a client may send it again after `retryAfterMs`.
    */
-  admit(connection: Connection, size: number): string | null {
+  admit(connection: Connection, size: number): Refusal | null {
     // The connection's own buckets first: a socket over its limit does not drain its user's others.
-    if (!connection.bucket.take()) return codeDescriptions.RATE_LIMITED
+    if (!connection.bucket.take()) return refusal(codeDescriptions.RATE_LIMITED, connection.bucket.msUntil())
     if (connection.inbound && !connection.inbound.take(size))
-      return 'too many bytes from this connection; retry later'
-    if (!this.userLimits.take(connection.userId)) return 'too many requests from this account; retry later'
-    if (this.userBytes && !this.userBytes.take(connection.userId, size))
-      return 'too much data from this account; retry later'
+      return refusal('too many bytes from this connection; retry later', connection.inbound.msUntil(size))
+    const { userId } = connection
+    if (!this.userLimits.take(userId))
+      return refusal('too many requests from this account; retry later', this.userLimits.msUntil(userId))
+    if (this.userBytes && !this.userBytes.take(userId, size))
+      return refusal('too much data from this account; retry later', this.userBytes.msUntil(userId, size))
     return null
   }
 
