@@ -59,6 +59,15 @@ export default tseslint.config(
     }),
   },
   {
+    // The web SDK (issue 16) runs in any web page: the wire contract (src/shared) and zod only.
+    files: ['src/sdk/**/*.{ts,js}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: boundary(ELECTRON, NODE_APIS, MAIN, SERVER, NODE_CODE, RENDERER, {
+      group: ['vue', 'pinia', '@xmpp/*'],
+      message: 'The web SDK is framework-free: no Vue, no Pinia.',
+    }),
+  },
+  {
     files: ['src/preload/**/*.ts'],
     rules: boundary(MAIN, SERVER, NODE_CODE, RENDERER),
   },

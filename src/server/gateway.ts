@@ -9,6 +9,7 @@ import type { DeliveryBudget } from './deliveryBudget'
 import type { OpPolicy } from './policy'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
+import { SOCKET_SUBPROTOCOL } from '../shared/browserSocketAuth'
 import { Code } from '../shared/codes'
 import type { Accounts } from './accounts'
 import { CLOSE_SESSION_EXPIRED, Connection, type ConnectionOptions } from './connection'
@@ -97,6 +98,9 @@ export class Gateway {
       maxPayload: options.maxPayload,
       // Compression costs CPU and memory per socket for frames that are small JSON anyway.
       perMessageDeflate: false,
+      // A browser offers its session as subprotocols (browserSocketAuth.ts): echo the version only,
+      // never the token; a client that offers names without it gets none selected.
+      handleProtocols: (offered) => (offered.has(SOCKET_SUBPROTOCOL) ? SOCKET_SUBPROTOCOL : false),
     })
     this.inbound = new InboundLimits(options, deps)
     this.budgets = new SendBudgets(options, deps, (job) => this.enqueue(job))

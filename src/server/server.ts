@@ -12,6 +12,7 @@ import { Accounts } from './accounts'
 import { resolveAccountDefaults, type AccountReceiptDefaults } from './accountDefaults'
 import { AuthGuard } from './authGuard'
 import { BrowserGuard } from './browserGuard'
+import { Cors } from './cors'
 import { ephemeralSecret, prepareDataDir } from './dataDir'
 import { Gateway, rejectUpgrade } from './gateway'
 import { createHttpHandler } from './httpApi'
@@ -341,6 +342,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
   })
+  const cors = new Cors(options.allowedOrigins)
   const fileStore = await openBlobStore(options.files?.blobs, options.dataDir)
   const files = new FileApi({
     storage,
@@ -375,7 +377,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const httpServer = createServer((req, res) => {
     if (metrics) res.once('finish', () => metrics.httpRequest(req.url, res.statusCode))
     const refusal = browserGuard.check(req)
-    if (!refusal) return api(req, res)
+    if (!refusal) return cors.handle(req, res) || api(req, res)
     const body = JSON.stringify({ code: refusal.code, msg: refusal.msg })
     res.writeHead(refusal.status, {
       'content-type': 'application/json; charset=utf-8',

@@ -4,6 +4,7 @@
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { parseSocketProtocols } from '../../shared/browserSocketAuth'
 import { Code, codeDescriptions, type CodeValue } from '../../shared/codes'
 import { DEVICE_HEADER, WS_PATH } from '../../shared/protocol'
 import type { Accounts, AuthenticatedSession } from '../accounts'
@@ -53,18 +54,22 @@ export function admitUpgrade(
   const url = new URL(req.url ?? '/', 'http://localhost')
   if (url.pathname !== WS_PATH)
     return rejectUpgrade(socket, 404, Code.UNKNOWN_OPERATION, `no WebSocket at ${url.pathname}`)
-  const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined
+  // Browsers cannot set headers on an upgrade: they offer the session as subprotocols instead
+  // (browserSocketAuth.ts), which, unlike ?token=, stays out of access logs.
+  const offered = parseSocketProtocols(req.headers['sec-websocket-protocol'])
+  const token =
+    bearerToken(req.headers.authorization) ?? offered.token ?? url.searchParams.get('token') ?? undefined
   if (!token) return rejectUpgrade(socket, 401, Code.NOT_LOGGED_IN, codeDescriptions.NOT_LOGGED_IN)
   checks.accounts.authenticate(token).then(
     (session) => {
       if (!session) return rejectUpgrade(socket, 401, Code.TOKEN_INVALID, codeDescriptions.TOKEN_INVALID)
       // Every token is bound to the device it was issued to, and the device must say who it is.
-      const deviceId = req.headers[DEVICE_HEADER]
+      const deviceId = req.headers[DEVICE_HEADER] ?? offered.deviceId
       if (deviceId !== session.deviceId) {
         const msg =
           typeof deviceId === 'string'
             ? 'the token was issued to another device'
-            : `the ${DEVICE_HEADER} header of the device the token was issued to is missing`
+            : `the ${DEVICE_HEADER} header (or im.device.<id> subprotocol) of the device the token was issued to is missing`
         return rejectUpgrade(socket, 401, Code.TOKEN_INVALID, msg)
       }
       if (checks.closing() || socket.destroyed) return socket.destroy()

@@ -14,6 +14,7 @@ import {
   type RequestData,
   type RequestOp,
 } from '../../../shared/protocol'
+import { ResendPacer } from '../../../shared/resendPacer'
 
 export class UnauthorizedError extends Error {
   constructor() {
@@ -28,20 +29,9 @@ interface Pending {
   timer: NodeJS.Timeout
   /** The frame as sent, to send again after a rate-limit refusal that says when. */
   frame: string
-  /** Times it was sent again so far. */
+  /** Times it was sent again after a rate-limit refusal (resendPacer.ts). */
   resent: number
 }
-
-/**
- * A frame refused by the server's rate limits with `retryAfterMs` did not run: it is sent again.
- * Refused frames wait in a queue that is sent one frame per `retryAfterMs` (the server's pace), and
- * new requests queue behind them meanwhile, so a reconnection's burst (outbox, resync, a person's
- * call at once) is paced instead of failing. A frame is sent again at most RESENDS_MAX times and
- * only for waits up to RESEND_WAIT_MAX_MS (always within the request's own timeout); past that the
- * caller gets RATE_LIMITED.
- */
-const RESENDS_MAX = 5
-const RESEND_WAIT_MAX_MS = 5_000
 
 export interface ConnectionOptions {
   url: string
@@ -63,10 +53,15 @@ export class ServerConnection extends EventEmitter<ConnectionEvents> {
   private readonly pending = new Map<number, Pending>()
   private watchdog: NodeJS.Timeout | undefined
   private closed = false
-  /** Requests waiting to be sent (again) at the server's pace, by id, oldest first. */
-  private readonly paced: number[] = []
-  private paceMs = 0
-  private paceTimer: NodeJS.Timeout | undefined
+  /** Frames refused under the server's frame limits, sent again at its pace. */
+  private readonly pacer = new ResendPacer(
+    (id) => this.pending.get(id),
+    (frame) => {
+      if (this.ws?.readyState !== WebSocket.OPEN) return false
+      this.ws.send(frame)
+      return true
+    },
+  )
 
   constructor(private readonly options: ConnectionOptions) {
     super()
@@ -115,8 +110,7 @@ export class ServerConnection extends EventEmitter<ConnectionEvents> {
       })
       ws.on('close', (code, reason) => {
         clearTimeout(this.watchdog)
-        clearTimeout(this.paceTimer)
-        this.paced.length = 0
+        this.pacer.clear()
         for (const [id, p] of this.pending) {
           clearTimeout(p.timer)
           p.resolve(fail(Code.SERVER_UNREACHABLE, 'connection lost before the server answered'))
@@ -146,37 +140,8 @@ export class ServerConnection extends EventEmitter<ConnectionEvents> {
         resolve(fail(Code.TIMEOUT, `the server did not answer ${op} in time`))
       }, this.options.requestTimeoutMs ?? 15_000)
       this.pending.set(id, { op, resolve: resolve as (r: Result<unknown>) => void, timer, frame, resent: 0 })
-      // While refused frames wait for the server's pace, a new one waits behind them.
-      if (this.paced.length > 0) this.paced.push(id)
-      else ws.send(frame)
+      this.pacer.sendNew(id, frame)
     })
-  }
-
-  /** Queues a rate-limited frame to be sent again at the server's pace; false when it may not be. */
-  private resendLater(id: number, p: Pending, retryAfterMs: number | undefined): boolean {
-    if (retryAfterMs === undefined || retryAfterMs > RESEND_WAIT_MAX_MS || p.resent >= RESENDS_MAX)
-      return false
-    p.resent++
-    this.paceMs = retryAfterMs
-    // Oldest first: a frame refused again goes back before the ones that came after it.
-    const at = this.paced.findIndex((queued) => queued > id)
-    this.paced.splice(at === -1 ? this.paced.length : at, 0, id)
-    if (!this.paceTimer) this.paceTimer = setTimeout(() => this.sendPaced(), retryAfterMs)
-    return true
-  }
-
-  /** Sends the oldest waiting frame, and the next one a pace later. */
-  private sendPaced(): void {
-    this.paceTimer = undefined
-    const ws = this.ws
-    if (ws?.readyState !== WebSocket.OPEN) return
-    for (let id = this.paced.shift(); id !== undefined; id = this.paced.shift()) {
-      const p = this.pending.get(id)
-      if (!p) continue // timed out meanwhile
-      ws.send(p.frame)
-      break
-    }
-    if (this.paced.length > 0) this.paceTimer = setTimeout(() => this.sendPaced(), this.paceMs)
   }
 
   private armWatchdog(): void {
@@ -201,7 +166,10 @@ export class ServerConnection extends EventEmitter<ConnectionEvents> {
     if (!reply.success || reply.data.id === null) return
     const p = this.pending.get(reply.data.id)
     if (!p) return
-    if (reply.data.code === Code.RATE_LIMITED && this.resendLater(reply.data.id, p, reply.data.retryAfterMs))
+    if (
+      reply.data.code === Code.RATE_LIMITED &&
+      this.pacer.refused(reply.data.id, p, reply.data.retryAfterMs)
+    )
       return
     this.pending.delete(reply.data.id)
     clearTimeout(p.timer)
