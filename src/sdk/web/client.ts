@@ -6,13 +6,13 @@
 import { z } from 'zod'
 import { Code, fail, ok, type Result } from '../../shared/codes'
 import {
+  byUserId,
   ChannelId,
   Conversation,
   GroupId,
   LIMITS,
   MessageContent,
   MessageUId,
-  UserId,
   type GroupInfo,
 } from '../../shared/model'
 import {
@@ -62,7 +62,8 @@ const HistoryOptions = z.object({
   beforeSeq: z.number().int().positive().optional(),
 })
 const SendOptions = z.object({ isNeedGroupAck: z.boolean().default(false), channelId: ChannelId })
-const MessageList = z.record(UserId, z.array(MessageUId).min(1).max(LIMITS.ackBatchMax))
+/** A RongCloud messageList: byUserId, not z.record (which drops a user named "__proto__"). */
+const MessageList = byUserId(z.array(MessageUId).min(1).max(LIMITS.ackBatchMax))
 
 function invalid<T>(error: z.ZodError): Result<T> {
   return fail(
