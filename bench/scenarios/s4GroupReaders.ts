@@ -142,6 +142,7 @@ async function measureOn(
       channelId: '',
       content: { type: 'text', text: `hello ${i}` },
       isNeedGroupAck: false,
+      needAck: false,
     })
   const sent = await handlers.sendMessage(ctxOf(owner), {
     clientMsgId: 'the-message-xxxxxxxx',
@@ -149,6 +150,7 @@ async function measureOn(
     channelId: '',
     content: { type: 'text', text: 'who has read this?' },
     isNeedGroupAck: true,
+    needAck: false,
   })
   const uid = sent.message.messageUId
   // A random share of the members read it, each with its own ack (as their engines would send).

@@ -141,6 +141,8 @@ export interface OpPolicy {
   groupInvites?: GroupInvitesSetting
   /** How long after sending a message may be recalled (messageActions.ts; default 24 h). */
   recallWindowMs?: number
+  /** Acknowledgements and reminders (ackSettings.ts; absent: the defaults). */
+  acks?: import('./ackSettings').AckSettings
 }
 
 export type GroupInvitesSetting = 'direct' | 'accept'

@@ -9,6 +9,7 @@ import { AccountDefaultsConfig } from './accountDefaults'
 import { accessConfigFields } from './limits'
 import { policyConfigFields } from './policy'
 import { MessageActionSettings } from './messageActions'
+import { ackConfigFields } from './ackSettings'
 import { FileLimits } from '../shared/files'
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -43,6 +44,8 @@ export const ServerConfigFile = z
     messageActions: MessageActionSettings.partial().optional(),
     /** Files and images (files/fileApi.ts): the largest upload, and the largest image (bytes). */
     files: FileLimits.partial().strict().optional(),
+    /** Acknowledgements (issue 15, ackSettings.ts): ackUndoWindowMs, ackReminders. */
+    ...ackConfigFields,
     ...policyConfigFields,
     ...accessConfigFields,
   })

@@ -38,6 +38,8 @@ import {
 } from './policy'
 import { resolveReceiptDefaults } from './receiptSettings'
 import { resolveMessageActions, type MessageActionSettings } from './messageActions'
+import { resolveAckSettings, type AckRemindersConfig } from './ackSettings'
+import { AckScheduler } from './ackScheduler'
 import { MemoryLimits, type SharedLimits } from './sharedLimits'
 import { Sweeper, type SweepReport } from './retention'
 import { PresenceTracker, type PresenceOptions } from './presence'
@@ -170,6 +172,13 @@ export interface ServerOptions {
    * recall a message for everyone (default 24 hours; 0: never).
    */
   messageActions?: Partial<MessageActionSettings>
+  /** Issue 15 (ackSettings.ts): how long an ack may be undone (default 5 minutes; 0: never). */
+  ackUndoWindowMs?: number
+  /**
+   * Issue 15 (ackSettings.ts): reminders per member and message (default 5), the shortest pause
+   * between two reminder runs of a message (default 60 s), and a schedule's minute (default 60 s).
+   */
+  ackReminders?: Partial<import('zod').infer<typeof AckRemindersConfig>>
   /**
    * Files and images (issue 13, H3; files/fileApi.ts): the largest file and the largest image an
    * upload may declare (default 200 MiB and 20 MiB; past them FILE_TOO_LARGE / IMAGE_TOO_LARGE),
@@ -251,6 +260,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const receiptDefaults = resolveReceiptDefaults(options.groupReceipts)
   const policy = resolvePolicy(options)
   const messageActions = resolveMessageActions(options.messageActions)
+  const acks = resolveAckSettings({
+    ackUndoWindowMs: options.ackUndoWindowMs,
+    ackReminders: options.ackReminders,
+  })
   const authLimits = resolveAuthLimits(options.authLimits)
   const connectionLimits = resolveConnectionLimits(options.connectionLimits)
   const metrics = options.metrics === false ? undefined : new ServerMetrics({ token: options.metricsToken })
@@ -322,6 +335,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       policy: {
         usageLimits: usageLimits(policy.quotas),
         recallWindowMs: messageActions.recallWindowMs,
+        acks,
         lookups,
         groupInvites: options.groupInvites ?? 'direct',
       },
@@ -396,10 +410,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   httpServer.on('clientError', (_error, socket) => socket.destroy())
 
   const sweeper = new Sweeper({ storage, now, log, retention: policy.retention, limits })
+  // Issue 15: reminder schedules, run by whichever node claims each one (ackScheduler.ts).
+  const ackScheduler = new AckScheduler({
+    storage,
+    hub,
+    log,
+    now,
+    policy: { usageLimits: usageLimits(policy.quotas), lookups, acks },
+    receiptDefaults,
+  })
   let closing: Promise<void> | undefined
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await sweeper.stop()
+      await ackScheduler.stop()
       clearInterval(fileSweep)
       await gateway.close()
       await presence.stop()
@@ -436,6 +460,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const { port } = httpServer.address() as AddressInfo
   browserGuard.listening(port)
+  ackScheduler.start()
   const urlHost = host.includes(':') ? `[${host}]` : host
   log.info('server started', { host, port })
   return {

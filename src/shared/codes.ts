@@ -63,6 +63,15 @@ export const Code = {
   GROUP_ACK_COUNT_HIDDEN: 4105,
   RECEIPT_REQUEST_EXPIRED: 4106,
   QUOTA_EXCEEDED: 4201,
+  // 43xx: acknowledgements, reminders and mentions (issue 15, acks.ts)
+  ACK_NOT_REQUESTED: 4301,
+  NOT_AN_ACK_RECIPIENT: 4302,
+  ACK_NOT_FOUND: 4303,
+  ACK_UNDO_WINDOW_PASSED: 4304,
+  REMINDER_LIMIT_REACHED: 4305,
+  REMINDER_TOO_SOON: 4306,
+  ACK_EXPIRED: 4307,
+  MENTION_NOT_A_MEMBER: 4308,
 
   // 5xxx: this side failed
   INTERNAL: 5000,
@@ -136,6 +145,16 @@ export const codeDescriptions: Record<CodeName, string> = {
   RECEIPT_REQUEST_EXPIRED: 'Read receipts can be requested only shortly after sending.',
   QUOTA_EXCEEDED:
     'This account has reached its daily quota (messages, bytes of content or new groups); nothing was stored. It resets at 00:00 UTC.',
+  ACK_NOT_REQUESTED: 'That message does not ask for an acknowledgement.',
+  NOT_AN_ACK_RECIPIENT:
+    'Only the recipients of a message (the members when it was sent, not its sender) acknowledge it.',
+  ACK_NOT_FOUND: 'There is no acknowledgement of yours on that message to take back.',
+  ACK_UNDO_WINDOW_PASSED: 'An acknowledgement can be taken back only shortly after giving it.',
+  REMINDER_LIMIT_REACHED:
+    'Everyone who has not acknowledged was already reminded of this message as many times as allowed.',
+  REMINDER_TOO_SOON: 'A reminder for this message was sent a moment ago; wait before sending another.',
+  ACK_EXPIRED: "This group's settings no longer take acknowledgements of a message this old.",
+  MENTION_NOT_A_MEMBER: 'Only current members of a group can be mentioned in it.',
   INTERNAL: 'Unexpected failure; the details are in the log.',
   TIMEOUT: 'The server did not answer in time.',
   SERVER_BUSY: 'The server is too busy to check passwords right now; retry in a moment.',

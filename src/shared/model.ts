@@ -26,6 +26,8 @@ export const LIMITS = {
   thumbnailMax: 16_000,
   // search (H2): people found per searchUsers call (a small page: strangers cost lookups)
   userSearchMax: 20,
+  /** Members one message may mention by name (issue 15). */
+  mentionMax: 50,
 } as const
 
 export const UserId = z
@@ -207,6 +209,8 @@ export const GroupReceiptSettings = z.object({
   maxGroupSize: z.number().int().positive(),
   /** Who may see a message's read count and reader list. */
   countVisibility: z.enum(['sender', 'all']),
+  /** Issue 15: acks of messages older than this are refused (ACK_EXPIRED); absent: no expiry. */
+  ackValidityMs: z.number().int().positive().optional(),
 })
 export type GroupReceiptSettings = z.infer<typeof GroupReceiptSettings>
 
@@ -270,6 +274,18 @@ const ReadReceiptInfo = z.object({
   /** Members who could read the message when it was sent (the sender excluded). */
   totalCount: z.number().int().optional(),
 })
+
+/**
+ * RongCloud MentionedInfo (issue 15, acks.ts): everyone of the group ('all'), or the members
+ * listed ('some'). Here rather than in acks.ts because Message carries it.
+ */
+export const MentionedInfo = z
+  .object({
+    type: z.enum(['all', 'some']),
+    userIdList: z.array(UserId).max(LIMITS.mentionMax).default([]),
+  })
+  .refine((m) => m.type === 'all' || m.userIdList.length > 0, 'a mention of some names at least one member')
+export type MentionedInfo = z.infer<typeof MentionedInfo>
 
 /** A quoted message as a reply shows it (issue 13, H1): who wrote it and its first words. */
 export const MessageQuote = z.object({
@@ -345,6 +361,19 @@ export const Message = z.object({
   editCount: z.number().int().positive().optional(),
   /** Recalled by its sender: the content is gone (content.type 'recalled'). */
   recalledTime: z.number().optional(),
+  // Acknowledgements and mentions (issue 15, acks.ts).
+  /** The sender asks each recipient to acknowledge it. */
+  needAck: z.boolean(),
+  /** needAck, sender side: recipients who acknowledged so far (of groupMemberCount, or 1). */
+  ackCount: z.number().int(),
+  /** needAck, received side: when I acknowledged it (on any of my devices); null: not yet. */
+  myAckTime: z.number().nullable(),
+  /** Group: the members it mentions (RongCloud MentionedInfo). */
+  mentionedInfo: MentionedInfo.optional(),
+  /** Received side: it mentions me (by name, or everyone). */
+  mentionsMe: z.boolean().optional(),
+  /** Sender side: mentioned members who have read it, with when (live from mentionRead). */
+  mentionReadBy: byUserId(z.number()).optional(),
 })
 export type Message = z.infer<typeof Message>
 

@@ -31,6 +31,7 @@ import {
   GroupReceiptSettings,
   GroupRole,
   LIMITS,
+  MentionedInfo,
   MessageContent,
   MessageUId,
   NotificationStatus,
@@ -42,6 +43,16 @@ import {
 } from './model'
 import { PresenceInfo, PrivacySettings } from './presence'
 import { UserAvatar } from './avatars'
+import {
+  ACK_LIMITS,
+  AckCursor,
+  AckListPage,
+  AckListState,
+  MentionReads,
+  ReminderResult,
+  ReminderSchedule,
+  ReminderScheduleState,
+} from './acks'
 
 export const PROTOCOL_VERSION = 1
 
@@ -81,6 +92,15 @@ export const WireMessage = z.object({
   editCount: z.number().int().positive().optional(),
   /** Recalled by its sender: content is { type: 'recalled' }, the text is gone from the server. */
   recalledAt: z.number().optional(),
+  // Acknowledgements and mentions (issue 15, acks.ts).
+  /** The sender asks each recipient to acknowledge it. */
+  needAck: z.literal(true).optional(),
+  /** needAck, to the sender only: recipients who acknowledged so far (of memberCount). */
+  ackCount: z.number().int().nonnegative().optional(),
+  /** needAck, to a recipient only: when the caller acknowledged it (absent: not yet). */
+  myAckAt: z.number().optional(),
+  /** Group: the members it mentions (RongCloud MentionedInfo). */
+  mentionedInfo: MentionedInfo.optional(),
 })
 export type WireMessage = z.infer<typeof WireMessage>
 
@@ -147,8 +167,64 @@ export const requests = {
       isNeedGroupAck: z.boolean().default(false),
       /** Quote this message of the same conversation (H1). */
       replyTo: MessageUId.optional(),
+      /** Issue 15: each recipient is asked to acknowledge it. */
+      needAck: z.boolean().default(false),
+      /** Issue 15, groups only: the members it mentions (each must be a member). */
+      mentionedInfo: MentionedInfo.optional(),
     }),
     reply: z.object({ message: WireMessage, duplicate: z.boolean() }),
+  },
+  // Acknowledgements, reminders, "Waiting for me", mentions (issue 15; words in acks.ts).
+  /** A recipient acknowledges messages that ask for it (idempotent: a second ack keeps the first time). */
+  ackMessage: {
+    data: z.object({ messageUIds: z.array(MessageUId).min(1).max(LIMITS.ackBatchMax) }),
+    reply: z.object({
+      accepted: z.array(z.object({ messageUId: MessageUId, at: z.number() })),
+      rejected: z.array(AckRejection),
+    }),
+  },
+  /** The acker takes their ack back, within the server's ackUndoWindowMs of giving it. */
+  undoAckMessage: {
+    data: z.object({ messageUId: MessageUId }),
+    reply: z.object({ messageUId: MessageUId, undoneAt: z.number() }),
+  },
+  /** The sender's panel: one tab, paged on a stable cursor, with the counts. */
+  fetchMessageAcks: {
+    data: z.object({
+      messageUId: MessageUId,
+      /** A tab, or 'hidden' (the export's list of those who hide their reads and have not acked). */
+      state: AckListState,
+      pageSize: z.number().int().min(1).max(ACK_LIMITS.ackPageMax),
+      cursor: AckCursor.optional(),
+    }),
+    reply: AckListPage,
+  },
+  /** The sender reminds every recipient who has not acknowledged (each at most remindersPerMember times). */
+  remindUnacknowledged: {
+    data: z.object({ messageUId: MessageUId }),
+    reply: ReminderResult,
+  },
+  /** The sender sets (or with null clears) a reminder schedule; the server runs it. */
+  setAckReminderSchedule: {
+    data: z.object({ messageUId: MessageUId, schedule: ReminderSchedule.nullable() }),
+    reply: z.object({ schedule: ReminderScheduleState.nullable() }),
+  },
+  /** "Waiting for me": messages asking the caller for an ack not given yet, newest first. */
+  listPendingAcks: {
+    data: z.object({
+      pageSize: z.number().int().min(1).max(ACK_LIMITS.pendingPageMax),
+      cursor: AckCursor.optional(),
+    }),
+    reply: z.object({
+      messages: z.array(WireMessage),
+      nextCursor: AckCursor.optional(),
+      total: z.number().int().nonnegative(),
+    }),
+  },
+  /** The sender: per mentioned member, read / not yet / hidden; for '@all', counts. */
+  fetchMentionReads: {
+    data: z.object({ messageUId: MessageUId }),
+    reply: MentionReads,
   },
   // Message actions (issue 13, H1): only the sender edits or recalls; every viewer hears it.
   /** A new text for my text message; its receipts stay. */
@@ -194,6 +270,17 @@ export const requests = {
       serverTime: z.number(),
       /** H1: how long after sending a message may be recalled (the operator's setting; 0: never). */
       recallWindowMs: z.number().int().nonnegative().optional(),
+      /** Issue 15: the operator's ack rules (how long an ack may be undone, reminders per member). */
+      ackSettings: z
+        .object({
+          undoWindowMs: z.number().int().nonnegative(),
+          remindersPerMember: z.number().int().positive(),
+          /** The shortest pause between two reminders of one message (manual or scheduled). */
+          reminderIntervalMs: z.number().int().nonnegative(),
+        })
+        .optional(),
+      /** Issue 15: messages waiting for my ack (listPendingAcks pages them). */
+      pendingAcks: z.number().int().nonnegative().optional(),
       /** H7: the pictures of everyone I share a current conversation with (me too); the rest have none. */
       avatars: z.array(UserAvatar).optional(),
     }),
@@ -501,6 +588,37 @@ export const pushes = {
     editedAt: z.number(),
     editCount: z.number().int().positive(),
   }),
+  /**
+   * Issue 15: an ack given (`undone` absent) or taken back, to the sender's devices (with the new
+   * `count`) and to the acker's own devices (their ack state); logged for syncEvents.
+   */
+  messageAcked: z.object({
+    conversation: Conversation,
+    messageUId: MessageUId,
+    by: UserId,
+    at: z.number(),
+    undone: z.literal(true).optional(),
+    /** To the sender only: recipients who have acknowledged now. */
+    count: z.number().int().nonnegative().optional(),
+  }),
+  /**
+   * Issue 15: the sender reminds me to acknowledge (to every device of mine; live only: after a
+   * reconnect "Waiting for me" still lists it). `n`: the how-manieth reminder of this message.
+   */
+  ackReminder: z.object({
+    conversation: Conversation,
+    messageUId: MessageUId,
+    from: UserId,
+    at: z.number(),
+    n: z.number().int().positive(),
+  }),
+  /** Issue 15: a member I mentioned read my message (to my devices; logged for syncEvents). */
+  mentionRead: z.object({
+    conversation: Conversation,
+    messageUId: MessageUId,
+    userId: UserId,
+    at: z.number(),
+  }),
   /** H1: a message was recalled: delete its content here too (logged for syncEvents). */
   messageRecalled: z.object({ messageUId: MessageUId, recalledAt: z.number() }),
   /** H6: I deleted these for me on another device: delete them here too (logged for syncEvents). */
@@ -559,6 +677,9 @@ export const PushFrame = z.discriminatedUnion('event', [
   pushFrame('groupReadCount'),
   pushFrame('messageEdited'),
   pushFrame('messageRecalled'),
+  pushFrame('messageAcked'),
+  pushFrame('ackReminder'),
+  pushFrame('mentionRead'),
   pushFrame('messagesDeletedForMe'),
   pushFrame('conversationNotificationStatusChanged'),
   pushFrame('groupChanged'),

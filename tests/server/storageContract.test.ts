@@ -95,6 +95,7 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
         channelId: '',
         content: { type: 'text', text: clientMsgId },
         isNeedGroupAck: type === 'group',
+        needAck: false,
       })
 
     it('gives concurrent sends to one conversation consecutive seqs, none twice, none skipped', async () => {

@@ -76,6 +76,8 @@ export type LoggedEvent =
   | 'messageRecalled'
   | 'messagesDeletedForMe'
   | 'conversationNotificationStatusChanged'
+  | 'messageAcked'
+  | 'mentionRead'
 
 /** Logs the event for `userId` (for syncEvents) and queues its push; the data is serialized once for both. */
 export async function recordEvent<E extends LoggedEvent>(

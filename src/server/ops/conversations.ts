@@ -28,6 +28,8 @@ export function toWire(message: StoredMessage, viewerId?: string, countsForAll =
     if (message.deliveredAt !== null) wire.deliveredAt = message.deliveredAt
     if (message.readAt !== null) wire.readAt = message.readAt
     if (message.convType === 'group' && message.groupAckCount > 0) wire.groupAckCount = message.groupAckCount
+    // Issue 15: the ack count is the sender's alone (recipients get their own myAckAt: acks.ts).
+    if (message.needAck) wire.ackCount = message.ackCount ?? 0
   } else if (
     viewerId !== undefined &&
     countsForAll &&
@@ -62,6 +64,9 @@ function toPlainWire(message: StoredMessage): WireMessage {
     ...(message.replyTo !== undefined ? { replyTo: message.replyTo } : {}),
     ...(message.editCount !== undefined ? { editedAt: message.editedAt, editCount: message.editCount } : {}),
     ...(message.recalledAt !== undefined ? { recalledAt: message.recalledAt } : {}),
+    // Acks and mentions (issue 15).
+    ...(message.needAck ? { needAck: true as const } : {}),
+    ...(message.mentionedInfo !== undefined ? { mentionedInfo: message.mentionedInfo } : {}),
   }
 }
 

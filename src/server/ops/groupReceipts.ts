@@ -24,6 +24,7 @@ import {
   requireCurrentMember,
   requireGroup,
 } from './conversations'
+import { noteMessageRead } from './acks'
 
 type Rejection = ReplyData<'ackGroupMessageRead'>['rejected'][number]
 type ReaderAck = ReplyData<'ackGroupMessageRead'>['accepted'][number]
@@ -206,6 +207,8 @@ export const ackGroupMessageRead: OpHandler<'ackGroupMessageRead'> = async (ctx,
     if (written.isNew) {
       appendTo(newBySender, verdict.message.senderId, ack)
       counted.push(verdict.message)
+      // Issue 15: an ack panel's read, a mention's dot.
+      await noteMessageRead(ctx, verdict.message)
     }
   }
   for (const [senderId, acks] of newBySender) {
@@ -360,6 +363,7 @@ export const sendReadReceiptResponse: OpHandler<'sendReadReceiptResponse'> = asy
       if (written.isNew) {
         appendTo(newBySender, verdict.message.senderId, messageUId)
         counted.push(verdict.message)
+        await noteMessageRead(ctx, verdict.message)
       }
     }
   }

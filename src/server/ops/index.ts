@@ -28,6 +28,8 @@ import { renameGroup, updateProfile } from './profile'
 import { searchUsers } from './userSearch'
 import { setAvatar, setGroupAvatar } from './avatars'
 import { setConversationNotificationStatus } from './mutedConversations'
+import { ackMessage, fetchMentionReads, fetchMessageAcks, listPendingAcks, undoAckMessage } from './acks'
+import { remindUnacknowledged, setAckReminderSchedule } from './ackReminders'
 
 /** Every request operation of the protocol; the type makes a missing handler a compile error. */
 export const handlers: OpTable = {
@@ -74,4 +76,12 @@ export const handlers: OpTable = {
   setGroupAvatar,
   // mute per chat on all my devices (H8)
   setConversationNotificationStatus,
+  // acknowledgements, reminders, "Waiting for me", mentions (issue 15)
+  ackMessage,
+  undoAckMessage,
+  fetchMessageAcks,
+  remindUnacknowledged,
+  setAckReminderSchedule,
+  listPendingAcks,
+  fetchMentionReads,
 }

@@ -17,6 +17,7 @@ import {
 import { requireMayAskForReceipts } from './groupReceipts'
 import { chargeLookups, chargeUsage } from './limits'
 import { checkReplyTarget } from './messageActions'
+import { checkMentions, recordAckInfo, withMyAcks } from './acks'
 
 interface SendTarget {
   conv: ConversationRow
@@ -113,6 +114,8 @@ export const sendMessage: OpHandler<'sendMessage'> = async (ctx, data) => {
   if (data.content.type === 'recalled')
     throw new CodedError(Code.INVALID_ARGUMENT, 'content: a recalled message cannot be sent')
   if (data.replyTo !== undefined) await checkReplyTarget(ctx, target.conv.id, data.replyTo)
+  // Issue 15: mentions name current members of a group only.
+  const mentioned = await checkMentions(ctx, target.conv.id, isGroup, data.mentionedInfo)
 
   const newMessage: NewMessage = {
     uid: newMessageUId(ctx.now),
@@ -142,6 +145,8 @@ export const sendMessage: OpHandler<'sendMessage'> = async (ctx, data) => {
     await ctx.storage.setReplyTo(inserted.message.id, data.replyTo)
     inserted.message.replyTo = data.replyTo
   }
+  if (!inserted.duplicate)
+    await recordAckInfo(ctx, inserted.message, data.needAck, data.mentionedInfo, mentioned)
   const message = toWire(inserted.message)
   // The day's quota, in the same transaction: a refused message is rolled back with everything else.
   if (!inserted.duplicate) {
@@ -168,8 +173,11 @@ export const pullMessages: OpHandler<'pullMessages'> = async (ctx, data) => {
     (await receiptSettingsOf(ctx, membership.group)).countVisibility === 'all'
   const page = rows.slice(0, data.limit)
   const hasMore = rows.length > data.limit
+  const messages = page.map((m) => toWire(m, ctx.userId, countsForAll))
+  // Issue 15: a recipient's own ack time of the messages that ask for one.
+  await withMyAcks(ctx, page, messages)
   return {
-    messages: page.map((m) => toWire(m, ctx.userId, countsForAll)),
+    messages,
     hasMore,
     ...(pruned > afterSeq ? { prunedSeq: pruned } : {}),
     // H6: the seqs this page covers, deleted-for-me ones included (so they leave no gap to pull).

@@ -10,6 +10,7 @@
  */
 import { Code, CodedError } from '../../shared/codes'
 import type { ConversationOfUser } from '../storage/types'
+import { noteSharingChanged } from './acks'
 import type { OpContext, OpHandler } from './context'
 import { findMembership, notifyGroupChanged } from './conversations'
 
@@ -63,6 +64,14 @@ export const setConversationReceiptSharing: OpHandler<'setConversationReceiptSha
     (r) => r.conv.id === membership.conv.id,
   )
   if (!row) throw new Error(`conversation ${membership.conv.key} vanished`)
+  // Issue 15: the ack panels' hidden counts follow the reader's sharing.
+  await noteSharingChanged(ctx, [
+    {
+      convId: row.conv.id,
+      sharedBefore: membership.me.sharesReadReceipts,
+      sharedNow: row.me.sharesReadReceipts,
+    },
+  ])
   await announceReceiptSharing(ctx, [row])
   const shared = row.me.sharesReadReceipts && (row.peer === null || row.peer.sharesReadReceipts)
   return { shareReadReceipts: row.me.shareReadReceipts, readReceiptsShared: shared }

@@ -3,6 +3,7 @@ import type { ReplyData } from '../../shared/protocol'
 import type { OpContext, OpHandler } from './context'
 import { recordEvent } from './context'
 import { findMembership, visibleUpTo } from './conversations'
+import { noteMessageRead, noteReadPosition } from './acks'
 
 type AckReply = ReplyData<'ackDelivered'>
 
@@ -35,6 +36,11 @@ async function ackSingleChatMessages(
     const senderId = await ctx.storage.markReceived(kind, uid, ctx.userId, ctx.now)
     if (senderId !== undefined) {
       reply.accepted.push(uid)
+      // Issue 15: a read of a message that asks for an ack shows in its panel.
+      if (kind === 'read') {
+        const read = await ctx.storage.getMessageByUId(uid)
+        if (read?.needAck) await noteMessageRead(ctx, read)
+      }
       const ids = appliedBySender.get(senderId)
       if (ids) ids.push(uid)
       else appliedBySender.set(senderId, [uid])
@@ -101,6 +107,14 @@ export const ackConversationRead: OpHandler<'ackConversationRead'> = async (ctx,
     readSeq,
     Math.max(me.deliveredSeq, readSeq),
     shared ? readSeq : 0,
+  )
+  // Issue 15: read facts of the messages that track reads, and mentions of me, it passed.
+  await noteReadPosition(
+    ctx,
+    { convId: conv.id, me, groupId: group ? group.id : null },
+    me.readSeq,
+    readSeq,
+    shared,
   )
 
   const to = group ? group.id : data.conversation.targetId

@@ -8,6 +8,7 @@ import { groupInfo, visibleUpTo } from './conversations'
 import { announceReceiptSharing } from './receiptPrivacy'
 import { avatarOf, profileWithAvatar, withAvatars } from './avatars'
 import { toProfile } from '../accounts'
+import { ackSettingsOf, noteSharingChanged } from './acks'
 
 async function conversationState(
   ctx: OpContext,
@@ -76,6 +77,13 @@ export const syncState: OpHandler<'syncState'> = async (ctx) => {
     lastEventSeq: user.lastEventSeq,
     serverTime: ctx.now,
     recallWindowMs: ctx.policy?.recallWindowMs ?? DEFAULT_RECALL_WINDOW_MS,
+    // Issue 15: the operator's ack rules, and how many messages wait for my ack.
+    ackSettings: {
+      undoWindowMs: ackSettingsOf(ctx).undoWindowMs,
+      remindersPerMember: ackSettingsOf(ctx).remindersPerMember,
+      reminderIntervalMs: ackSettingsOf(ctx).reminderIntervalMs,
+    },
+    pendingAcks: await ctx.storage.countPendingAcks(ctx.userId),
   }
 }
 
@@ -108,7 +116,19 @@ export const updateSettings: OpHandler<'updateSettings'> = async (ctx, data) => 
   const settings = await ctx.storage.updateSettings(ctx.userId, data)
   ctx.pushes.add(ctx.userId, 'settingsChanged', { settings }, { except: ctx.connection })
   if (before && before.settings.shareReadReceipts !== settings.shareReadReceipts) {
-    await announceReceiptSharing(ctx, await ctx.storage.listConversationsOfUser(ctx.userId))
+    const rows = await ctx.storage.listConversationsOfUser(ctx.userId)
+    // Issue 15: the ack panels' hidden counts follow, where no override pins the sharing.
+    await noteSharingChanged(
+      ctx,
+      rows
+        .filter((r) => r.me.shareReadReceipts === null)
+        .map((r) => ({
+          convId: r.conv.id,
+          sharedBefore: before.settings.shareReadReceipts,
+          sharedNow: settings.shareReadReceipts,
+        })),
+    )
+    await announceReceiptSharing(ctx, rows)
   }
   return { settings }
 }

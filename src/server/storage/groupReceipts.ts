@@ -11,11 +11,14 @@ export interface ReceiptOverrideColumns {
   validityMs: number | null
   maxGroupSize: number | null
   countVisibility: GroupReceiptSettings['countVisibility'] | null
+  /** Issue 15 (acks.ts): acks of older messages are refused. */
+  ackValidityMs: number | null
 }
 
 /** Exported for listGroupsOfUser, which reads the same columns in its join. */
 export const OVERRIDE_COLUMNS = `s.enabled, s.who_may_request AS whoMayRequest, s.validity_ms AS validityMs,
-  s.max_group_size AS maxGroupSize, s.count_visibility AS countVisibility`
+  s.max_group_size AS maxGroupSize, s.count_visibility AS countVisibility,
+  s.ack_validity_ms AS ackValidityMs`
 
 /** NULL columns are "inherit the server default" and are left out. */
 export function toOverrides(r: ReceiptOverrideColumns | undefined): Partial<GroupReceiptSettings> {
@@ -26,6 +29,7 @@ export function toOverrides(r: ReceiptOverrideColumns | undefined): Partial<Grou
   if (r.validityMs !== null) overrides.validityMs = r.validityMs
   if (r.maxGroupSize !== null) overrides.maxGroupSize = r.maxGroupSize
   if (r.countVisibility !== null) overrides.countVisibility = r.countVisibility
+  if (r.ackValidityMs !== null && r.ackValidityMs !== undefined) overrides.ackValidityMs = r.ackValidityMs
   return overrides
 }
 
@@ -46,14 +50,15 @@ export function setGroupReceiptOverrides(
   prepare<[Record<string, string | number | null>]>(
     db,
     `INSERT INTO group_receipt_settings
-       (group_id, enabled, who_may_request, validity_ms, max_group_size, count_visibility)
-     VALUES (@groupId, @enabled, @whoMayRequest, @validityMs, @maxGroupSize, @countVisibility)
+       (group_id, enabled, who_may_request, validity_ms, max_group_size, count_visibility, ack_validity_ms)
+     VALUES (@groupId, @enabled, @whoMayRequest, @validityMs, @maxGroupSize, @countVisibility, @ackValidityMs)
      ON CONFLICT (group_id) DO UPDATE SET
        enabled = coalesce(excluded.enabled, enabled),
        who_may_request = coalesce(excluded.who_may_request, who_may_request),
        validity_ms = coalesce(excluded.validity_ms, validity_ms),
        max_group_size = coalesce(excluded.max_group_size, max_group_size),
-       count_visibility = coalesce(excluded.count_visibility, count_visibility)`,
+       count_visibility = coalesce(excluded.count_visibility, count_visibility),
+       ack_validity_ms = coalesce(excluded.ack_validity_ms, ack_validity_ms)`,
   ).run({
     groupId,
     enabled: patch.enabled === undefined ? null : fromBool(patch.enabled),
@@ -61,6 +66,7 @@ export function setGroupReceiptOverrides(
     validityMs: patch.validityMs ?? null,
     maxGroupSize: patch.maxGroupSize ?? null,
     countVisibility: patch.countVisibility ?? null,
+    ackValidityMs: patch.ackValidityMs ?? null,
   })
 }
 

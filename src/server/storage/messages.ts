@@ -2,9 +2,10 @@ import type { ConversationType, MessageContent } from '../../shared/model'
 import { newMessageUId } from '../ids'
 import { fromBool, prepare, toBool, transact, type Db } from './db'
 import { messageActionFields, type MessageActionColumns } from './messageActionFields'
+import { ackFields, type AckColumns } from './ackFields'
 import type { NewMessage, StoredMessage } from './types'
 
-interface MessageRecord extends MessageActionColumns {
+interface MessageRecord extends MessageActionColumns, AckColumns {
   id: number
   convId: number
   messageUId: string
@@ -32,7 +33,8 @@ const MESSAGE_COLUMNS = `m.id, m.conv_id AS convId, m.uid AS messageUId, m.clien
   m.need_group_ack AS isNeedGroupAck, m.member_count AS memberCount,
   m.delivered_at AS deliveredAt, m.read_at AS readAt, m.group_ack_count AS groupAckCount,
   EXISTS (SELECT 1 FROM receipt_requests r WHERE r.message_id = m.id) AS receiptRequested,
-  m.reply_to AS replyTo, m.edited_at AS editedAt, m.edit_count AS editCount, m.recalled_at AS recalledAt`
+  m.reply_to AS replyTo, m.edited_at AS editedAt, m.edit_count AS editCount, m.recalled_at AS recalledAt,
+  m.need_ack AS needAck, m.ack_count AS ackCount, m.mentioned_info AS mentionedInfo`
 const FROM_MESSAGES = 'FROM messages m JOIN conversations c ON c.id = m.conv_id'
 
 /** Exported for the query-plan test: both must be index range scans on (conv_id, seq). */
@@ -73,6 +75,7 @@ function toMessage(r: MessageRecord): StoredMessage {
     groupAckCount: r.groupAckCount,
     receiptRequested: toBool(r.receiptRequested),
     ...messageActionFields(r),
+    ...ackFields(r),
   }
 }
 

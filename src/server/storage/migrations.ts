@@ -370,6 +370,87 @@ export const migrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 14,
+    name: 'acknowledgements, reminders, mentions',
+    up(db) {
+      // Issue 15 (storage/acks.ts). A message that asks for acks (need_ack) or mentions everyone
+      // tracks who read it: message_reads holds one fact per recipient who read it while sharing
+      // read receipts (written when their read position, a read ack or an ack passes it), so the
+      // panel's "read" count is read_count, one lookup, and its tabs are index ranges, whatever the
+      // group's size. message_acks: one ack per recipient, ack_id the panel's cursor; ack_count
+      // equals its rows. mentions: the members a message names, by (conv, user, seq) so a read
+      // position that moves finds the mentions it passes without scanning messages.
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN need_ack INTEGER NOT NULL DEFAULT 0 CHECK (need_ack IN (0, 1));
+        ALTER TABLE messages ADD COLUMN tracks_reads INTEGER NOT NULL DEFAULT 0 CHECK (tracks_reads IN (0, 1));
+        ALTER TABLE messages ADD COLUMN ack_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN ack_read_count INTEGER NOT NULL DEFAULT 0;
+        -- Recipients who hide their read receipts and have no read fact (acks.ts keeps it as they
+        -- ack, undo or change their sharing), so the panel's counts are one row whatever the size.
+        ALTER TABLE messages ADD COLUMN ack_hidden_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN mentioned_info TEXT;
+        CREATE INDEX messages_tracking_reads ON messages(conv_id, seq) WHERE tracks_reads = 1;
+        CREATE INDEX messages_needing_ack ON messages(conv_id, seq) WHERE need_ack = 1;
+        ALTER TABLE group_receipt_settings ADD COLUMN ack_validity_ms INTEGER CHECK (ack_validity_ms > 0);
+
+        CREATE TABLE message_acks (
+          ack_id INTEGER PRIMARY KEY,
+          message_id INTEGER NOT NULL REFERENCES messages(id),
+          user_id TEXT NOT NULL REFERENCES users(id),
+          acked_at INTEGER NOT NULL,
+          UNIQUE (message_id, user_id)
+        ) STRICT;
+        CREATE INDEX message_acks_page ON message_acks(message_id, ack_id);
+
+        CREATE TABLE message_reads (
+          read_id INTEGER PRIMARY KEY,
+          message_id INTEGER NOT NULL REFERENCES messages(id),
+          user_id TEXT NOT NULL REFERENCES users(id),
+          read_at INTEGER NOT NULL,
+          -- Every acker has a read fact (an ack implies a read) marked acked, so the "read, not
+          -- acknowledged" tab is a range of the partial index below, never a walk past the ackers.
+          acked INTEGER NOT NULL DEFAULT 0 CHECK (acked IN (0, 1)),
+          UNIQUE (message_id, user_id)
+        ) STRICT;
+        CREATE INDEX message_reads_not_acked ON message_reads(message_id, read_id) WHERE acked = 0;
+        -- The hiders with their window, so counting the hidden recipients of a message reads this
+        -- index alone (and one probe of message_reads each).
+        CREATE INDEX members_hiding_window ON members(conv_id, user_id, joined_seq, left_seq)
+          WHERE hides_receipts = 1;
+
+        CREATE TABLE ack_reminders (
+          message_id INTEGER NOT NULL,
+          user_id TEXT NOT NULL,
+          count INTEGER NOT NULL,
+          last_at INTEGER NOT NULL,
+          PRIMARY KEY (message_id, user_id)
+        ) STRICT, WITHOUT ROWID;
+
+        -- One row per message that was ever reminded or has a schedule: the last run (manual or
+        -- scheduled, for REMINDER_TOO_SOON) and the schedule (next_at NULL: none, or finished).
+        CREATE TABLE ack_reminder_runs (
+          message_id INTEGER PRIMARY KEY,
+          last_run_at INTEGER,
+          every_minutes INTEGER,
+          times INTEGER,
+          remaining INTEGER NOT NULL DEFAULT 0,
+          next_at INTEGER
+        ) STRICT;
+        CREATE INDEX ack_reminder_runs_due ON ack_reminder_runs(next_at) WHERE next_at IS NOT NULL;
+
+        CREATE TABLE mentions (
+          message_id INTEGER NOT NULL,
+          user_id TEXT NOT NULL,
+          conv_id INTEGER NOT NULL,
+          seq INTEGER NOT NULL,
+          read_at INTEGER,
+          PRIMARY KEY (message_id, user_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX mentions_by_member ON mentions(conv_id, user_id, seq);
+      `)
+    },
+  },
 ]
 
 export { SchemaTooNewError, schemaVersion, type Migration } from '../../node/migrate'

@@ -137,6 +137,12 @@ export function pruneMessages(
       for (const sql of [
         'DELETE FROM group_read_acks WHERE message_id IN (SELECT value FROM json_each(?))',
         'DELETE FROM receipt_requests WHERE message_id IN (SELECT value FROM json_each(?))',
+        // Issue 15 (storage/acks.ts): the acks, reads, reminders and mentions of those messages.
+        'DELETE FROM message_acks WHERE message_id IN (SELECT value FROM json_each(?))',
+        'DELETE FROM message_reads WHERE message_id IN (SELECT value FROM json_each(?))',
+        'DELETE FROM ack_reminders WHERE message_id IN (SELECT value FROM json_each(?))',
+        'DELETE FROM ack_reminder_runs WHERE message_id IN (SELECT value FROM json_each(?))',
+        'DELETE FROM mentions WHERE message_id IN (SELECT value FROM json_each(?))',
         'DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))',
       ])
         prepare<[string]>(db, sql).run(list)

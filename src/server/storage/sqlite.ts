@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import * as accounts from './accounts'
+import * as acks from './acks'
 import * as avatars from './avatars'
 import * as mutedConversations from './mutedConversations'
 import * as conversations from './conversations'
@@ -314,6 +315,83 @@ class SqliteOps implements StorageOps {
   }
   async listMutedConversations(...a: Parameters<StorageOps['listMutedConversations']>) {
     return mutedConversations.listMutedConversations(this.db, ...a)
+  }
+
+  // acknowledgements, reminders, mentions (issue 15)
+  async setMessageAckInfo(...a: Parameters<StorageOps['setMessageAckInfo']>) {
+    return acks.setMessageAckInfo(this.db, ...a)
+  }
+  async getAcksOf(...a: Parameters<StorageOps['getAcksOf']>) {
+    return acks.getAcksOf(this.db, ...a)
+  }
+  async insertMessageAck(...a: Parameters<StorageOps['insertMessageAck']>) {
+    return acks.insertMessageAck(this.db, ...a)
+  }
+  async deleteMessageAck(...a: Parameters<StorageOps['deleteMessageAck']>) {
+    return acks.deleteMessageAck(this.db, ...a)
+  }
+  async insertMessageRead(...a: Parameters<StorageOps['insertMessageRead']>) {
+    return acks.insertMessageRead(this.db, ...a)
+  }
+  async listTrackedMessages(...a: Parameters<StorageOps['listTrackedMessages']>) {
+    return acks.listTrackedMessages(this.db, ...a)
+  }
+  async markMentionsRead(...a: Parameters<StorageOps['markMentionsRead']>) {
+    return acks.markMentionsRead(this.db, ...a)
+  }
+  async listMentions(...a: Parameters<StorageOps['listMentions']>) {
+    return acks.listMentions(this.db, ...a)
+  }
+  async getAckCounts(...a: Parameters<StorageOps['getAckCounts']>) {
+    return acks.getAckCounts(this.db, ...a)
+  }
+  async listAckedPage(...a: Parameters<StorageOps['listAckedPage']>) {
+    return acks.listAckedPage(this.db, ...a)
+  }
+  async listReadNotAckedPage(...a: Parameters<StorageOps['listReadNotAckedPage']>) {
+    return acks.listReadNotAckedPage(this.db, ...a)
+  }
+  async listNotReadPage(...a: Parameters<StorageOps['listNotReadPage']>) {
+    return acks.listNotReadPage(this.db, ...a)
+  }
+  async countAckHidden(...a: Parameters<StorageOps['countAckHidden']>) {
+    return acks.countAckHidden(this.db, ...a)
+  }
+  async remindPending(...a: Parameters<StorageOps['remindPending']>) {
+    return acks.remindPending(this.db, ...a)
+  }
+  async getReminderRun(...a: Parameters<StorageOps['getReminderRun']>) {
+    return acks.getReminderRun(this.db, ...a)
+  }
+  async setReminderRunAt(...a: Parameters<StorageOps['setReminderRunAt']>) {
+    return acks.setReminderRunAt(this.db, ...a)
+  }
+  async setReminderSchedule(...a: Parameters<StorageOps['setReminderSchedule']>) {
+    return acks.setReminderSchedule(this.db, ...a)
+  }
+  async claimDueReminders(...a: Parameters<StorageOps['claimDueReminders']>) {
+    return acks.claimDueReminders(this.db, ...a)
+  }
+  async endReminderSchedule(...a: Parameters<StorageOps['endReminderSchedule']>) {
+    return acks.endReminderSchedule(this.db, ...a)
+  }
+  async listPendingAcks(...a: Parameters<StorageOps['listPendingAcks']>) {
+    return acks.listPendingAcks(this.db, ...a)
+  }
+  async countPendingAcks(...a: Parameters<StorageOps['countPendingAcks']>) {
+    return acks.countPendingAcks(this.db, ...a)
+  }
+  async listAckHiddenPage(...a: Parameters<StorageOps['listAckHiddenPage']>) {
+    return acks.listAckHiddenPage(this.db, ...a)
+  }
+  async deleteMessageRead(...a: Parameters<StorageOps['deleteMessageRead']>) {
+    return acks.deleteMessageRead(this.db, ...a)
+  }
+  async getMessageUIdById(...a: Parameters<StorageOps['getMessageUIdById']>) {
+    return acks.getMessageUIdById(this.db, ...a)
+  }
+  async adjustAckHidden(...a: Parameters<StorageOps['adjustAckHidden']>) {
+    return acks.adjustAckHidden(this.db, ...a)
   }
 }
 

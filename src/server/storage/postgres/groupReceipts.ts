@@ -12,11 +12,14 @@ export interface ReceiptOverrideColumns {
   validityMs: number | null
   maxGroupSize: number | null
   countVisibility: GroupReceiptSettings['countVisibility'] | null
+  /** Issue 15 (acks.ts): acks of older messages are refused. */
+  ackValidityMs: number | null
 }
 
 /** Exported for listGroupsOfUser, which reads the same columns in its join. */
 export const OVERRIDE_COLUMNS = `s.enabled, s.who_may_request AS "whoMayRequest", s.validity_ms AS "validityMs",
-  s.max_group_size AS "maxGroupSize", s.count_visibility AS "countVisibility"`
+  s.max_group_size AS "maxGroupSize", s.count_visibility AS "countVisibility",
+  s.ack_validity_ms AS "ackValidityMs"`
 
 /** NULL columns are "inherit the server default" and are left out. */
 export function toOverrides(r: ReceiptOverrideColumns | undefined): Partial<GroupReceiptSettings> {
@@ -27,6 +30,7 @@ export function toOverrides(r: ReceiptOverrideColumns | undefined): Partial<Grou
   if (r.validityMs !== null) overrides.validityMs = r.validityMs
   if (r.maxGroupSize !== null) overrides.maxGroupSize = r.maxGroupSize
   if (r.countVisibility !== null) overrides.countVisibility = r.countVisibility
+  if (r.ackValidityMs !== null && r.ackValidityMs !== undefined) overrides.ackValidityMs = r.ackValidityMs
   return overrides
 }
 
@@ -50,14 +54,15 @@ export async function setGroupReceiptOverrides(
 ): Promise<void> {
   await sql.run(
     `INSERT INTO group_receipt_settings
-       (group_id, enabled, who_may_request, validity_ms, max_group_size, count_visibility)
-     VALUES ($1, $2, $3, $4, $5, $6)
+       (group_id, enabled, who_may_request, validity_ms, max_group_size, count_visibility, ack_validity_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (group_id) DO UPDATE SET
        enabled = coalesce(excluded.enabled, group_receipt_settings.enabled),
        who_may_request = coalesce(excluded.who_may_request, group_receipt_settings.who_may_request),
        validity_ms = coalesce(excluded.validity_ms, group_receipt_settings.validity_ms),
        max_group_size = coalesce(excluded.max_group_size, group_receipt_settings.max_group_size),
-       count_visibility = coalesce(excluded.count_visibility, group_receipt_settings.count_visibility)`,
+       count_visibility = coalesce(excluded.count_visibility, group_receipt_settings.count_visibility),
+       ack_validity_ms = coalesce(excluded.ack_validity_ms, group_receipt_settings.ack_validity_ms)`,
     [
       groupId,
       patch.enabled ?? null,
@@ -65,6 +70,7 @@ export async function setGroupReceiptOverrides(
       patch.validityMs ?? null,
       patch.maxGroupSize ?? null,
       patch.countVisibility ?? null,
+      patch.ackValidityMs ?? null,
     ],
   )
 }

@@ -3,10 +3,14 @@ import type { MessageContent } from '../../../shared/model'
 import { newMessageUId } from '../../ids'
 import type { NewMessage, StoredMessage } from '../types'
 import { messageActionFields, type MessageActionColumns } from '../messageActionFields'
+import { ackFields, type AckColumns } from '../ackFields'
 import type { Sql } from './sql'
 
 interface MessageRecord
-  extends Omit<StoredMessage, 'content' | keyof MessageActionColumns>, MessageActionColumns {
+  extends
+    Omit<StoredMessage, 'content' | keyof MessageActionColumns | keyof AckColumns>,
+    MessageActionColumns,
+    AckColumns {
   content: string
 }
 
@@ -16,7 +20,8 @@ const MESSAGE_COLUMNS = `m.id, m.conv_id AS "convId", m.uid AS "messageUId", m.c
   m.need_group_ack AS "isNeedGroupAck", m.member_count AS "memberCount",
   m.delivered_at AS "deliveredAt", m.read_at AS "readAt", m.group_ack_count AS "groupAckCount",
   EXISTS (SELECT 1 FROM receipt_requests r WHERE r.message_id = m.id) AS "receiptRequested",
-  m.reply_to AS "replyTo", m.edited_at AS "editedAt", m.edit_count AS "editCount", m.recalled_at AS "recalledAt"`
+  m.reply_to AS "replyTo", m.edited_at AS "editedAt", m.edit_count AS "editCount", m.recalled_at AS "recalledAt",
+  m.need_ack AS "needAck", m.ack_count AS "ackCount", m.mentioned_info AS "mentionedInfo"`
 const FROM_MESSAGES = 'FROM messages m JOIN conversations c ON c.id = m.conv_id'
 
 /** Exported for the query-plan test: a range of the UNIQUE (conv_id, seq) index. */
@@ -40,12 +45,13 @@ const COUNT_UNREAD_SQL = `SELECT
      WHERE user_id = $2 AND conv_id = $1 AND seq > $3 AND seq <= $4 AND NOT own) AS n`
 
 function toMessage(r: MessageRecord): StoredMessage {
-  const { replyTo, editedAt, editCount, recalledAt, ...rest } = r
+  const { replyTo, editedAt, editCount, recalledAt, needAck, ackCount, mentionedInfo, ...rest } = r
   // Written by insertMessage from validated content; the database is ours.
   return {
     ...rest,
     content: JSON.parse(r.content) as MessageContent,
     ...messageActionFields({ replyTo, editedAt, editCount, recalledAt }),
+    ...ackFields({ needAck, ackCount, mentionedInfo }),
   }
 }
 

@@ -382,6 +382,72 @@ export const pgMigrations: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 13,
+    name: 'acknowledgements, reminders, mentions',
+    sql: `
+      -- Issue 15 (postgres/acks.ts), as in SQLite's migration 14: acks and tracked reads are facts
+      -- per recipient, counted on the message row under its lock; mentions by (conv, user, seq).
+      ALTER TABLE messages ADD COLUMN need_ack BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE messages ADD COLUMN tracks_reads BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE messages ADD COLUMN ack_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN ack_read_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN ack_hidden_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN mentioned_info TEXT;
+      CREATE INDEX messages_tracking_reads ON messages(conv_id, seq) WHERE tracks_reads;
+      CREATE INDEX messages_needing_ack ON messages(conv_id, seq) WHERE need_ack;
+      ALTER TABLE group_receipt_settings ADD COLUMN ack_validity_ms BIGINT CHECK (ack_validity_ms > 0);
+
+      CREATE TABLE message_acks (
+        ack_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        message_id BIGINT NOT NULL,
+        user_id ${ID} NOT NULL,
+        acked_at BIGINT NOT NULL,
+        UNIQUE (message_id, user_id)
+      );
+      CREATE INDEX message_acks_page ON message_acks(message_id, ack_id);
+
+      CREATE TABLE message_reads (
+        read_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        message_id BIGINT NOT NULL,
+        user_id ${ID} NOT NULL,
+        read_at BIGINT NOT NULL,
+        acked BOOLEAN NOT NULL DEFAULT false,
+        UNIQUE (message_id, user_id)
+      );
+      CREATE INDEX message_reads_not_acked ON message_reads(message_id, read_id) WHERE NOT acked;
+      CREATE INDEX members_hiding_window ON members(conv_id, user_id, joined_seq, left_seq)
+        WHERE hides_receipts;
+
+      CREATE TABLE ack_reminders (
+        message_id BIGINT NOT NULL,
+        user_id ${ID} NOT NULL,
+        count INTEGER NOT NULL,
+        last_at BIGINT NOT NULL,
+        PRIMARY KEY (message_id, user_id)
+      );
+
+      CREATE TABLE ack_reminder_runs (
+        message_id BIGINT PRIMARY KEY,
+        last_run_at BIGINT,
+        every_minutes INTEGER,
+        times INTEGER,
+        remaining INTEGER NOT NULL DEFAULT 0,
+        next_at BIGINT
+      );
+      CREATE INDEX ack_reminder_runs_due ON ack_reminder_runs(next_at) WHERE next_at IS NOT NULL;
+
+      CREATE TABLE mentions (
+        message_id BIGINT NOT NULL,
+        user_id ${ID} NOT NULL,
+        conv_id BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        read_at BIGINT,
+        PRIMARY KEY (message_id, user_id)
+      );
+      CREATE INDEX mentions_by_member ON mentions(conv_id, user_id, seq);
+    `,
+  },
 ]
 
 /** pg_advisory_xact_lock key of the migration ("IMSM"): one migrator at a time per database. */

@@ -135,6 +135,12 @@ export async function pruneMessages(
       for (const statement of [
         'DELETE FROM group_read_acks WHERE message_id = ANY($1::bigint[])',
         'DELETE FROM receipt_requests WHERE message_id = ANY($1::bigint[])',
+        // Issue 15 (postgres/acks.ts): the acks, reads, reminders and mentions of those messages.
+        'DELETE FROM message_acks WHERE message_id = ANY($1::bigint[])',
+        'DELETE FROM message_reads WHERE message_id = ANY($1::bigint[])',
+        'DELETE FROM ack_reminders WHERE message_id = ANY($1::bigint[])',
+        'DELETE FROM ack_reminder_runs WHERE message_id = ANY($1::bigint[])',
+        'DELETE FROM mentions WHERE message_id = ANY($1::bigint[])',
         'DELETE FROM messages WHERE id = ANY($1::bigint[])',
       ])
         await tx.run(statement, [ids])

@@ -26,6 +26,7 @@
 import pg from 'pg'
 import { StorageUnavailableError, type Storage, type StorageOps, type Unit, type UnitResult } from '../types'
 import * as accounts from './accounts'
+import * as acks from './acks'
 import * as avatars from './avatars'
 import * as mutedConversations from './mutedConversations'
 import * as conversations from './conversations'
@@ -332,6 +333,83 @@ class PgOps implements StorageOps {
   }
   listMutedConversations(...a: Parameters<StorageOps['listMutedConversations']>) {
     return mutedConversations.listMutedConversations(this.sql, ...a)
+  }
+
+  // acknowledgements, reminders, mentions (issue 15)
+  setMessageAckInfo(...a: Parameters<StorageOps['setMessageAckInfo']>) {
+    return acks.setMessageAckInfo(this.sql, ...a)
+  }
+  getAcksOf(...a: Parameters<StorageOps['getAcksOf']>) {
+    return acks.getAcksOf(this.sql, ...a)
+  }
+  insertMessageAck(...a: Parameters<StorageOps['insertMessageAck']>) {
+    return acks.insertMessageAck(this.sql, ...a)
+  }
+  deleteMessageAck(...a: Parameters<StorageOps['deleteMessageAck']>) {
+    return acks.deleteMessageAck(this.sql, ...a)
+  }
+  insertMessageRead(...a: Parameters<StorageOps['insertMessageRead']>) {
+    return acks.insertMessageRead(this.sql, ...a)
+  }
+  listTrackedMessages(...a: Parameters<StorageOps['listTrackedMessages']>) {
+    return acks.listTrackedMessages(this.sql, ...a)
+  }
+  markMentionsRead(...a: Parameters<StorageOps['markMentionsRead']>) {
+    return acks.markMentionsRead(this.sql, ...a)
+  }
+  listMentions(...a: Parameters<StorageOps['listMentions']>) {
+    return acks.listMentions(this.sql, ...a)
+  }
+  getAckCounts(...a: Parameters<StorageOps['getAckCounts']>) {
+    return acks.getAckCounts(this.sql, ...a)
+  }
+  listAckedPage(...a: Parameters<StorageOps['listAckedPage']>) {
+    return acks.listAckedPage(this.sql, ...a)
+  }
+  listReadNotAckedPage(...a: Parameters<StorageOps['listReadNotAckedPage']>) {
+    return acks.listReadNotAckedPage(this.sql, ...a)
+  }
+  listNotReadPage(...a: Parameters<StorageOps['listNotReadPage']>) {
+    return acks.listNotReadPage(this.sql, ...a)
+  }
+  countAckHidden(...a: Parameters<StorageOps['countAckHidden']>) {
+    return acks.countAckHidden(this.sql, ...a)
+  }
+  remindPending(...a: Parameters<StorageOps['remindPending']>) {
+    return acks.remindPending(this.sql, ...a)
+  }
+  getReminderRun(...a: Parameters<StorageOps['getReminderRun']>) {
+    return acks.getReminderRun(this.sql, ...a)
+  }
+  setReminderRunAt(...a: Parameters<StorageOps['setReminderRunAt']>) {
+    return acks.setReminderRunAt(this.sql, ...a)
+  }
+  setReminderSchedule(...a: Parameters<StorageOps['setReminderSchedule']>) {
+    return acks.setReminderSchedule(this.sql, ...a)
+  }
+  claimDueReminders(...a: Parameters<StorageOps['claimDueReminders']>) {
+    return acks.claimDueReminders(this.sql, ...a)
+  }
+  endReminderSchedule(...a: Parameters<StorageOps['endReminderSchedule']>) {
+    return acks.endReminderSchedule(this.sql, ...a)
+  }
+  listPendingAcks(...a: Parameters<StorageOps['listPendingAcks']>) {
+    return acks.listPendingAcks(this.sql, ...a)
+  }
+  countPendingAcks(...a: Parameters<StorageOps['countPendingAcks']>) {
+    return acks.countPendingAcks(this.sql, ...a)
+  }
+  listAckHiddenPage(...a: Parameters<StorageOps['listAckHiddenPage']>) {
+    return acks.listAckHiddenPage(this.sql, ...a)
+  }
+  deleteMessageRead(...a: Parameters<StorageOps['deleteMessageRead']>) {
+    return acks.deleteMessageRead(this.sql, ...a)
+  }
+  getMessageUIdById(...a: Parameters<StorageOps['getMessageUIdById']>) {
+    return acks.getMessageUIdById(this.sql, ...a)
+  }
+  adjustAckHidden(...a: Parameters<StorageOps['adjustAckHidden']>) {
+    return acks.adjustAckHidden(this.sql, ...a)
   }
 }
 
