@@ -83,6 +83,8 @@ function createWindow(): BrowserWindow {
 
 /** Shown notifications, kept referenced until closed: a collected one loses its click handler. */
 const notifications = new Set<Notification>()
+/** Issue 15: the open notifications that have a tag (a reminder), so the renderer can close them. */
+const tagged = new Map<string, Notification>()
 
 /**
  * A system notification of a new message (issue 13). The renderer decides when and with which
@@ -101,7 +103,15 @@ function showNotification(engine: Engine, win: BrowserWindow, request: Notificat
     win.focus()
     engine.emit('notificationClicked', request.conversation)
   })
-  notification.on('close', () => notifications.delete(notification))
+  notification.on('close', () => {
+    notifications.delete(notification)
+    if (request.tag && tagged.get(request.tag) === notification) tagged.delete(request.tag)
+  })
+  if (request.tag) {
+    // One per tag: a newer reminder of the same message replaces the older.
+    tagged.get(request.tag)?.close()
+    tagged.set(request.tag, notification)
+  }
   notification.show()
   return true
 }
@@ -138,6 +148,7 @@ void app.whenReady().then(async () => {
   const dispatch = createDispatcher(
     createHandlerTable(engine, {
       showNotification: (request) => (shown.win ? showNotification(engine, shown.win, request) : false),
+      closeNotification: (tag) => tagged.get(tag)?.close(),
     }),
   )
   for (const op of operationNames) {

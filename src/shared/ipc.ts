@@ -17,6 +17,7 @@ import {
   GroupName,
   GroupReceiptSettings,
   LIMITS,
+  MentionedInfo,
   MessageContent,
   MessageUId,
   NotificationStatus,
@@ -41,6 +42,16 @@ import { PrivacySettings, type PresenceInfo } from './presence'
 import { checkServerList, describeServerListProblem } from './serverList'
 import { STAGE_CHUNK_BYTES } from './staging'
 import { AvatarDataUrl, type AvatarDirectory } from './avatars'
+import {
+  ACK_LIMITS,
+  AckCursor,
+  AckState,
+  ReminderSchedule,
+  type AckPage,
+  type MentionReads,
+  type ReminderResult,
+  type ReminderScheduleState,
+} from './acks'
 
 /** A call: the zod schemas of its positional arguments, and (type only) what `data` holds on success. */
 interface OperationSpec<A extends z.ZodTuple, R> {
@@ -119,11 +130,15 @@ export interface GroupUnreadPage {
   hidden: number
 }
 
+const NotificationTag = z.string().min(1).max(100)
+
 /** A desktop notification: the chat it opens, and its words (the renderer has the locale). */
 export const NotificationRequest = z.object({
   conversation: Conversation,
   title: z.string().max(200),
   body: z.string().max(LIMITS.textMax),
+  /** Issue 15: names it, so closeNotification can take it away (a reminder once acknowledged). */
+  tag: NotificationTag.optional(),
 })
 export type NotificationRequest = z.infer<typeof NotificationRequest>
 
@@ -178,8 +193,12 @@ const SendOptions = z
     channelId: z.string().max(LIMITS.channelIdMax).default(''),
     /** Quote this message of the same conversation (H1: reply). */
     replyTo: MessageUId.optional(),
+    /** Issue 15: ask each recipient to acknowledge it. */
+    needAck: z.boolean().default(false),
+    /** Issue 15, groups: the members it mentions ('@name', or everyone). */
+    mentionedInfo: MentionedInfo.optional(),
   })
-  .default({ isNeedGroupAck: false, channelId: '' })
+  .default({ isNeedGroupAck: false, channelId: '', needAck: false })
 
 export interface AppInfo {
   version: string
@@ -384,6 +403,8 @@ export const ipcOperations = {
    * page shows it with the browser's Notification API). Showing one never marks anything read.
    */
   showNotification: op<{ shown: boolean }>()(NotificationRequest),
+  /** Issue 15: closes the host's notification shown with this tag, if still open (none: nothing). */
+  closeNotification: op<null>()(NotificationTag),
 
   // Files and images (issue 13, H3): see src/main/engine/files/.
   /** A chunk of a page's file for its host (base64); the first (no stageId) starts a staged copy. */
@@ -432,6 +453,38 @@ export const ipcOperations = {
   setAvatar: op<UserProfile>()(AvatarDataUrl.optional()),
   /** Owner and admins: the group's picture; none given removes it. */
   setGroupAvatar: op<GroupInfo>()(GroupId, AvatarDataUrl.optional()),
+
+  // Acknowledgements, reminders, "Waiting for me", mentions (issue 15; words in acks.ts).
+  // messageId: Message.messageId of this device's history.
+  /** I acknowledge a message that asks for it (kept in the outbox while offline; never undone by itself). */
+  ackMessage: op<Message>()(LocalMessageId),
+  /** Takes my ack back, within the server's undo window (needs the server now). */
+  undoAckMessage: op<Message>()(LocalMessageId),
+  /** The sender's panel: one tab (acked, read but not acked, not read), paged on `cursor`. */
+  getMessageAcks: op<AckPage>()(
+    LocalMessageId,
+    AckState,
+    z.number().int().min(1).max(ACK_LIMITS.ackPageMax).default(50),
+    AckCursor.optional(),
+  ),
+  /** The sender reminds everyone who has not acknowledged (a notification on each of their devices). */
+  remindUnacknowledged: op<ReminderResult>()(LocalMessageId),
+  /** The sender's reminder schedule (every N minutes, at most K times); none given clears it. */
+  setAckReminderSchedule: op<ReminderScheduleState | null>()(LocalMessageId, ReminderSchedule.optional()),
+  /** "Waiting for me": messages asking me for an ack I have not given, newest first, across chats. */
+  getPendingAckMessages: op<{ messages: Message[]; total: number }>()(
+    z.number().int().min(1).max(ACK_LIMITS.pendingPageMax).default(50),
+  ),
+  /** The sender: per mentioned member, read / not yet / hidden ('@all': counts). */
+  getMentionReads: op<MentionReads>()(LocalMessageId),
+  /** The sender: the whole acknowledgement list as CSV (user, display name, state, time). */
+  exportMessageAcks: op<{ fileName: string; csv: string }>()(LocalMessageId),
+  /** The server's ack rules as of the last sync (null: not synced yet): the UI's Undo and reminder limits. */
+  getAckSettings: op<{
+    undoWindowMs: number
+    remindersPerMember: number
+    reminderIntervalMs: number
+  } | null>()(),
 } as const
 
 export type OperationName = keyof typeof ipcOperations
@@ -498,6 +551,12 @@ export interface IpcEvents {
   privacyChanged: PrivacySettings
   /** H7: who has which picture, whole, each time one changes. */
   avatarsChanged: AvatarDirectory
+
+  // Acknowledgements (issue 15): ack state itself comes with messagesChanged.
+  /** The sender reminds me to acknowledge `message` (the host notifies; quiet hours respected). */
+  ackReminder: { message: Message; from: string; n: number }
+  /** How many messages wait for my ack ("Waiting for me" badge), each time it changes. */
+  pendingAcksChanged: { count: number }
 }
 export type EventName = keyof IpcEvents
 

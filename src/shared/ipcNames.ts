@@ -77,6 +77,17 @@ export const operationNames = [
   'getAvatarImage',
   'setAvatar',
   'setGroupAvatar',
+  // acknowledgements, reminders, "Waiting for me", mentions (issue 15)
+  'ackMessage',
+  'undoAckMessage',
+  'getMessageAcks',
+  'remindUnacknowledged',
+  'setAckReminderSchedule',
+  'getPendingAckMessages',
+  'getMentionReads',
+  'exportMessageAcks',
+  'getAckSettings',
+  'closeNotification',
 ] as const
 
 export const eventNames = [
@@ -107,6 +118,9 @@ export const eventNames = [
   'privacyChanged',
   // profile and group pictures (H7)
   'avatarsChanged',
+  // acknowledgements (issue 15)
+  'ackReminder',
+  'pendingAcksChanged',
 ] as const
 
 /** Electron channel names: one per operation, one for all events. */

@@ -27,6 +27,7 @@ import type {
   UserProfile,
 } from '../../shared/model'
 import type { PrivacySettings } from '../../shared/presence'
+import type { AckState, ReminderSchedule } from '../../shared/acks'
 import { http, type AccountSettings, type RequestData } from '../../shared/protocol'
 import { parseServerList } from '../../shared/serverList'
 import type { EngineContext } from './context'
@@ -36,6 +37,7 @@ import { httpBase, postJson } from './ops/accounts'
 import { Downloads, type DownloadsConfig } from './files/downloads'
 import { Uploads } from './files/uploads'
 import { Avatars } from './files/avatars'
+import * as acks from './ops/acks'
 import * as everyday from './ops/everyday'
 import * as groupReceipts from './ops/groupReceipts'
 import * as groups from './ops/groups'
@@ -426,8 +428,20 @@ export class Engine extends EventEmitter<EventArgs> {
   sendMessage = (
     c: Conversation,
     content: MessageContent,
-    options: { isNeedGroupAck: boolean; channelId: string; replyTo?: string | undefined },
+    options: Parameters<typeof messages.sendMessage>[3],
   ) => messages.sendMessage(this.ctx(), c, content, options)
+  // Acknowledgements, reminders, "Waiting for me", mentions (issue 15): ops/acks.ts.
+  ackMessage = (messageId: string) => acks.ackMessage(this.ctx(), messageId)
+  undoAckMessage = (messageId: string) => acks.undoAckMessage(this.ctx(), messageId)
+  getMessageAcks = (messageId: string, state: AckState, pageSize: number, cursor: string | undefined) =>
+    acks.getMessageAcks(this.ctx(), messageId, state, pageSize, cursor)
+  remindUnacknowledged = (messageId: string) => acks.remindUnacknowledged(this.ctx(), messageId)
+  setAckReminderSchedule = (messageId: string, schedule: ReminderSchedule | undefined) =>
+    acks.setAckReminderSchedule(this.ctx(), messageId, schedule)
+  getPendingAckMessages = (count: number) => acks.getPendingAckMessages(this.ctx(), count)
+  getMentionReads = (messageId: string) => acks.getMentionReads(this.ctx(), messageId)
+  exportMessageAcks = (messageId: string) => acks.exportMessageAcks(this.ctx(), messageId)
+  getAckSettings = () => acks.getAckSettings(this.ctx())
   users = (userIds: string[]) => messages.users(this.ctx(), userIds)
   // Message actions (issue 13, H1)
   editMessage = (messageId: string, text: string) => messageActions.editMessage(this.ctx(), messageId, text)

@@ -29,6 +29,8 @@ function unwrap<T>(r: Result<T>): T {
 export interface HostHooks {
   /** Shows a desktop notification; false when it could not. */
   showNotification?(request: NotificationRequest): boolean
+  /** Closes the notification shown with this tag, if it is still open (issue 15). */
+  closeNotification?(tag: string): void
 }
 
 export function createHandlerTable(engine: Engine, host: HostHooks = {}): HandlerTable {
@@ -111,6 +113,10 @@ export function createHandlerTable(engine: Engine, host: HostHooks = {}): Handle
     getConversationNotificationStatus: (conversation) =>
       engine.getConversationNotificationStatus(conversation),
     showNotification: (request) => ({ shown: host.showNotification?.(request) ?? false }),
+    closeNotification: (tag) => {
+      host.closeNotification?.(tag)
+      return null
+    },
     // Typing, presence, profile (issue 13, H4)
     setTyping: (conversation, typing) => engine.setTyping(conversation, typing),
     getPresence: (userIds) => engine.getPresence(userIds),
@@ -124,6 +130,17 @@ export function createHandlerTable(engine: Engine, host: HostHooks = {}): Handle
     getAvatarImage: (fileId) => engine.getAvatarImage(fileId),
     setAvatar: (image) => engine.setAvatar(image ?? null),
     setGroupAvatar: (groupId, image) => engine.setGroupAvatar(groupId, image ?? null),
+    // Acknowledgements, reminders, "Waiting for me", mentions (issue 15)
+    ackMessage: (messageId) => engine.ackMessage(messageId),
+    undoAckMessage: (messageId) => engine.undoAckMessage(messageId),
+    getMessageAcks: (messageId, state, pageSize, cursor) =>
+      engine.getMessageAcks(messageId, state, pageSize, cursor),
+    remindUnacknowledged: (messageId) => engine.remindUnacknowledged(messageId),
+    setAckReminderSchedule: (messageId, schedule) => engine.setAckReminderSchedule(messageId, schedule),
+    getPendingAckMessages: (count) => engine.getPendingAckMessages(count),
+    getMentionReads: (messageId) => engine.getMentionReads(messageId),
+    exportMessageAcks: (messageId) => engine.exportMessageAcks(messageId),
+    getAckSettings: () => engine.getAckSettings(),
   }
 }
 

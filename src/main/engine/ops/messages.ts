@@ -4,6 +4,7 @@ import { Code, CodedError } from '../../../shared/codes'
 import type {
   Conversation,
   ConversationSummary,
+  MentionedInfo,
   Message,
   MessageContent,
   UserProfile,
@@ -46,7 +47,15 @@ export function sendMessage(
   ctx: EngineContext,
   c: Conversation,
   content: MessageContent,
-  options: { isNeedGroupAck: boolean; channelId: string; replyTo?: string | undefined },
+  options: {
+    isNeedGroupAck: boolean
+    channelId: string
+    replyTo?: string | undefined
+    /** Issue 15: ask each recipient to acknowledge it. */
+    needAck?: boolean | undefined
+    /** Issue 15, groups only: the members it mentions (the server checks they are members). */
+    mentionedInfo?: MentionedInfo | undefined
+  },
 ): Message {
   if (c.type === 'private' && c.targetId === ctx.me) throw new CodedError(Code.CANNOT_CHAT_WITH_SELF)
   if (c.type === 'group') {
@@ -63,6 +72,8 @@ export function sendMessage(
   if (content.type === 'recalled')
     throw new CodedError(Code.INVALID_ARGUMENT, 'A recalled message cannot be sent.')
   if (options.replyTo !== undefined) requireQuotable(ctx, c, options.replyTo)
+  if (options.mentionedInfo !== undefined && c.type !== 'group')
+    throw new CodedError(Code.INVALID_ARGUMENT, 'Mentions are for group messages.')
   const now = ctx.now()
   const message = ctx.store.insertOutgoing({
     me: ctx.me,
@@ -74,6 +85,8 @@ export function sendMessage(
     now,
     title: c.type === 'private' ? (ctx.store.displayName(c.targetId) ?? c.targetId) : '',
     ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
+    ...(options.needAck ? { needAck: true } : {}),
+    ...(options.mentionedInfo !== undefined ? { mentionedInfo: options.mentionedInfo } : {}),
   })
   emitConversations(ctx, [c])
   ctx.kickOutbox()

@@ -7,7 +7,8 @@
 import type { z } from 'zod'
 import { Code } from '../../../shared/codes'
 import { DELETE_FOR_ME_BATCH_MAX } from '../../../shared/protocol'
-import type { Conversation, Message } from '../../../shared/model'
+import { LIMITS, type Conversation, type Message } from '../../../shared/model'
+import { notePendingAcks } from '../ops/acks'
 import { request, type EngineContext } from '../context'
 import { conversationOf } from '../store/rows'
 import type { OutboxRow } from '../store/types'
@@ -267,9 +268,58 @@ const notificationStatus: JobKind<JobPayload<'notificationStatus'>> = {
   },
 }
 
-/** In the order a pass sends them: messages first, then receipts, read marks last. */
+/**
+ * Issue 15: my acknowledgements, one frame per LIMITS.ackBatchMax. The server takes each (keeping
+ * the first time of a repeated one) or refuses it for good (not a recipient, expired, unknown):
+ * a taken ack gets the server's time here, a refused one is cleared, so the message is back in
+ * "Waiting for me" (or out of it for good, when it no longer asks me). A whole frame refused for
+ * now waits for the next pass, in order.
+ */
+const ack: JobKind<JobPayload<'ack'>> = {
+  kind: 'ack',
+  payload: jobPayloads.ack,
+  batch: LIMITS.ackBatchMax,
+  maxAttempts: 20,
+  async send(ctx, jobs) {
+    const changed: Message[] = []
+    const outcome = await sendInFrames([jobs], async (list) => {
+      const res = await request(ctx, 'ackMessage', { messageUIds: [...new Set(list.map((j) => j.ref))] })
+      if (!ctx.isCurrent()) return res
+      if (res.code === 0) {
+        for (const a of res.data.accepted) {
+          const m = ctx.store.acks.applyMyAck(a.messageUId, a.at)
+          if (m) changed.push(m)
+        }
+        for (const r of res.data.rejected) {
+          console.warn(`outbox: the server refused my ack of ${r.messageUId}: ${r.msg}`)
+          const m = ctx.store.acks.clearMyAck(r.messageUId)
+          if (m) changed.push(m)
+        }
+      } else if (!TRANSIENT.has(res.code)) {
+        for (const j of list) {
+          const m = ctx.store.acks.clearMyAck(j.ref)
+          if (m) changed.push(m)
+        }
+      }
+      return res
+    })
+    if (changed.length > 0) notePendingAcks(ctx)
+    return { ...outcome, changed }
+  },
+  giveUp(ctx, job, reason) {
+    // Not acknowledged after all: the message is back in "Waiting for me".
+    console.warn(`outbox: gave up ack of ${job.ref}: ${reason.msg}`)
+    const m = ctx.store.acks.clearMyAck(job.ref)
+    notePendingAcks(ctx)
+    return m
+  },
+}
+
+/** In the order a pass sends them: messages first, then my acks, receipts, read marks last. */
 export const jobKinds: readonly JobKind<unknown>[] = [
   send,
+  // Issue 15: an ack is a deliberate act (and counts as a read on the server): before the receipts.
+  ack,
   uidAck('ackDelivered'),
   uidAck('ackMessageRead'),
   ackGroupMessageRead,

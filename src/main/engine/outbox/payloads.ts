@@ -23,6 +23,8 @@ export const jobPayloads = {
   deleteForMe: z.object({}),
   /** H8, ref: the conversation key; only the latest per conversation is sent. */
   notificationStatus: z.object({ conversation: Conversation, status: NotificationStatus }),
+  /** Issue 15, ref: the received message's messageUId I acknowledged (batched, one frame per ackBatchMax). */
+  ack: z.object({}),
 } as const
 
 export type OutboxKind = keyof typeof jobPayloads

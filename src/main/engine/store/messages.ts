@@ -11,6 +11,7 @@ import { enqueue } from './outbox'
 import { setAckCount, setRequested } from './groupReceipts'
 import { applyCarriedReceipts, applyPending, hasPending } from './receipts'
 import { carriesActions, mergeServerCopy, setReplyTo } from './messageActions'
+import { carriesAcks, mergeAckCopy, setOutgoing as setOutgoingAcks } from './acks'
 import { conversationOf, MESSAGE_COLUMNS, rowByUid, toMessage, viewByLocalId, type MessageRow } from './rows'
 import type { OutgoingMessage, StoredBatch } from './types'
 
@@ -83,6 +84,7 @@ export function insertOutgoing(db: Db, input: OutgoingMessage): Message {
     )
     const localId = Number(info.lastInsertRowid)
     if (input.replyTo !== undefined) setReplyTo(db, localId, input.replyTo)
+    setOutgoingAcks(db, localId, input.needAck === true, input.mentionedInfo)
     noteInserted(db, c, { seq: null, unread: 0, localId, at: input.now })
     enqueue(
       db,
@@ -96,6 +98,8 @@ export function insertOutgoing(db: Db, input: OutgoingMessage): Message {
           content: input.content,
           isNeedGroupAck: input.isNeedGroupAck,
           ...(input.replyTo !== undefined ? { replyTo: input.replyTo } : {}),
+          ...(input.needAck ? { needAck: true } : {}),
+          ...(input.mentionedInfo !== undefined ? { mentionedInfo: input.mentionedInfo } : {}),
         },
       },
       input.now,
@@ -195,13 +199,18 @@ export function storeServerMessages(
         // copy of it: the first one confirms it (seq, messageUId). Looked up only on conflict, so
         // ingesting a backlog costs one statement per message.
         const confirmed = mine ? confirmOwn(db, m, c, checkPending) : undefined
-        if (confirmed) batch.changed.push(confirmed)
+        // Issue 15: the sender's ack count, my ack on another device, a mention (store/acks.ts).
+        if (confirmed) {
+          const acked = carriesAcks(m) && mergeAckCopy(db, me, m)
+          batch.changed.push((acked && viewOfUid(db, m.messageUId)) || confirmed)
+        }
         // A copy pulled again (a full resync) brings the receipt state its pruned events had.
         else {
           const carried = carriesReceipts(m) && applyCarried(db, m, mine)
           // An edit or recall its events did not bring here (H1).
           const acted = carriesActions(m) && mergeServerCopy(db, m)
-          const view = carried || acted ? viewOfUid(db, m.messageUId) : undefined
+          const acked = carriesAcks(m) && mergeAckCopy(db, me, m)
+          const view = carried || acted || acked ? viewOfUid(db, m.messageUId) : undefined
           if (view) batch.changed.push(view)
         }
         continue
@@ -221,6 +230,7 @@ export function storeServerMessages(
       // New here, so nobody holds a copy to update: what it carries is simply part of it.
       if (carriesReceipts(m)) applyCarried(db, m, mine)
       if (carriesActions(m)) mergeServerCopy(db, m)
+      if (carriesAcks(m)) mergeAckCopy(db, me, m)
       const early = checkPending ? applyPending(db, m.messageUId) : undefined
       if (early) batch.changed.push(early)
       if (!collect) continue

@@ -305,4 +305,33 @@ export const engineMigrations: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 11,
+    name: 'acknowledgements and mentions',
+    up(db) {
+      // Issue 15 (store/acks.ts). need_ack: the sender asks each recipient to acknowledge it.
+      // ack_count: sender side, recipients who acknowledged (the server's count, as pushed).
+      // my_ack_at: received side, when I acknowledged it on any of my devices (NULL: not yet; set
+      // here at once when I ack on this device, then the server's time once it took the ack).
+      // mentioned_info: the RongCloud MentionedInfo as JSON; mentions_me: it names me or everyone.
+      // message_mention_reads: sender side, the mentioned members who read it (mentionRead pushes),
+      // a reader-fact table like message_readers.
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN need_ack INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN ack_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN my_ack_at INTEGER;
+        ALTER TABLE messages ADD COLUMN mentioned_info TEXT;
+        ALTER TABLE messages ADD COLUMN mentions_me INTEGER NOT NULL DEFAULT 0;
+        -- "Waiting for me", newest first across chats, and its count: only the pending rows.
+        CREATE INDEX messages_pending_ack ON messages (sent_at DESC, local_id DESC)
+          WHERE direction = 2 AND need_ack = 1 AND my_ack_at IS NULL;
+        CREATE TABLE message_mention_reads (
+          message_uid TEXT NOT NULL,
+          user_id TEXT NOT NULL,
+          read_at INTEGER NOT NULL,
+          PRIMARY KEY (message_uid, user_id)
+        ) STRICT, WITHOUT ROWID;
+      `)
+    },
+  },
 ]

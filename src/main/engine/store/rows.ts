@@ -11,6 +11,7 @@ import {
   type MessageStatus,
 } from '../../../shared/model'
 import type { WireMessage } from '../../../shared/protocol'
+import { ackView } from './ackView'
 import { messageActionView } from './messageActions'
 import type { MessageRecord } from './types'
 
@@ -48,13 +49,20 @@ export interface MessageRow {
   edited_at: number | null
   edit_count: number
   recalled_at: number | null
+  // acknowledgements and mentions (issue 15: acks.ts)
+  need_ack: number
+  ack_count: number
+  my_ack_at: number | null
+  mentioned_info: string | null
+  mentions_me: number
 }
 
 export const MESSAGE_COLUMNS = `local_id, client_msg_id, message_uid, conv_type, target_id, channel_id, seq,
   sender_id, direction, content, sent_at, status, is_unread, need_delivery_ack, need_read_ack,
   is_need_group_ack, member_count, delivered_at, read_at, group_ack_count, is_receipt_request,
   has_respond, fail_code, fail_reason, revision, stored_at, my_read_at,
-  reply_to, edited_at, edit_count, recalled_at`
+  reply_to, edited_at, edit_count, recalled_at,
+  need_ack, ack_count, my_ack_at, mentioned_info, mentions_me`
 
 /** Reader lists carried on messages stop here; the reader panel pages through the rest. */
 const READER_LIST_MAX = 100
@@ -143,6 +151,7 @@ export function toMessage(db: Db, row: MessageRow): Message {
       ...(readers ? { readerList: readers } : {}),
     },
     ...messageActionView(db, row),
+    ...ackView(db, row),
   }
 }
 

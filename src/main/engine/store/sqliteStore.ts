@@ -15,6 +15,7 @@ import type {
 } from '../../../shared/model'
 import type { AccountSettings, ConversationState, WireMessage } from '../../../shared/protocol'
 import type { ReceiptKind } from '../../../shared/receipts'
+import { AckStore } from './acks'
 import { AttachmentStore } from './attachments'
 import type { AvatarDirectory } from '../../../shared/avatars'
 import * as avatars from './avatars'
@@ -47,9 +48,11 @@ export class SqliteEngineStore implements EngineStore {
     this.db.pragma('foreign_keys = ON')
     runMigrations(this.db, engineMigrations, 'app')
     this.attachments = new AttachmentStore(this.db)
+    this.acks = new AckStore(this.db)
   }
 
   readonly attachments: AttachmentStore
+  readonly acks: AckStore
 
   close(): void {
     this.db.close()

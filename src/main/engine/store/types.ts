@@ -16,6 +16,7 @@ import type {
   Message,
   MessageContent,
   MessageDirection,
+  MentionedInfo,
   MessageStatus,
   NotificationStatus,
   UserProfile,
@@ -28,6 +29,7 @@ import type { NewOutboxJob, OutboxKind } from '../outbox/payloads'
 import type { DeletedForMe } from './messageActions'
 import type { AttachmentStore } from './attachments'
 import type { AvatarDirectory } from '../../../shared/avatars'
+import type { AckStore } from './acks'
 
 export type { NewOutboxJob, OutboxKind }
 
@@ -93,6 +95,10 @@ export interface OutgoingMessage {
   title: string
   /** The messageUId of the message this one quotes (H1). */
   replyTo?: string
+  /** Issue 15: each recipient is asked to acknowledge it. */
+  needAck?: boolean
+  /** Issue 15, groups: the members it mentions. */
+  mentionedInfo?: MentionedInfo
 }
 
 /** A job as stored: its payload still JSON, parsed by the job kind's schema (outbox/jobs.ts). */
@@ -117,6 +123,8 @@ export interface EngineStore {
   close(): void
   /** Files and images (issue 13, H3): uploads in progress and downloaded files (store/attachments.ts). */
   readonly attachments: AttachmentStore
+  /** Acknowledgements and mentions (issue 15, store/acks.ts): my acks, counts, "Waiting for me". */
+  readonly acks: AckStore
 
   // ---- account -----------------------------------------------------------------------------
   settings(): AccountSettings | undefined

@@ -7,6 +7,7 @@ import type { Conversation } from '../../../shared/model'
 import type { PushData, PushEvent, PushFrame } from '../../../shared/protocol'
 import { emitChanged, emitConversations } from '../context'
 import { announceDeletedForMe } from '../ops/deleteForMe'
+import { notePendingAcks } from '../ops/acks'
 import { noteGroupAvatars } from '../files/avatars'
 import * as presence from '../ops/presence'
 import { conversationOf } from '../store/rows'
@@ -98,6 +99,48 @@ const handlers: Handlers = {
     const changed = sync.ctx.store.applyRecall(messageUId, recalledAt)
     emitChanged(sync.ctx, changed)
     emitConversations(sync.ctx, new Set(changed.map((m) => m.conversation)))
+    // Issue 15: a recalled message no longer waits for my ack.
+    if (changed.some((m) => m.needAck)) notePendingAcks(sync.ctx)
+  },
+
+  // Acknowledgements and mentions (issue 15, store/acks.ts).
+  messageAcked(sync, { messageUId, by, at, undone, count }) {
+    const { ctx } = sync
+    if (by === ctx.me) {
+      // My ack (or its undo) on another device of mine, or this one's echo. An undo of an older ack
+      // leaves a newer one of mine that still waits in the outbox.
+      const changed = undone
+        ? ctx.store.acks.clearMyAck(messageUId, true)
+        : ctx.store.acks.applyMyAck(messageUId, at)
+      if (changed) emitChanged(ctx, [changed])
+      notePendingAcks(ctx)
+    } else if (count !== undefined) {
+      const changed = ctx.store.acks.setAckCount(messageUId, count)
+      if (changed) emitChanged(ctx, [changed])
+    }
+  },
+
+  ackReminder(sync, { conversation, messageUId, from, n }) {
+    const { ctx } = sync
+    const remind = (): boolean => {
+      const row = ctx.store.messageByUid(messageUId)
+      const message = row && ctx.store.view(row.localId)
+      if (!message) return false
+      // Acknowledged here already (the ack may still be on its way): nothing to remind of.
+      if (message.myAckTime === null) ctx.emit('ackReminder', { message, from, n })
+      return true
+    }
+    // A reminder of a message not here yet (its push was lost): pulled first, then told.
+    if (!remind())
+      sync
+        .pullConversation(conversation)
+        .then(() => ctx.isCurrent() && remind())
+        .catch(() => sync.retryLater())
+  },
+
+  mentionRead(sync, { messageUId, userId, at }) {
+    const changed = sync.ctx.store.acks.addMentionRead(messageUId, userId, at)
+    if (changed) emitChanged(sync.ctx, [changed])
   },
 
   // H6: I deleted these for me on another device.

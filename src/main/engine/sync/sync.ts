@@ -19,9 +19,13 @@ import type { ConversationState, PushFrame, ReplyData, WireMessage } from '../..
 import { visibleUpTo } from '../../../shared/receipts'
 import { emitChanged, emitConversations, request, requireOk, type EngineContext } from '../context'
 import { announceDeletedForMe } from '../ops/deleteForMe'
+import { notePendingAcks } from '../ops/acks'
+import { ACK_LIMITS } from '../../../shared/acks'
 import { noteGroupAvatars, noteUserAvatars } from '../files/avatars'
 import { applyPush } from './pushes'
 
+/** "Waiting for me" read from the server after a sync: at most this many pages (of ACK_LIMITS.pendingPageMax). */
+const PENDING_ACK_PAGES_MAX = 100
 /** Conversations pulled at the same time while syncing a backlog. */
 const SYNC_PARALLEL_CONVERSATIONS = 4
 /** Pauses before a resync run after failed catch-up work: doubling from the first to the last. */
@@ -119,6 +123,7 @@ export class Sync {
     if (total > 0) ctx.emit('syncProgress', { done: total, total })
     this.applyPeerReadMarks(st)
     await this.catchUpEvents()
+    await this.fillPendingAcks(st)
     await this.refreshInvites()
     this.retryMs = 0
   }
@@ -136,6 +141,37 @@ export class Sync {
       emitChanged(this.ctx, changed)
       if (changed.length > 0) this.ctx.emit('messageRead', changed)
     }
+  }
+
+  /**
+   * Issue 15, "Waiting for me" after being away: the server's list (listPendingAcks, every page),
+   * after the pulls and the event replay. Messages it lists that are not here are stored; the store
+   * then agrees with it (store/acks.ts reconcile: acked or taken back on another device while the
+   * events saying so were pruned). Acks of mine still in the outbox are kept: they go out next.
+   */
+  private async fillPendingAcks(st: ReplyData<'syncState'>): Promise<void> {
+    const { ctx } = this
+    if (st.pendingAcks === undefined) return
+    const listed = new Set<string>()
+    let cursor: string | undefined
+    let whole = false
+    for (let page = 0; page < PENDING_ACK_PAGES_MAX && ctx.isCurrent(); page++) {
+      const res = await requireOk(ctx, 'listPendingAcks', {
+        pageSize: ACK_LIMITS.pendingPageMax,
+        ...(cursor ? { cursor } : {}),
+      })
+      const missing = res.messages.filter((m) => !ctx.store.messageByUid(m.messageUId))
+      if (missing.length > 0) this.ingest(missing, false)
+      for (const m of res.messages) listed.add(m.messageUId)
+      cursor = res.nextCursor
+      if (!cursor) {
+        whole = true
+        break
+      }
+    }
+    if (!ctx.isCurrent()) return
+    if (whole) emitChanged(ctx, ctx.store.acks.reconcile(listed, st.serverTime))
+    notePendingAcks(ctx)
   }
 
   /**
@@ -166,6 +202,7 @@ export class Sync {
     ctx.store.upsertUsers([st.user])
     ctx.store.setSettings(st.settings)
     if (st.recallWindowMs !== undefined) ctx.store.setRecallWindow(st.recallWindowMs)
+    if (st.ackSettings) ctx.store.acks.setSettings(st.ackSettings)
     for (const g of st.groups) ctx.store.upsertGroup(g, now)
     // H7: pictures changed while I was away (the lists are whole: who is left out has none).
     noteGroupAvatars(ctx, st.groups, true)
@@ -336,6 +373,8 @@ export class Sync {
     if (batch.inserted.length > 0 && live) ctx.emit('messageReceived', batch.inserted)
     emitChanged(ctx, batch.changed)
     emitConversations(ctx, batch.conversations)
+    // Issue 15: a message asking me for an ack is one more in "Waiting for me".
+    if (messages.some((m) => m.needAck)) notePendingAcks(ctx)
     if (ctx.store.outboxSize() > 0) ctx.kickOutbox()
   }
 
@@ -414,6 +453,8 @@ export class Sync {
     const st = res.data.conversations.find((x) => conversationKey(x.conversation) === conversationKey(c))
     if (st) emitChanged(this.ctx, this.ctx.store.applyConversationState(st, this.ctx.now()))
     emitConversations(this.ctx, [c])
+    // Issue 15: messages of a group I left no longer wait for my ack.
+    notePendingAcks(this.ctx)
     await this.pullConversation(c).catch(() => this.retryLater())
   }
 
