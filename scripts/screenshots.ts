@@ -8,8 +8,10 @@
  * dialog, and the sign-in screen; then the everyday screens of issue 13: Alice's chat with Carol
  * (a day separator, a reply, an edited and a recalled message, an image, a file, Carol typing and
  * online), its message menu, the message search, each new settings section, and the group's member
- * panel with its name and picture; each in the light and the dark theme (prefers-color-scheme), in
- * English and in Chinese (the locale the app stores, as its language menu does), at 1280×800.
+ * panel with its name and picture; then issue 15's acknowledgement panel (a message that asks for
+ * acknowledgements and mentions Bob) and "Waiting for me"; each in the light and the dark theme
+ * (prefers-color-scheme), in English and in Chinese (the locale the app stores, as its language
+ * menu does), at 1280×800.
  * Also writes docs/screenshots/README.md, the index.
  *
  * The renderer is built afresh into a temporary folder (`electron-vite build --outDir`), so what is
@@ -461,6 +463,67 @@ function everydayShots(carol: Account): Shot[] {
   ]
 }
 
+// Issue 15, in a group of its own (the other shots stay as they were): a message that asks for
+// acknowledgements and mentions Bob, and Carol's, which asks Alice.
+const ACKS = {
+  group: 'Launch checklist',
+  ask: 'please confirm the header spacing before Friday.',
+  request: 'Can you confirm the budget numbers by noon?',
+}
+const ackAsk = (bob: Account) => `@${bob.displayName} ${ACKS.ask}`
+
+/** Alice asks the group to acknowledge (mentioning Bob, picked from "@"), Bob does; Carol asks Alice. */
+async function buildAcks(alice: Account, bob: Account, carol: Account): Promise<void> {
+  await alice.page.getByTestId('new-group-button').click()
+  await alice.page.getByTestId('new-group-name').fill(ACKS.group)
+  await alice.page.getByTestId('new-group-members').fill(`${bob.userId}, ${carol.userId}`)
+  await alice.page.getByTestId('new-group-submit').click()
+  await want(alice.page.getByTestId('chat-title')).toHaveText(ACKS.group)
+  await alice.page.getByTestId('composer-need-ack').click()
+  const box = alice.page.getByTestId('composer-input')
+  await box.pressSequentially(`@${bob.displayName.slice(0, 2)}`)
+  await want(alice.page.getByTestId('mention-option')).toHaveCount(1)
+  await box.press('Enter')
+  await box.pressSequentially(ACKS.ask)
+  await box.press('Enter')
+  await want(message(alice.page, ackAsk(bob))).toHaveAttribute('data-status', 'sent')
+  await conversationTitled(bob.page, ACKS.group).click()
+  await message(bob.page, ackAsk(bob)).getByTestId('ack-button').click()
+  await want(message(alice.page, ackAsk(bob)).getByTestId('message-acks')).toHaveText(/^1\D+2/)
+  await conversationTitled(carol.page, ACKS.group).click()
+  await want(carol.page.getByTestId('chat-title')).toHaveText(ACKS.group)
+  await carol.page.getByTestId('composer-need-ack').click()
+  await send(carol.page, ACKS.request)
+  await want(alice.page.getByTestId('waiting-for-me-badge')).toHaveText('1')
+  // Back to her chat with Alice, where the everyday shot has her typing.
+  await conversation(carol.page, `private:${alice.userId}`).click()
+  await want(carol.page.getByTestId('chat-title')).toHaveText(alice.displayName)
+}
+
+function ackShots(bob: Account, carol: Account): Shot[] {
+  return [
+    {
+      name: 'acks-panel',
+      title: 'Acknowledgements',
+      what: `Alice asked "${ACKS.group}" to acknowledge a message that mentions ${bob.displayName} (his dot is filled: he read it); ${bob.displayName} acknowledged, ${carol.displayName} not yet. The panel: three tabs, Remind now, a schedule, Export CSV.`,
+      prepare: async (page) => {
+        await openChat(page, conversationTitled(page, ACKS.group), ACKS.request)
+        await message(page, ackAsk(bob)).getByTestId('message-acks').click()
+        await want(page.locator(`[data-testid="ack-entry"][data-user-id="${bob.userId}"]`)).toBeVisible()
+      },
+    },
+    {
+      name: 'waiting-for-me',
+      title: 'Waiting for me',
+      what: `One click from the chat list: every message that asks Alice for an acknowledgement, here ${carol.displayName}'s, with Acknowledge and Show in chat.`,
+      prepare: async (page) => {
+        await page.getByTestId('waiting-for-me').click()
+        await want(page.getByTestId('pending-ack-item')).toHaveCount(1)
+      },
+    },
+  ]
+}
+
 async function writeIndex(sections: { name: string; title: string; what: string }[]): Promise<void> {
   const lines = [
     '# Screenshots',
@@ -538,8 +601,9 @@ async function run(): Promise<void> {
     log('building the scene')
     await buildScene(alice, bob, carol)
     await buildEveryday(alice, carol)
+    await buildAcks(alice, bob, carol)
     mkdirSync(outDir, { recursive: true })
-    const shots = [...appShots(bob, carol), ...everydayShots(carol)]
+    const shots = [...appShots(bob, carol), ...everydayShots(carol), ...ackShots(bob, carol)]
     const signIn: Shot = {
       name: 'sign-in',
       title: 'Sign in',

@@ -41,6 +41,10 @@ export function makeMessage(overrides: Partial<Message> = {}): Message {
     groupAckCount: 0,
     groupMemberCount: 0,
     readReceiptInfo: { isReceiptRequestMessage: false, hasRespond: false },
+    // Issue 15: no acknowledgement asked, nobody mentioned.
+    needAck: false,
+    ackCount: 0,
+    myAckTime: null,
     ...overrides,
   }
 }

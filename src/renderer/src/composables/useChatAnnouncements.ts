@@ -4,6 +4,7 @@ import { useI18n } from 'vue-i18n'
 import { conversationKey, MessageDirection, type Conversation, type Message } from '../../../shared/model'
 import { tickLevel } from '../../../shared/receipts'
 import { groupReadCounts } from '../lib/messages'
+import { ackTotal } from '../lib/acks'
 import { useConversationsStore } from '../stores/conversations'
 import { useGroupsStore } from '../stores/groups'
 import { useMessagesStore } from '../stores/messages'
@@ -34,8 +35,19 @@ export function useChatAnnouncements(conversation: () => Conversation): void {
     return conversations.get(conversationKey(chat))?.title || message.senderUserId
   }
 
-  /** The receipt of one of my messages in words ('' while there is nothing worth saying). */
+  /**
+   * The receipt of one of my messages in words ('' while there is nothing worth saying), and for one
+   * that asked for acknowledgements, how many gave it (issue 15).
+   */
   function receiptWords(message: Message): string {
+    const reads = readWords(message)
+    if (message.messageDirection !== MessageDirection.SEND || !message.needAck || message.ackCount === 0)
+      return reads
+    const acks = t('acks.count', { count: message.ackCount, total: ackTotal(message) })
+    return reads ? `${reads}. ${acks}` : acks
+  }
+
+  function readWords(message: Message): string {
     if (message.messageDirection !== MessageDirection.SEND || message.status !== 'sent') return ''
     const chat = conversation()
     if (chat.type === 'group') {

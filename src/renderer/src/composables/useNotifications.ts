@@ -5,6 +5,7 @@ import type { NotificationRequest } from '../../../shared/ipc'
 import { conversationKey, type Conversation, type Message } from '../../../shared/model'
 import { callIm } from '../lib/im'
 import { notificationPrefs, notifyingByChat, type Attention } from '../lib/notify'
+import { quietNow } from '../lib/quietHours'
 import { playMessageSound } from '../lib/sound'
 import { useConversationsStore } from '../stores/conversations'
 import { useGroupsStore } from '../stores/groups'
@@ -96,13 +97,15 @@ export function useNotifications(): void {
   function flush(key: string): void {
     const entry = held.get(key)
     held.delete(key)
-    if (!entry || !notificationPrefs.value.enabled || conversations.get(key)?.unreadCount === 0) return
+    if (!entry || !notificationPrefs.value.enabled || quietNow() || conversations.get(key)?.unreadCount === 0)
+      return
     const still = notifyingByChat(entry.list, (k) => conversations.get(k), attention()).get(key)
     if (still) void show(key, still)
   }
 
   function notify(messages: Message[]): void {
-    if (!notificationPrefs.value.enabled) return
+    // Quiet hours (issue 15): no notification and no sound; the messages still count as unread.
+    if (!notificationPrefs.value.enabled || quietNow()) return
     const byChat = notifyingByChat(messages, (key) => conversations.get(key), attention())
     for (const [key, list] of byChat) {
       // A burst in one chat is one notification (and one sound) per pause, not one per message.

@@ -61,8 +61,8 @@ export interface Attention {
 /**
  * Whether a message just received should notify: someone else's, still unread here (not read on
  * another of my devices meanwhile), in a chat that notifies, and not in the chat being looked at.
- * Mentions that notify even in a muted group (a later issue) go here: a mention of me would pass
- * the doNotDisturb check.
+ * A mention of me (issue 15) notifies even in a muted chat; quiet hours (lib/quietHours) silence
+ * everything, mentions too, and are checked where notifications are shown.
  */
 export function shouldNotify(
   message: Message,
@@ -70,7 +70,7 @@ export function shouldNotify(
   attention: Attention,
 ): boolean {
   if (message.messageDirection !== MessageDirection.RECEIVE || !message.isUnread) return false
-  if (summary?.notificationStatus === 'doNotDisturb') return false
+  if (summary?.notificationStatus === 'doNotDisturb' && message.mentionsMe !== true) return false
   return !(attention.attending && attention.activeKey === conversationKey(message.conversation))
 }
 

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { markRaw, shallowReactive } from 'vue'
 import type { Result } from '../../../shared/codes'
 import type { HistoryPage } from '../../../shared/ipc'
-import { conversationKey, type Conversation, type Message } from '../../../shared/model'
+import { conversationKey, type Conversation, type MentionedInfo, type Message } from '../../../shared/model'
 import { callIm, toUiError, type UiError } from '../lib/im'
 import { upsertMessage } from '../lib/messages'
 
@@ -216,11 +216,19 @@ export const useMessagesStore = defineStore('messages', () => {
     entry.latestShown++
   }
 
-  /** isNeedGroupAck: ask every group member for a read ack (Easemob, E6). */
+  /**
+   * isNeedGroupAck: ask every group member for a read ack (Easemob, E6). Issue 15: needAck asks each
+   * recipient to acknowledge it; mentionedInfo names the members it mentions (groups).
+   */
   async function send(
     conversation: Conversation,
     text: string,
-    options: { isNeedGroupAck?: boolean; replyTo?: string | undefined } = {},
+    options: {
+      isNeedGroupAck?: boolean
+      replyTo?: string | undefined
+      needAck?: boolean
+      mentionedInfo?: MentionedInfo | undefined
+    } = {},
   ): Promise<Result<Message>> {
     const result = await callIm(() =>
       window.im.sendMessage(
@@ -228,7 +236,9 @@ export const useMessagesStore = defineStore('messages', () => {
         { type: 'text', text },
         {
           isNeedGroupAck: options.isNeedGroupAck ?? false,
+          ...(options.needAck ? { needAck: true } : {}),
           ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
+          ...(options.mentionedInfo !== undefined ? { mentionedInfo: options.mentionedInfo } : {}),
         },
       ),
     )
