@@ -8,6 +8,7 @@ import { s6Peer } from './s6Peer'
 import { s7Renderer } from './s7Renderer'
 import { s8Search } from './s8Search'
 import { s9Attachments } from './s9Attachments'
+import { s10Acks } from './s10Acks'
 
 export const scenarios: Scenario[] = [
   s1Store,
@@ -19,4 +20,5 @@ export const scenarios: Scenario[] = [
   s7Renderer,
   s8Search,
   s9Attachments,
+  s10Acks,
 ]
