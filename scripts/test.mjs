@@ -71,7 +71,20 @@ if (only !== 'unit') {
     const r = JSON.parse(readFileSync(e2e, 'utf8'))
     passed += r.stats.expected + r.stats.flaky
     failed += r.stats.unexpected
+    for (const title of flakyTitles(r.suites ?? []))
+      console.log(`test: FLAKY (failed, then passed on its retry): ${title}`)
   }
+}
+
+/** The titles of the tests of a Playwright JSON report whose outcome was 'flaky'. */
+function flakyTitles(suites) {
+  const out = []
+  for (const suite of suites) {
+    for (const spec of suite.specs ?? [])
+      for (const t of spec.tests ?? []) if (t.status === 'flaky') out.push(`${spec.file}: ${spec.title}`)
+    out.push(...flakyTitles(suite.suites ?? []))
+  }
+  return out
 }
 
 const broken = statuses.some((s) => s !== 0)
