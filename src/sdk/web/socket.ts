@@ -8,16 +8,10 @@
  * watchdog here: a dead link shows as a close event, which the client turns into a reconnection.
  */
 import { socketProtocols } from '../../shared/browserSocketAuth'
-import { Code, fail, ok, type Result } from '../../shared/codes'
-import {
-  PushFrame,
-  ReplyFrame,
-  requests,
-  type ReplyData,
-  type RequestData,
-  type RequestOp,
-} from '../../shared/protocol'
+import { Code, fail, type Result } from '../../shared/codes'
+import { type PushFrame, type ReplyData, type RequestData, type RequestOp } from '../../shared/protocol'
 import { ResendPacer } from '../../shared/resendPacer'
+import { readServerFrame, replyResult } from '../../shared/serverFrames'
 
 /** What the SDK needs of a WebSocket: the browser's, or the `ws` package's in Node tests. */
 export interface WebSocketLike {
@@ -130,33 +124,15 @@ export class SocketLink {
   }
 
   private onFrame(text: string): void {
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch {
-      return // not ours to parse; a request it was meant to answer times out
-    }
-    if ((json as { type?: unknown } | null)?.type === 'push') {
-      const push = PushFrame.safeParse(json)
-      if (push.success) this.options.onPush(push.data)
-      return
-    }
-    const reply = ReplyFrame.safeParse(json)
-    if (!reply.success || reply.data.id === null) return
-    const p = this.pending.get(reply.data.id)
+    const frame = readServerFrame(text)
+    if (!frame) return
+    if ('push' in frame) return void this.options.onPush(frame.push)
+    const { reply } = frame
+    const p = this.pending.get(reply.id)
     if (!p) return
-    if (
-      reply.data.code === Code.RATE_LIMITED &&
-      this.pacer.refused(reply.data.id, p, reply.data.retryAfterMs)
-    )
-      return
-    this.pending.delete(reply.data.id)
+    if (reply.code === Code.RATE_LIMITED && this.pacer.refused(reply.id, p, reply.retryAfterMs)) return
+    this.pending.delete(reply.id)
     clearTimeout(p.timer)
-    if (reply.data.code !== 0) {
-      p.resolve({ code: reply.data.code, msg: reply.data.msg ?? 'request failed' } as Result<unknown>)
-      return
-    }
-    const data = requests[p.op].reply.safeParse(reply.data.data)
-    p.resolve(data.success ? ok(data.data) : fail(Code.INTERNAL, `malformed ${p.op} reply from the server`))
+    p.resolve(replyResult(p.op, reply))
   }
 }

@@ -4,17 +4,16 @@
  */
 import { EventEmitter } from 'node:events'
 import WebSocket from 'ws'
-import { Code, fail, ok, type Result } from '../../../shared/codes'
+import { Code, fail, type Result } from '../../../shared/codes'
 import {
   DEVICE_HEADER,
-  PushFrame,
-  ReplyFrame,
-  requests,
+  type PushFrame,
   type ReplyData,
   type RequestData,
   type RequestOp,
 } from '../../../shared/protocol'
 import { ResendPacer } from '../../../shared/resendPacer'
+import { readServerFrame, replyResult } from '../../../shared/serverFrames'
 
 export class UnauthorizedError extends Error {
   constructor() {
@@ -151,33 +150,15 @@ export class ServerConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private onFrame(text: string): void {
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch {
-      return // a server that sends garbage is logged by nobody and ignored; requests time out
-    }
-    if ((json as { type?: unknown })?.type === 'push') {
-      const push = PushFrame.safeParse(json)
-      if (push.success) this.emit('push', push.data)
-      return
-    }
-    const reply = ReplyFrame.safeParse(json)
-    if (!reply.success || reply.data.id === null) return
-    const p = this.pending.get(reply.data.id)
+    const frame = readServerFrame(text)
+    if (!frame) return
+    if ('push' in frame) return void this.emit('push', frame.push)
+    const { reply } = frame
+    const p = this.pending.get(reply.id)
     if (!p) return
-    if (
-      reply.data.code === Code.RATE_LIMITED &&
-      this.pacer.refused(reply.data.id, p, reply.data.retryAfterMs)
-    )
-      return
-    this.pending.delete(reply.data.id)
+    if (reply.code === Code.RATE_LIMITED && this.pacer.refused(reply.id, p, reply.retryAfterMs)) return
+    this.pending.delete(reply.id)
     clearTimeout(p.timer)
-    if (reply.data.code !== 0) {
-      p.resolve({ code: reply.data.code, msg: reply.data.msg ?? 'request failed' } as Result<unknown>)
-      return
-    }
-    const data = requests[p.op].reply.safeParse(reply.data.data)
-    p.resolve(data.success ? ok(data.data) : fail(Code.INTERNAL, `malformed ${p.op} reply from the server`))
+    p.resolve(replyResult(p.op, reply))
   }
 }
