@@ -24,7 +24,7 @@ import {
   requireCurrentMember,
   requireGroup,
 } from './conversations'
-import { noteMessageRead } from './acks'
+import { noteMessageRead } from './ackReads'
 
 type Rejection = ReplyData<'ackGroupMessageRead'>['rejected'][number]
 type ReaderAck = ReplyData<'ackGroupMessageRead'>['accepted'][number]

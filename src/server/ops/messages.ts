@@ -17,7 +17,7 @@ import {
 import { requireMayAskForReceipts } from './groupReceipts'
 import { chargeLookups, chargeUsage } from './limits'
 import { checkReplyTarget } from './messageActions'
-import { checkMentions, recordAckInfo, withMyAcks } from './acks'
+import { checkMentions, recordAckInfo, withMyAcks } from './ackReads'
 
 interface SendTarget {
   conv: ConversationRow

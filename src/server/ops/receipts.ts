@@ -3,7 +3,7 @@ import type { ReplyData } from '../../shared/protocol'
 import type { OpContext, OpHandler } from './context'
 import { recordEvent } from './context'
 import { findMembership, visibleUpTo } from './conversations'
-import { noteMessageRead, noteReadPosition } from './acks'
+import { noteMessageRead, noteReadPosition } from './ackReads'
 
 type AckReply = ReplyData<'ackDelivered'>
 
